@@ -1,0 +1,32 @@
+# The two README commands: `make demo` and `make test`. Everything installs into .venv from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench clean
+
+.uv/bin/uv:
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/policywatch run
+	$(BIN)/policywatch digest --week $$($(BIN)/python -c "from warehouse.weeks import current_week_now; print(current_week_now())")
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""The `files` source kind: documents in a local folder, with an optional manifest of known facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flows.sources import Source
+from parsers.errors import ConfigError, FetchError
+from parsers.records import ParseOptions
+
+DOCUMENT_SUFFIXES = (".txt", ".html", ".htm", ".shtml", ".pdf", ".xml")
+
+
+@dataclass(frozen=True, slots=True)
+class FileItem:
+    """One file found in a `files` source."""
+
+    path: Path
+    url: str  # file:// URL: the page's identity in the warehouse
+
+
+def discover(source: Source) -> list[FileItem]:
+    """The files a source names: a folder (its documents) or a glob, relative to the registry."""
+    target = Path(source.url).expanduser()
+    if not target.is_absolute():
+        target = source.base_dir / target
+    # Links are listed even when dangling: reading them then fails with a message, never silently.
+    if target.is_dir():
+        paths = [p for p in target.iterdir() if _is_document(p) and p.suffix.lower() in DOCUMENT_SUFFIXES]
+    else:
+        paths = [p for p in target.parent.glob(target.name) if _is_document(p)]
+        if not paths and not target.parent.is_dir():
+            raise FetchError(f"folder {target.parent} does not exist")
+    return [FileItem(p, p.absolute().as_uri()) for p in sorted(paths)]
+
+
+def _is_document(path: Path) -> bool:
+    return path.is_symlink() or path.is_file()
+
+
+def read(item: FileItem) -> bytes:
+    """The bytes of one file, or a FetchError saying why not."""
+    try:
+        return item.path.read_bytes()
+    except OSError as exc:
+        raise FetchError(f"cannot read {item.path.name}: {exc.strerror or exc}") from exc
+
+
+def load_manifest(source: Source) -> dict[str, dict[str, Any]]:
+    """The manifest's entries by file name (empty when the source has none)."""
+    if not source.manifest:
+        return {}
+    path = source.base_dir / source.manifest
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"source {source.name}: cannot read manifest {path}: {exc}") from exc
+    documents = data.get("documents") or {}
+    if not isinstance(documents, dict):
+        raise ConfigError(f"source {source.name}: manifest {path} needs a `documents:` mapping")
+    return documents
+
+
+def options_for(item: FileItem, source: Source, facts: dict[str, Any], today: date) -> ParseOptions:
+    """Parse options of one file: the source's defaults plus what the manifest knows."""
+    return ParseOptions(
+        url=facts.get("url") or item.url,
+        source_name=source.name,
+        encoding=source.encoding,
+        default_issuer=source.issuer,
+        default_region=source.region,
+        reference_date=_date(facts.get("fetched_on")) or today,
+        known_title=facts.get("title"),
+        known_published_on=_date(facts.get("published_on")),
+        known_issuers=tuple(facts.get("issuers") or ()),
+        known_doc_number=facts.get("doc_number"),
+    )
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -1,0 +1,103 @@
+"""Settings from the environment (all optional; the defaults need no server)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from parsers.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SOURCES = REPO_ROOT / "seeds" / "sources.yaml"
+SECURITY_MODES = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmtpSettings:
+    """Where and how the digest is mailed; `host` None means no sending."""
+
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None  # never logged: repr hides it
+    security: str
+    mail_from: str
+    recipients: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r}, security={self.security!r})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Paths and mail settings of one installation."""
+
+    home: Path
+    db: Path
+    sources: Path
+    smtp: SmtpSettings
+
+    @property
+    def archive(self) -> Path:
+        """Folder of the raw page archive."""
+        return self.home / "raw"
+
+    @property
+    def outbox(self) -> Path:
+        """Folder the digests are written to."""
+        return self.home / "outbox"
+
+    @property
+    def prefect_home(self) -> Path:
+        """Prefect's own state, kept inside the data folder."""
+        return self.home / "prefect"
+
+
+def load_settings(
+    env: dict[str, str] | None = None, *, db: Path | None = None, sources: Path | None = None
+) -> Settings:
+    """Read `POLICYWATCH_*` variables; explicit arguments win over the environment."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("POLICYWATCH_HOME") or "data").expanduser().absolute()
+    return Settings(
+        home=home,
+        db=(db or Path(env.get("POLICYWATCH_DB") or home / "warehouse.duckdb")).expanduser().absolute(),
+        sources=(sources or _default_sources(env)).expanduser().absolute(),
+        smtp=_smtp(env),
+    )
+
+
+def _default_sources(env: dict[str, str]) -> Path:
+    if env.get("POLICYWATCH_SOURCES"):
+        return Path(env["POLICYWATCH_SOURCES"])
+    local = Path("seeds/sources.yaml")
+    return local if local.exists() else DEFAULT_SOURCES
+
+
+def _smtp(env: dict[str, str]) -> SmtpSettings:
+    security = (env.get("POLICYWATCH_SMTP_SECURITY") or "starttls").lower()
+    if security not in SECURITY_MODES:
+        raise ConfigError(f"POLICYWATCH_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
+    port_text = env.get("POLICYWATCH_SMTP_PORT") or ("465" if security == "ssl" else "587")
+    if not port_text.isdigit():
+        raise ConfigError(f"POLICYWATCH_SMTP_PORT must be a number, not {port_text!r}")
+    recipients = tuple(a.strip() for a in (env.get("POLICYWATCH_DIGEST_TO") or "").split(",") if a.strip())
+    return SmtpSettings(
+        host=env.get("POLICYWATCH_SMTP_HOST") or None,
+        port=int(port_text),
+        user=env.get("POLICYWATCH_SMTP_USER") or None,
+        password=env.get("POLICYWATCH_SMTP_PASSWORD") or None,
+        security=security,
+        mail_from=env.get("POLICYWATCH_MAIL_FROM") or "policywatch@localhost",
+        recipients=recipients,
+    )
+
+
+def prepare_prefect_env(settings: Settings) -> None:
+    """Point Prefect at the data folder and keep it offline; call before importing prefect."""
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")

@@ -1,0 +1,134 @@
+"""Bytes to text: pick the charset the way browsers do, never raise on bad bytes."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+# Chinese sites declare the old subsets; gb18030 is their superset and decodes what they really send.
+_ALIASES: dict[str, str] = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "hz-gb-2312": "gb18030",
+    "utf8": "utf-8",
+    "unicode": "utf-8",
+}
+
+# Byte order marks, longest first so that UTF-32 LE is not taken for UTF-16 LE.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# <meta charset="gbk"> and <meta http-equiv="Content-Type" content="text/html; charset=gb2312">.
+_META_CHARSET = re.compile(rb"<meta[^>]{0,300}?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+_META_WINDOW = 4096
+_BINARY_WINDOW = 8192
+# Control bytes that never occur in text (tab, newline, form feed, carriage return and ESC excluded).
+_CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+_FALLBACK = "gb18030"
+# A noncharacter no page contains: marks each undecodable byte so that it can be counted.
+_MARK = "\U0010fffe"
+
+
+def _mark_bad(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return _MARK * (error.end - error.start), error.end
+
+
+codecs.register_error("policywatch.mark", _mark_bad)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Text decoded from bytes, the charset used, and how many bytes had to be replaced."""
+
+    text: str
+    encoding: str
+    bad_bytes: int = 0
+
+
+def canonical_encoding(name: str | None) -> str | None:
+    """The codec name to decode a declared charset with (gbk/gb2312 → gb18030), None if unknown."""
+    if not name:
+        return None
+    cleaned = name.strip().strip("\"'").lower()
+    cleaned = _ALIASES.get(cleaned, cleaned)
+    try:
+        return codecs.lookup(cleaned).name
+    except LookupError:
+        return None
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for data that is not text in any charset: NUL bytes or mostly control bytes."""
+    head = data[:_BINARY_WINDOW]
+    if not head or any(head.startswith(bom) for bom, _ in _BOMS):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte in _CONTROL)
+    return controls / len(head) > 0.1
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    return next((name for bom, name in _BOMS if data.startswith(bom)), None)
+
+
+def _meta_encoding(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:_META_WINDOW])
+    if not match:
+        return None
+    declared = match.group(1).decode("ascii", "ignore")
+    # A page whose <meta> could be read as ASCII is not UTF-16/32 whatever it says (WHATWG rule).
+    return "utf-8" if declared.lower().startswith(("utf-16", "utf-32")) else declared
+
+
+def _header_encoding(content_type: str | None) -> str | None:
+    match = _HEADER_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def _detected_encoding(data: bytes) -> str:
+    best = from_bytes(data[:65536]).best()
+    return best.encoding if best is not None else _FALLBACK
+
+
+def _decode_with(data: bytes, encoding: str) -> Decoded:
+    text = data.decode(encoding, errors="policywatch.mark")
+    bad = text.count(_MARK)
+    return Decoded(text.replace(_MARK, "\ufffd") if bad else text, encoding, bad)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_bytes(data: bytes, *, content_type: str | None = None, forced: str | None = None) -> Decoded:
+    """Decode page bytes: forced, BOM, HTTP header, <meta>, strict UTF-8, then detection."""
+    certain = canonical_encoding(forced) or _bom_encoding(data)
+    if certain:
+        return _decode_with(data, certain)
+    declared = canonical_encoding(_header_encoding(content_type)) or canonical_encoding(_meta_encoding(data))
+    # Header and <meta> lie after CMS migrations (gb2312 declared, UTF-8 sent); non-ASCII bytes
+    # that are valid UTF-8 are practically never GBK text, so UTF-8 wins over such a declaration.
+    if declared and not (declared != "utf-8" and not data.isascii() and _valid_utf8(data)):
+        return _decode_with(data, declared)
+    if _valid_utf8(data):
+        return Decoded(data.decode("utf-8"), "utf-8", 0)
+    return _decode_with(data, canonical_encoding(_detected_encoding(data)) or _FALLBACK)

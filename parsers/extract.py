@@ -1,0 +1,123 @@
+"""The extraction entry point: page bytes to an Extraction record, never an exception."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from parsers.boilerplate import strip_boilerplate
+from parsers.decode import Decoded, decode_bytes, looks_binary
+from parsers.htmlpage import read_html
+from parsers.metadata import PageHints, read_metadata, remove_title, resolve_title
+from parsers.normalize import normalize_text
+from parsers.pdftext import pdf_text
+from parsers.records import Attachment, Extraction, ExtractionStatus, ParseOptions
+
+_HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|body)[\s>]", re.IGNORECASE)
+_SNIFF_WINDOW = 4096
+_PDF_MAGIC = b"%PDF-"
+_REASON_MAX = 300
+
+
+def _rejected(status: ExtractionStatus, reason: str, decoded: Decoded | None = None) -> Extraction:
+    return Extraction(
+        status=status,
+        reason=reason[:_REASON_MAX],
+        encoding=decoded.encoding if decoded else None,
+        bad_bytes=decoded.bad_bytes if decoded else 0,
+    )
+
+
+def _one_line(text: str | None) -> str | None:
+    """A title as stored: normalised like the text, on one line."""
+    folded = " ".join(normalize_text(text).split("\n")) if text else ""
+    return folded or None
+
+
+def is_html(text: str, content_type: str | None) -> bool:
+    """True for markup: an HTML content type, or <html>, <!doctype html> or <body> near the start."""
+    return "html" in (content_type or "").lower() or bool(_HTML_SNIFF.search(text[:_SNIFF_WINDOW]))
+
+
+def is_pdf(data: bytes, content_type: str | None) -> bool:
+    """True for a PDF file: its magic bytes, or the PDF content type."""
+    return data.lstrip()[:5] == _PDF_MAGIC or "application/pdf" in (content_type or "").lower()
+
+
+def _document(
+    raw: str,
+    body: str,
+    options: ParseOptions,
+    *,
+    hints: PageHints | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    decoded: Decoded | None = None,
+) -> Extraction:
+    """Clean the text, find the title and the metadata, and assemble the record."""
+    hints = replace(hints or PageHints(), title=_one_line(hints.title if hints else None))
+    options = replace(options, known_title=_one_line(options.known_title))
+    cleaned = strip_boilerplate(normalize_text(body))
+    title = resolve_title(cleaned.text, hints=hints, options=options)
+    text = remove_title(cleaned.text, title)
+    if not text:
+        return _rejected(ExtractionStatus.EMPTY, "no text left after removing the page chrome", decoded)
+    meta = read_metadata(normalize_text(raw), text, title=title, hints=hints, options=options)
+    return Extraction(
+        status=ExtractionStatus.OK,
+        title=meta.title,
+        text=text,
+        published_on=meta.published_on,
+        signed_on=meta.signed_on,
+        issuers=meta.issuers,
+        doc_number=meta.doc_number,
+        index_number=meta.index_number,
+        doc_type=meta.doc_type,
+        level=meta.level,
+        regions=meta.regions,
+        original_source=meta.original_source,
+        original_url=cleaned.original_url,
+        attachments=attachments,
+        encoding=decoded.encoding if decoded else None,
+        bad_bytes=decoded.bad_bytes if decoded else 0,
+    )
+
+
+def _from_pdf(data: bytes, options: ParseOptions) -> Extraction:
+    try:
+        text = pdf_text(data)
+    except Exception as exc:  # pypdf raises many types on broken files; all mean the same here
+        return _rejected(ExtractionStatus.UNDECODABLE, f"unreadable PDF: {type(exc).__name__}: {exc}")
+    if not text.strip():
+        return _rejected(ExtractionStatus.EMPTY, "PDF without a text layer (scanned?)")
+    return _document(text, text, options)
+
+
+def _from_html(decoded: Decoded, options: ParseOptions) -> Extraction:
+    page = read_html(decoded.text, base_url=options.url)
+    if page.not_article:
+        return _rejected(ExtractionStatus.NOT_ARTICLE, page.not_article, decoded)
+    raw = f"{page.head_text}\n{page.text}"
+    return _document(raw, page.text, options, hints=page.hints, attachments=page.attachments, decoded=decoded)
+
+
+def _extract(data: bytes, options: ParseOptions) -> Extraction:
+    if not data.strip():
+        return _rejected(ExtractionStatus.EMPTY, "no bytes" if not data else "only whitespace")
+    if len(data) > options.max_bytes:
+        return _rejected(ExtractionStatus.TOO_LARGE, f"{len(data)} bytes, over max_bytes={options.max_bytes}")
+    if is_pdf(data, options.content_type):
+        return _from_pdf(data, options)
+    if looks_binary(data):
+        return _rejected(ExtractionStatus.UNDECODABLE, "binary data, not text in any charset")
+    decoded = decode_bytes(data, content_type=options.content_type, forced=options.encoding)
+    if is_html(decoded.text, options.content_type):
+        return _from_html(decoded, options)
+    return _document(decoded.text, decoded.text, options, decoded=decoded)
+
+
+def extract(data: bytes, options: ParseOptions) -> Extraction:
+    """Turn page bytes (HTML in any charset, plain text or PDF) into clean text and metadata."""
+    try:
+        return _extract(data, options)
+    except Exception as exc:  # the contract: a bad page is a record with a reason, never an exception
+        return _rejected(ExtractionStatus.UNDECODABLE, f"extraction failed: {type(exc).__name__}: {exc}")

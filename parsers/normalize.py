@@ -1,0 +1,53 @@
+"""Text clean-up every page gets: simplified characters, no reading aids, no page markers, tidy lines."""
+
+from __future__ import annotations
+
+import re
+
+import opencc
+
+# Built once: loading the dictionaries costs far more than converting a page.
+_T2S = opencc.OpenCC("t2s")
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_SYLLABLE = f"[a-zü{_TONED}]{{1,6}}"
+# Pinyin reading aids of reposts: 發(fā)展, 經(jīng)濟 — a bracket right after a CJK character holding
+# only lower-case pinyin syllables, at least one with a tone mark (so "(完)" and "(BT+IT)" stay).
+_PINYIN = re.compile(
+    rf"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（]\s*(?=[^)）]*[{_TONED}]){_SYLLABLE}(?:\s+{_SYLLABLE}){{0,7}}\s*[)）]"
+)
+# PDF page numbers left in the text flow: —2—, －4－, – 5 –, even glued inside a word (打—3—下了).
+_DASH_MARKER = re.compile(r"(?<![0-9A-Za-z])[—－–]\s?\d{1,3}\s?[—－–](?![0-9])")
+# The ASCII form "- 3 -" only with its spaces or alone on a line: "2020-3-5" is a date.
+_HYPHEN_MARKER = re.compile(r"(?<![0-9A-Za-z])- \d{1,3} -(?![0-9])|^-\d{1,3}-$", re.MULTILINE)
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+# Every space-like character, folded to one ASCII space inside a line.
+_SPACES = re.compile("[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified characters (OpenCC t2s)."""
+    return str(_T2S.convert(text))
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove pinyin readings in brackets after characters: 發(fā)展 → 發展."""
+    return _PINYIN.sub("", text)
+
+
+def strip_page_markers(text: str) -> str:
+    """Remove PDF page markers such as —2— or - 3 -, wherever the text flow put them."""
+    return _HYPHEN_MARKER.sub("", _DASH_MARKER.sub("", text))
+
+
+def fold_whitespace(text: str) -> str:
+    """One paragraph per line, single spaces inside, no blank or padded lines."""
+    text = _INVISIBLE.sub("", _NEWLINES.sub("\n", text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def normalize_text(text: str) -> str:
+    """Clean text for storage and matching: t2s, no pinyin aids, no page markers, folded whitespace."""
+    return fold_whitespace(to_simplified(strip_page_markers(strip_pinyin(text))))

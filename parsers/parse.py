@@ -1,0 +1,26 @@
+"""The parser entry point: raw bytes to a classified, fingerprinted document."""
+
+from __future__ import annotations
+
+from parsers.classify import Taxonomy, classify, default_taxonomy
+from parsers.extract import extract
+from parsers.fingerprint import content_hash, minhash
+from parsers.records import ParsedDocument, ParseOptions
+
+
+def parse_document(data: bytes, options: ParseOptions, *, taxonomy: Taxonomy | None = None) -> ParsedDocument:
+    """Extract, classify and fingerprint one page; a rejected page comes back with its status."""
+    extraction = extract(data, options)
+    document = ParsedDocument(url=options.url, source_name=options.source_name, extraction=extraction)
+    if not document.ok:
+        return document
+    text = extraction.text
+    labels = classify(taxonomy or default_taxonomy(), title=extraction.title or "", text=text)
+    return ParsedDocument(
+        url=options.url,
+        source_name=options.source_name,
+        extraction=extraction,
+        classification=labels,
+        content_hash=content_hash(text),
+        minhash=minhash(text),
+    )

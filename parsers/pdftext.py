@@ -1,0 +1,74 @@
+"""PDF files: the text layer of each page, without running headers and page numbers, lines rejoined."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from io import BytesIO
+
+from pypdf import PdfReader
+
+# Page numbers printed alone on a line: —2—, - 3 -, 4, 第5页, 第5页 共9页, 5/9.
+_PAGE_NUMBER = re.compile(
+    r"[—－–-]?\s*\d{1,4}\s*[—－–-]?|第\s*\d+\s*页(\s*[,，]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+"
+)
+# A line ending a paragraph: PDF text breaks lines anywhere else.
+_PARAGRAPH_END = re.compile(r"([。！？!?：:；;”」》）)]|(?<!\d)\.)$")
+# A line opening a paragraph even when the previous one did not end it: headings and list items.
+_PARAGRAPH_START = re.compile(
+    r"^(第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十\d]{1,3}[)）]"
+    r"|\d{1,2}[.．、](?!\d)|附件|抄送)"
+)
+_CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# Lines at the top or bottom of this share of pages are running headers or footers.
+_RUNNING_SHARE = 0.5
+_RUNNING_MIN_PAGES = 3
+_EDGE_LINES = 2
+
+
+def _page_lines(reader: PdfReader) -> list[list[str]]:
+    return [[line.strip() for line in (page.extract_text() or "").split("\n")] for page in reader.pages]
+
+
+def _shape(line: str) -> str:
+    """A line with its digits blurred, so that 第3页 and 第4页 compare equal."""
+    return re.sub(r"\d+", "#", line)
+
+
+def running_lines(pages: list[list[str]]) -> set[str]:
+    """Shapes of lines repeated at the edges of at least half the pages: headers and footers."""
+    if len(pages) < _RUNNING_MIN_PAGES:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        kept = [line for line in lines if line]
+        counts.update({_shape(line) for line in kept[:_EDGE_LINES] + kept[-_EDGE_LINES:]})
+    return {shape for shape, count in counts.items() if count >= len(pages) * _RUNNING_SHARE}
+
+
+def rejoin(lines: list[str]) -> str:
+    """Join lines broken by the page layout back into paragraphs, one per line."""
+    paragraphs: list[str] = []
+    for line in lines:
+        if paragraphs and not _PARAGRAPH_END.search(paragraphs[-1]) and not _PARAGRAPH_START.match(line):
+            glue = "" if _CJK_EDGE.match(paragraphs[-1][-1]) or _CJK_EDGE.match(line[0]) else " "
+            paragraphs[-1] += glue + line
+        else:
+            paragraphs.append(line)
+    return "\n".join(paragraphs)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF's pages as paragraphs; raises pypdf's errors on a broken or locked file."""
+    reader = PdfReader(BytesIO(data))
+    if reader.is_encrypted:
+        reader.decrypt("")  # most government PDFs are "encrypted" with an empty user password
+    pages = _page_lines(reader)
+    running = running_lines(pages)
+    lines = [
+        line
+        for page in pages
+        for line in page
+        if line and _shape(line) not in running and not _PAGE_NUMBER.fullmatch(line)
+    ]
+    return rejoin(lines)

@@ -1,0 +1,182 @@
+"""extract: statuses, the HTML path, and the promise never to raise."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import parsers.extract as extract_module
+from parsers.extract import extract
+from parsers.records import Attachment, Extraction, ExtractionStatus, ParseOptions
+
+URL = "https://gdstc.gd.gov.cn/zwgk_n/tzgg/content/post_1.html"
+TITLE = "关于印发广东省生物医药产业发展行动方案的通知"
+TRS_PAGE = f"""<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>{TITLE}_广东省科学技术厅</title>
+<script>var nav = "首页";</script><style>p {{ color: red; }}</style></head>
+<body>
+<div class="top"><a href="/">网站首页</a> <a href="/zwgk">政务公开</a> <a href="/tzgg">通知公告</a></div>
+<div class="main">
+  <h1>{TITLE}</h1>
+  <div class="info"><span>发布时间：</span><span>2024-03-15</span> <span>来源：广东省科学技术厅</span></div>
+  <div class="TRS_Editor">
+    <p>各地级以上市科技局：</p>
+    <p>现将《广东省生物医药产业发展行动方案》印发给你们，请结合实际认真贯彻执行。执行中遇到的问题，请径向省科技厅反映。</p>
+    <p>广东省科学技术厅</p>
+    <p>2024年3月10日</p>
+    <p>附件：<a href="/att/plan.pdf">行动方案.pdf</a></p>
+  </div>
+</div>
+<div class="footer">版权所有：广东省科学技术厅 粤ICP备05071319号</div>
+</body></html>"""
+LIST_ITEMS = "".join(
+    f'<li><a href="/post_{n}.html">关于开展2024年度生物医药产业第{n}批项目申报工作的通知</a>'
+    f"<span>2024-01-{n:02d}</span></li>"
+    for n in range(1, 21)
+)
+LIST_PAGE = f"""<html><head><title>通知公告</title></head><body>
+<div class="list"><ul>{LIST_ITEMS}</ul></div>
+<div class="bottom">主办单位：广东省科学技术厅 地址：广州市越秀区连新路171号 邮编：510033
+联系电话：020-83163338 网站标识码：4400000095 粤ICP备05071319号</div></body></html>"""
+
+
+def test_extract_empty_input_is_empty() -> None:
+    assert extract(b"", ParseOptions()).status is ExtractionStatus.EMPTY
+
+
+def test_extract_whitespace_only_is_empty() -> None:
+    assert extract(b" \r\n\t\n", ParseOptions()).status is ExtractionStatus.EMPTY
+
+
+def test_extract_binary_is_undecodable() -> None:
+    record = extract(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ParseOptions())
+    assert record.status is ExtractionStatus.UNDECODABLE
+    assert record.reason
+
+
+def test_extract_too_large_is_never_parsed() -> None:
+    record = extract("正文。".encode() * 10, ParseOptions(max_bytes=20))
+    assert record.status is ExtractionStatus.TOO_LARGE
+    assert record.text == ""
+
+
+def test_extract_list_page_is_not_article() -> None:
+    record = extract(LIST_PAGE.encode("utf-8"), ParseOptions(url=URL))
+    assert record.status is ExtractionStatus.NOT_ARTICLE
+    assert record.reason
+
+
+def test_extract_page_without_text_is_not_article() -> None:
+    record = extract(b"<html><body><div><a href='/'>home</a></div></body></html>", ParseOptions())
+    assert record.status is ExtractionStatus.NOT_ARTICLE
+
+
+def test_extract_plain_text_is_ok() -> None:
+    record = extract("标题一行\n正文第一段。\n正文第二段。".encode(), ParseOptions())
+    assert (record.status, record.title, record.text) == (
+        ExtractionStatus.OK,
+        "标题一行",
+        "正文第一段。\n正文第二段。",
+    )
+
+
+@pytest.fixture(scope="module")
+def trs_record() -> Extraction:
+    return extract(TRS_PAGE.encode("gbk"), ParseOptions(url=URL))
+
+
+def test_extract_gbk_trs_page_is_ok(trs_record: Extraction) -> None:
+    assert (trs_record.status, trs_record.encoding, trs_record.bad_bytes) == (
+        ExtractionStatus.OK,
+        "gb18030",
+        0,
+    )
+
+
+def test_extract_gbk_trs_page_title_date_and_signature(trs_record: Extraction) -> None:
+    assert trs_record.title == TITLE
+    assert (trs_record.published_on, trs_record.signed_on) == (date(2024, 3, 15), date(2024, 3, 10))
+    assert trs_record.issuers == ("广东省科学技术厅",)
+    assert (trs_record.doc_type, trs_record.level, trs_record.regions) == ("方案", "provincial", ("广东",))
+
+
+def test_extract_gbk_trs_page_text_is_the_editor_body(trs_record: Extraction) -> None:
+    assert trs_record.text.startswith(
+        "各地级以上市科技局：\n现将《广东省生物医药产业发展行动方案》印发给你们"
+    )
+    assert all(
+        chrome not in trs_record.text for chrome in ("网站首页", "var nav", "color", "ICP", "发布时间")
+    )
+
+
+def test_extract_gbk_trs_page_attachments_are_absolute(trs_record: Extraction) -> None:
+    assert trs_record.attachments == (
+        Attachment(name="行动方案.pdf", url="https://gdstc.gd.gov.cn/att/plan.pdf"),
+    )
+
+
+def test_extract_html_meta_date_and_title_win() -> None:
+    metas = (
+        '<meta name="ArticleTitle" content="元数据里的标题"><meta name="PubDate" content="2024-03-16 10:00">'
+    )
+    page = TRS_PAGE.replace("<title>", f"{metas}<title>")
+    record = extract(page.encode("utf-8"), ParseOptions())
+    assert (record.title, record.published_on) == ("元数据里的标题", date(2024, 3, 16))
+
+
+def test_extract_html_without_known_container_uses_text_density() -> None:
+    page = TRS_PAGE.replace('class="TRS_Editor"', 'class="c1"')
+    record = extract(page.encode("utf-8"), ParseOptions(url=URL))
+    assert record.status is ExtractionStatus.OK
+    assert record.text.startswith("各地级以上市科技局：")
+
+
+def test_extract_known_facts_win_over_the_page(trs_record: Extraction) -> None:
+    options = ParseOptions(
+        known_title="已知标题", known_published_on=date(2024, 1, 2), known_issuers=("科学技术部",)
+    )
+    record = extract(TRS_PAGE.encode("gbk"), options)
+    assert (record.title, record.published_on, record.issuers, record.level) == (
+        "已知标题", date(2024, 1, 2), ("科学技术部",), "central",
+    )  # fmt: skip
+
+
+def test_extract_forced_encoding_is_used() -> None:
+    page = TRS_PAGE.replace("gb2312", "utf-8")
+    record = extract(page.encode("gbk"), ParseOptions(encoding="gbk"))
+    assert (record.status, record.title) == (ExtractionStatus.OK, TITLE)
+
+
+def test_extract_deeply_nested_page_is_ok() -> None:
+    page = "<html><body>" + "<div>" * 3000 + "正文内容。" * 30 + "</div>" * 3000 + "</body></html>"
+    record = extract(page.encode(), ParseOptions())
+    assert (record.status, record.text) == (ExtractionStatus.OK, "正文内容。" * 30)
+
+
+def test_extract_internal_error_becomes_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(extract_module, "read_metadata", broken)
+    record = extract("标题\n正文。".encode(), ParseOptions())
+    assert record.status is ExtractionStatus.UNDECODABLE
+    assert record.reason is not None and "boom" in record.reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=3000))
+def test_extract_never_raises_on_any_bytes(data: bytes) -> None:
+    assert isinstance(extract(data, ParseOptions()).status, ExtractionStatus)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=2000))
+def test_extract_never_raises_on_any_markup(text: str) -> None:
+    record = extract(
+        f"<html><body><div class='TRS_Editor'>{text}</div></body></html>".encode(), ParseOptions()
+    )
+    assert isinstance(record.status, ExtractionStatus)

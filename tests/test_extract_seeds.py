@@ -1,0 +1,111 @@
+"""Golden corpus: each seed document against its sidecar of expected fields (tests/fixtures/seeds/)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from parsers.extract import extract
+from parsers.records import Extraction, ExtractionStatus, ParseOptions
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+GOLD = Path(__file__).with_name("fixtures") / "seeds"
+CASES = sorted(path.stem for path in GOLD.glob("*.json"))
+# Sidecar keys that describe the text rather than a field of the record.
+TEXT_KEYS = ("text_starts_with", "text_ends_with")
+TRADITIONAL = ("發", "國", "經", "濟", "產", "業", "規", "劃", "術", "與")
+CHROME = ("当前位置", "当前所在", "网站首页", "原文链接", "免责声明", "版权声明", "编辑:", "编辑：")
+PINYIN_BRACKET = re.compile(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü ]+[)）]")
+PAGE_MARKER = re.compile(r"[—－–-]\s?\d{1,3}\s?[—－–-]")
+
+
+def options_from_manifest(file_name: str) -> ParseOptions:
+    """What seeds/manifest.yaml knows about a seed, as the options the ingest would pass."""
+    entry: dict[str, Any] = yaml.safe_load((SEEDS / "manifest.yaml").read_text("utf-8"))["documents"][
+        file_name
+    ]
+    return ParseOptions(
+        url=entry.get("url"),
+        source_name=entry.get("site"),
+        reference_date=entry.get("fetched_on"),
+        known_title=entry.get("title"),
+        known_published_on=entry.get("published_on"),
+        known_issuers=tuple(entry.get("issuers") or ()),
+        known_doc_number=entry.get("doc_number"),
+    )
+
+
+@cache
+def extracted(stem: str) -> Extraction:
+    path = SEEDS / f"{stem}.txt"
+    return extract(path.read_bytes(), options_from_manifest(path.name))
+
+
+def gold(stem: str) -> dict[str, Any]:
+    return dict(json.loads((GOLD / f"{stem}.json").read_text("utf-8")))
+
+
+def as_json(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def test_extract_seeds_every_seed_has_a_sidecar() -> None:
+    seeds = sorted(path.stem for path in SEEDS.glob("*.txt"))
+    assert seeds == CASES
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_is_ok(stem: str) -> None:
+    assert extracted(stem).status is ExtractionStatus.OK, extracted(stem).reason
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_fields_match_gold(stem: str) -> None:
+    expected = {key: value for key, value in gold(stem).items() if key not in TEXT_KEYS}
+    actual = {key: as_json(getattr(extracted(stem), key)) for key in expected}
+    assert actual == expected
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_keeps_first_and_last_sentences(stem: str) -> None:
+    text, expected = extracted(stem).text, gold(stem)
+    assert text.startswith(expected["text_starts_with"])
+    assert text.endswith(expected["text_ends_with"])
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_has_no_pinyin_brackets(stem: str) -> None:
+    assert PINYIN_BRACKET.findall(extracted(stem).text) == []
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_is_simplified(stem: str) -> None:
+    assert [char for char in TRADITIONAL if char in extracted(stem).text] == []
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_has_no_page_markers(stem: str) -> None:
+    assert PAGE_MARKER.findall(extracted(stem).text) == []
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_has_no_chrome(stem: str) -> None:
+    text = extracted(stem).text
+    assert [marker for marker in CHROME if marker in text] == []
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_extract_seed_text_does_not_repeat_the_title(stem: str) -> None:
+    record = extracted(stem)
+    assert record.title
+    assert record.title not in record.text.split("\n")

@@ -1,0 +1,61 @@
+"""Migrations: applied once, recorded, refused when the file is newer than the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from parsers.errors import LoadError
+from warehouse.connection import open_reader, open_writer
+from warehouse.migrate import available, migrate
+
+CONTRACT_VIEWS = {
+    "documents", "document_topics", "document_sightings", "document_links", "document_versions", "runs",
+    "source_health", "weekly_topic_counts",
+}
+
+
+def test_migrate_creates_the_contract_views(warehouse: duckdb.DuckDBPyConnection) -> None:
+    views = {name for (name,) in warehouse.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' "
+                                                   "AND NOT internal").fetchall()}
+    assert views >= CONTRACT_VIEWS
+
+
+def test_migrate_records_every_migration_once(warehouse: duckdb.DuckDBPyConnection) -> None:
+    assert migrate(warehouse) == []
+    recorded = [v for (v,) in warehouse.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+    assert recorded == [m.version for m in available()]
+
+
+def test_migrate_refuses_a_warehouse_from_newer_code(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_writer(db) as con:
+        con.execute("INSERT INTO schema_migrations VALUES (9999, 'future', now())")
+    with pytest.raises(LoadError, match="upgrade PolicyWatch"), open_writer(db):
+        pass
+
+
+def test_open_refuses_a_file_that_is_not_duckdb(tmp_path: Path) -> None:
+    db = tmp_path / "notes.duckdb"
+    db.write_text("these are my notes, not a database\n" * 10)
+    with pytest.raises(LoadError, match="not a DuckDB warehouse"), open_writer(db):
+        pass
+    assert db.read_text().startswith("these are my notes")
+
+
+def test_open_reader_without_warehouse_says_run_first(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="policywatch run"), open_reader(tmp_path / "missing.duckdb"):
+        pass
+
+
+def test_migrate_upgrades_a_warehouse_that_holds_data(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with open_writer(db) as con:
+        con.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'x', now(), 'success')")
+        last = max(m.version for m in available())
+        con.execute("DELETE FROM schema_migrations WHERE version = ?", [last])
+    with open_writer(db) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (last,)

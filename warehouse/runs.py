@@ -1,0 +1,33 @@
+"""The run ledger: a row per flow run, opened before work starts and closed by the load."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from warehouse import sql
+
+
+def start_run(con: duckdb.DuckDBPyConnection, *, run_id: str, flow: str, now: datetime) -> None:
+    """Mark runs left 'running' by a dead process as crashed, then open this run's row."""
+    con.execute(sql.MARK_CRASHED, [flow])
+    con.execute(sql.START_RUN, [run_id, flow, now])
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, *, run_id: str, error: str, now: datetime) -> None:
+    """Close a run that failed; its load was rolled back, so only this row records it."""
+    con.execute(sql.FAIL_RUN, [now, error[:2000], run_id])
+
+
+def known_pages(con: duckdb.DuckDBPyConnection, source_name: str) -> dict[str, set[str]]:
+    """URL → raw hashes already archived for a source: lets a run skip unchanged files."""
+    known: dict[str, set[str]] = {}
+    for url, raw in con.execute(sql.KNOWN_RAW, [source_name]).fetchall():
+        known.setdefault(url, set()).add(raw)
+    return known
+
+
+def close_run(con: duckdb.DuckDBPyConnection, *, run_id: str, summary: str, now: datetime) -> None:
+    """Close a run that loads no documents (the digest) as successful, with a JSON summary."""
+    con.execute(sql.CLOSE_RUN, [now, "success", summary, run_id])
