@@ -69,6 +69,10 @@ def run(
 ) -> None:
     """Run the nightly ingest flow once, now."""
     settings = settings_for(db=db, sources=sources)
+    from flows.sources import load_sources
+
+    with errors_to_exit():
+        load_sources(settings.sources)  # a broken registry is bad configuration: say so before starting
     from flows.ingest import nightly_ingest, summary_rows
 
     result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db)))

@@ -120,3 +120,17 @@ def test_ingest_failed_load_leaves_warehouse_unchanged(
     monkeypatch.undo()
     run_ingest(sources, db)
     assert query(db, "SELECT count(*) FROM documents") == [(SEED_COUNT,)]
+
+
+def test_weekly_digest_writes_the_week_of_the_seeds(seeded: tuple[Path, Path], tmp_path: Path) -> None:
+    from flows.digest import weekly_digest
+    from warehouse.weeks import current_week_now
+
+    _, db = seeded
+    files = weekly_digest(current_week_now(), str(tmp_path / "outbox"), str(db))
+    assert files.documents == SEED_COUNT
+    html, text = files.html.read_text(encoding="utf-8"), files.text.read_text(encoding="utf-8")
+    for title in ("关于印发广东省培育未来生命健康产业集群行动计划的通知", "京津冀生物医药产业如何发展"):
+        assert title in html
+        assert title in text
+    assert query(db, "SELECT flow, status FROM runs WHERE flow = 'weekly-digest'") == [("weekly-digest", "success")]
