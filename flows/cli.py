@@ -133,6 +133,15 @@ def digest(
     out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}", highlight=False)
 
 
+def _register_groups() -> None:
+    from flows.bench import bench_app
+
+    app.add_typer(bench_app, name="bench")
+
+
+_register_groups()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
