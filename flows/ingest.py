@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import archive, files_source
+from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
+from flows.fetch import Fetcher
+from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
-from parsers.errors import PolicyWatchError
 from parsers.parse import parse_document
-from parsers.records import ParseOptions
-from warehouse.connection import open_writer, writer_lock
+from warehouse import frontier
+from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
+from warehouse.frontier import FrontierRow, FrontierState
 from warehouse.load import LoadReport, PageOutcome, SourceAttempt, load_run
 from warehouse.runs import fail_run, known_pages, start_run
 from warehouse.weeks import SHANGHAI
 
 FLOW_NAME = "nightly-ingest"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RawPage:
-    """A body read or fetched and already archived, waiting to be parsed."""
-
-    url: str
-    source_name: str
-    fetched_at: datetime
-    data: bytes
-    sha256: str
-    options: ParseOptions
-    content_type: str | None = None
-
-
-@dataclass(slots=True)
-class Collected:
-    """What one source yielded this run."""
-
-    attempt: SourceAttempt
-    raw: list[RawPage] = field(default_factory=list)
-    failed: list[PageOutcome] = field(default_factory=list)  # pages that could not even be read
-    unchanged: int = 0
+DRIFT_MIN_PAGES = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,11 +40,6 @@ class RunResult:
     unchanged: dict[str, int]
 
 
-def utcnow() -> datetime:
-    """Now in UTC, naive (the warehouse stores UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 @task(name="open-run", cache_policy=NO_CACHE)
 def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str, dict[str, set[str]]]:
     """Record the run as started and read which pages each source already has."""
@@ -72,45 +48,30 @@ def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str
         return {s.name: known_pages(con, s.name) for s in sources}
 
 
-@task(name="collect", cache_policy=NO_CACHE, task_run_name="collect {source.name}")
-def collect(source: Source, settings: Settings, known: dict[str, set[str]]) -> Collected:
-    """Discover and read one source's pages, archiving each body before anything parses it."""
-    if source.kind != "files":
-        error = f"source kind {source.kind} is not supported by this version"
-        return Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=error))
-    try:
-        items = files_source.discover(source)
-        manifest = files_source.load_manifest(source)
-    except PolicyWatchError as exc:
-        return Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)))
-    collected = Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)))
-    for item in items:
-        _collect_file(item, source, settings, known, manifest, collected)
-    return collected
+@task(name="collect-files", cache_policy=NO_CACHE, task_run_name="collect {source.name}")
+def collect_files_task(source: Source, settings: Settings, known: dict[str, set[str]]) -> Collected:
+    """Read one `files` source, archiving each body before anything parses it."""
+    return collect_files(source, settings.archive, known)
 
 
-def _collect_file(
-    item: files_source.FileItem,
-    source: Source,
-    settings: Settings,
-    known: dict[str, set[str]],
-    manifest: dict[str, dict[str, object]],
-    collected: Collected,
-) -> None:
-    now = utcnow()
-    try:
-        data = files_source.read(item)
-        digest = archive.store(settings.archive, data)
-    except PolicyWatchError as exc:
-        collected.failed.append(PageOutcome(url=item.url, source_name=source.name, fetched_at=now, error=str(exc)))
-        return
-    if digest in known.get(item.url, set()):
-        collected.unchanged += 1
-        return
-    options = files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}), now.date())
-    collected.raw.append(
-        RawPage(url=item.url, source_name=source.name, fetched_at=now, data=data, sha256=digest, options=options)
-    )
+@task(name="fetch-web", cache_policy=NO_CACHE, timeout_seconds=3 * 3600)
+def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
+    """Discover and fetch every web source in one event loop, sharing one client and its per-host limits."""
+    if not sources:
+        return []
+    return asyncio.run(_fetch_all(sources, settings, backfill))
+
+
+async def _fetch_all(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
+    with open_reader_if_exists(settings.db) as con:
+        def known(urls: list[str]) -> dict[str, FrontierState]:
+            return frontier.lookup(con, urls) if con is not None else {}
+
+        async with Fetcher(fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources),
+                           host_policies=host_policies(sources)) as fetcher:
+            return list(await asyncio.gather(*(
+                collect_web(s, fetcher, known, settings.archive, backfill=backfill) for s in sources
+            )))
 
 
 @task(name="parse", cache_policy=NO_CACHE)
@@ -125,16 +86,19 @@ def parse_pages(raw: list[RawPage]) -> list[PageOutcome]:
         outcomes.append(
             PageOutcome(url=page.url, source_name=page.source_name, fetched_at=page.fetched_at,
                         raw_sha256=page.sha256, raw_size=len(page.data), content_type=page.content_type,
-                        document=document, error=error)
+                        document=document, error=error, http_status=page.http_status, final_url=page.final_url,
+                        headers=page.headers)
         )
     return outcomes
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def load(settings: Settings, run_id: str, pages: list[PageOutcome], attempts: list[SourceAttempt]) -> LoadReport:
+def load(
+    settings: Settings, run_id: str, pages: list[PageOutcome], attempts: list[SourceAttempt], rows: list[FrontierRow]
+) -> LoadReport:
     """Write the run to the warehouse in one transaction."""
     with open_writer(settings.db) as con:
-        return load_run(con, run_id=run_id, pages=pages, attempts=attempts, now=utcnow())
+        return load_run(con, run_id=run_id, pages=pages, attempts=attempts, now=utcnow(), frontier=rows)
 
 
 def _run_name() -> str:
@@ -142,18 +106,19 @@ def _run_name() -> str:
 
 
 @flow(name=FLOW_NAME, flow_run_name=_run_name)
-def nightly_ingest(sources_file: str | None = None, db: str | None = None) -> RunResult:
+def nightly_ingest(sources_file: str | None = None, db: str | None = None, backfill: bool = False) -> RunResult:
     """Visit every enabled source, keep every page, and load new documents into the warehouse."""
     settings = load_settings(db=Path(db) if db else None, sources=Path(sources_file) if sources_file else None)
     sources = [s for s in load_sources(settings.sources) if s.enabled]
     run_id = uuid.uuid4().hex[:16]
     with writer_lock(settings.db):
-        known = open_run(settings, sources, run_id)
-        collected = [collect(s, settings, known[s.name]) for s in sources]
+        known = open_run(settings, [s for s in sources if s.kind == "files"], run_id)
+        collected = [collect_files_task(s, settings, known[s.name]) for s in sources if s.kind == "files"]
+        collected += fetch_web([s for s in sources if s.kind != "files"], settings, backfill)
         pages = [p for c in collected for p in c.failed] + parse_pages([p for c in collected for p in c.raw])
-        attempts = [c.attempt for c in collected]
+        attempts = [with_drift(c.attempt, pages) for c in collected]
         try:
-            report = load(settings, run_id, pages, attempts)
+            report = load(settings, run_id, pages, attempts, [r for c in collected for r in c.frontier])
         except Exception as exc:
             with open_writer(settings.db) as con:
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
@@ -162,6 +127,16 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None) -> Ru
                        unchanged={c.attempt.source_name: c.unchanged for c in collected})
     _publish_summary(result)
     return result
+
+
+def with_drift(attempt: SourceAttempt, pages: list[PageOutcome]) -> SourceAttempt:
+    """Flag a source whose fetched pages all extract as nothing: its detail-page layout probably changed."""
+    own = [p for p in pages if p.source_name == attempt.source_name and p.raw_sha256 is not None]
+    ok = [p for p in own if p.document is not None and p.document.ok]
+    if attempt.drifted or len(own) < DRIFT_MIN_PAGES or ok:
+        return attempt
+    reason = f"none of its {len(own)} fetched pages yielded an article: the page layout may have changed"
+    return replace(attempt, drifted=True, drift_reason=reason)
 
 
 def summary_rows(result: RunResult) -> list[tuple[str, int, int, int, int, int, str]]:

@@ -37,6 +37,7 @@ class Settings:
     db: Path
     sources: Path
     smtp: SmtpSettings
+    contact: str  # how a site operator reaches us: named in the User-Agent
 
     @property
     def archive(self) -> Path:
@@ -60,11 +61,13 @@ def load_settings(
     """Read `POLICYWATCH_*` variables; explicit arguments win over the environment."""
     env = dict(os.environ if env is None else env)
     home = Path(env.get("POLICYWATCH_HOME") or "data").expanduser().absolute()
+    smtp = _smtp(env)
     return Settings(
         home=home,
         db=(db or Path(env.get("POLICYWATCH_DB") or home / "warehouse.duckdb")).expanduser().absolute(),
         sources=(sources or _default_sources(env)).expanduser().absolute(),
-        smtp=_smtp(env),
+        smtp=smtp,
+        contact=env.get("POLICYWATCH_CONTACT") or f"mailto:{smtp.mail_from}",
     )
 
 

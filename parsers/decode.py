@@ -124,11 +124,21 @@ def decode_bytes(data: bytes, *, content_type: str | None = None, forced: str | 
     certain = canonical_encoding(forced) or _bom_encoding(data)
     if certain:
         return _decode_with(data, certain)
-    declared = canonical_encoding(_header_encoding(content_type)) or canonical_encoding(_meta_encoding(data))
+    declared = [
+        name
+        for name in (canonical_encoding(_header_encoding(content_type)), canonical_encoding(_meta_encoding(data)))
+        if name
+    ]
     # Header and <meta> lie after CMS migrations (gb2312 declared, UTF-8 sent); non-ASCII bytes
     # that are valid UTF-8 are practically never GBK text, so UTF-8 wins over such a declaration.
-    if declared and not (declared != "utf-8" and not data.isascii() and _valid_utf8(data)):
-        return _decode_with(data, declared)
+    if _valid_utf8(data) and (not declared or declared[0] != "utf-8") and not data.isascii():
+        return Decoded(data.decode("utf-8"), "utf-8", 0)
+    # A declaration the bytes contradict gives way to the next one (a header saying utf-8 over GBK bytes).
+    tried = [_decode_with(data, name) for name in dict.fromkeys(declared)]
+    clean = next((decoded for decoded in tried if not decoded.bad_bytes), None)
+    if clean:
+        return clean
     if _valid_utf8(data):
         return Decoded(data.decode("utf-8"), "utf-8", 0)
-    return _decode_with(data, canonical_encoding(_detected_encoding(data)) or _FALLBACK)
+    detected = _decode_with(data, canonical_encoding(_detected_encoding(data)) or _FALLBACK)
+    return min([*tried, detected], key=lambda decoded: decoded.bad_bytes)

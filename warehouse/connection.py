@@ -81,3 +81,13 @@ def open_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def open_reader_if_exists(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection, or None when there is no warehouse yet (a first run knows nothing)."""
+    if not path.exists():
+        yield None
+        return
+    with open_reader(path) as con:
+        yield con

@@ -24,6 +24,7 @@ from parsers.errors import LoadError
 from parsers.links import cited_titles, title_keys
 from parsers.records import ParsedDocument
 from warehouse import sql
+from warehouse.frontier import UPSERT_FROM_BATCH, FrontierRow
 from warehouse.weeks import iso_week
 
 
@@ -39,6 +40,9 @@ class PageOutcome:
     content_type: str | None = None
     document: ParsedDocument | None = None
     error: str | None = None  # why nothing could be read or parsed
+    http_status: int | None = None
+    final_url: str | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +55,7 @@ class SourceAttempt:
     items: int = 0
     error: str | None = None
     drifted: bool = False
+    drift_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +92,7 @@ def load_run(
     pages: list[PageOutcome],
     attempts: list[SourceAttempt],
     now: datetime,
+    frontier: list[FrontierRow] | None = None,
     near_threshold: float = 0.8,
 ) -> LoadReport:
     """Write one run's pages, documents, health and run row atomically: all or nothing."""
@@ -99,6 +105,7 @@ def load_run(
             _place(page, index, versions_of, batch, report, run_id)
         _write(con, batch)
         _link(con, batch, now)
+        _merge_frontier(con, frontier or [])
         _record_health(con, attempts, now)
         _finish_run(con, run_id, report, attempts, now)
         con.execute("COMMIT")
@@ -221,7 +228,9 @@ def _page_row(
 ) -> dict[str, Any]:
     return {"url": page.url, "source_name": page.source_name, "run_id": run_id, "fetched_at": page.fetched_at,
             "raw_sha256": page.raw_sha256, "raw_size": page.raw_size, "content_type": page.content_type,
-            "outcome": outcome, "extraction_status": status, "error": error, "doc_id": doc_id}
+            "outcome": outcome, "extraction_status": status, "error": error, "doc_id": doc_id,
+            "http_status": page.http_status, "final_url": page.final_url,
+            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None}
 
 
 # Arrow types DuckDB cannot infer from Python values (nulls, lists, unsigned ints).
@@ -238,6 +247,9 @@ _LOOSE_TYPES = {
     "raw_sha256": pa.string(), "raw_size": pa.int64(), "content_type": pa.string(),
     "extraction_status": pa.string(), "error": pa.string(), "doc_id": pa.string(), "title": pa.string(),
     "source_name": pa.string(), "url": pa.string(), "taxonomy_version": pa.string(),
+    "http_status": pa.int32(), "final_url": pa.string(), "headers": pa.string(), "fetched_at": pa.timestamp("us"),
+    "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
+    "status": pa.string(), "seen_at": pa.timestamp("us"),
 }
 
 
@@ -310,12 +322,33 @@ def _link(con: duckdb.DuckDBPyConnection, batch: _Batch, now: datetime) -> None:
                                       row["evidence"], row["created_at"]])
 
 
+def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: list[FrontierRow]) -> None:
+    """Upsert the run's frontier news; of several rows for one URL the last (the fetch) wins."""
+    latest: dict[str, FrontierRow] = {}
+    for row in rows:
+        if row.url in latest and row.status == "discovered":
+            continue
+        latest[row.url] = row
+    if not latest:
+        return
+    columns = list(FrontierRow.__dataclass_fields__)
+    batch = pa.Table.from_arrays(
+        [pa.array([getattr(r, c) for r in latest.values()], type=_LOOSE_TYPES.get(c, pa.string())) for c in columns],
+        names=columns,
+    )
+    con.register("_pw_batch", batch)
+    try:
+        con.execute(UPSERT_FROM_BATCH)
+    finally:
+        con.unregister("_pw_batch")
+
+
 def _record_health(con: duckdb.DuckDBPyConnection, attempts: list[SourceAttempt], now: datetime) -> None:
     for a in attempts:
         con.execute(
             sql.UPSERT_SOURCE_HEALTH,
             [a.source_name, a.kind, now, now if a.ok else None, 0 if a.ok else 1, a.error, a.items, a.items,
-             a.drifted],
+             a.drifted, a.drift_reason],
         )
 
 

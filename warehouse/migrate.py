@@ -49,8 +49,8 @@ def applied(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [row[0] for row in con.execute(APPLIED).fetchall()]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply every pending migration; refuse a warehouse written by newer code."""
+def migrate(con: duckdb.DuckDBPyConnection, *, upto: int | None = None) -> list[int]:
+    """Apply every pending migration (or those up to `upto`); refuse a warehouse written by newer code."""
     done = set(applied(con))
     known = available()
     newest = max((m.version for m in known), default=0)
@@ -60,7 +60,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         )
     ran = []
     for migration in known:
-        if migration.version in done:
+        if migration.version in done or (upto is not None and migration.version > upto):
             continue
         con.execute("BEGIN TRANSACTION")
         try:

@@ -40,8 +40,8 @@ INSERT_LINK = "INSERT OR IGNORE INTO core.document_links VALUES (?, ?, ?, ?, ?)"
 UPSERT_SOURCE_HEALTH = """
 INSERT INTO core.source_health
     (source_name, kind, last_attempt_at, last_success_at, consecutive_failures, last_error, items_seen,
-     last_items, drifted)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     last_items, drifted, drift_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source_name) DO UPDATE SET
     kind = excluded.kind,
     last_attempt_at = excluded.last_attempt_at,
@@ -51,7 +51,8 @@ ON CONFLICT (source_name) DO UPDATE SET
     last_error = excluded.last_error,
     items_seen = source_health.items_seen + excluded.items_seen,
     last_items = excluded.last_items,
-    drifted = excluded.drifted
+    drifted = excluded.drifted,
+    drift_reason = excluded.drift_reason
 """
 
 START_RUN = "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running')"

@@ -1,0 +1,170 @@
+"""Collecting pages from sources: files read or URLs fetched, every body archived before parsing."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows import archive, files_source
+from flows.discover import Known, discover
+from flows.fetch import Fetcher, FetchResult
+from flows.sources import Source
+from parsers.errors import PolicyWatchError
+from parsers.listing import ListItem
+from parsers.records import ParseOptions
+from warehouse.frontier import FrontierRow
+from warehouse.load import PageOutcome, SourceAttempt
+
+# Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
+_KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "content-encoding",
+                 "retry-after", "location")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawPage:
+    """A body read or fetched and already archived, waiting to be parsed."""
+
+    url: str
+    source_name: str
+    fetched_at: datetime
+    data: bytes
+    sha256: str
+    options: ParseOptions
+    content_type: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    headers: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
+class Collected:
+    """What one source yielded this run."""
+
+    attempt: SourceAttempt
+    raw: list[RawPage] = field(default_factory=list)
+    failed: list[PageOutcome] = field(default_factory=list)  # pages that could not be read or fetched
+    frontier: list[FrontierRow] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive (the warehouse stores UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]) -> Collected:
+    """Read a `files` source; files whose bytes were already archived for their path count as unchanged."""
+    try:
+        items = files_source.discover(source)
+        manifest = files_source.load_manifest(source)
+    except PolicyWatchError as exc:
+        return Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)))
+    collected = Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)))
+    for item in items:
+        now = utcnow()
+        try:
+            data = files_source.read(item)
+            digest = archive.store(archive_root, data)
+        except PolicyWatchError as exc:
+            collected.failed.append(PageOutcome(url=item.url, source_name=source.name, fetched_at=now, error=str(exc)))
+            continue
+        if digest in known.get(item.url, set()):
+            collected.unchanged += 1
+            continue
+        options = files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}), now.date())
+        collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, data=data, sha256=digest,
+                                     options=options))
+    return collected
+
+
+async def collect_web(
+    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, *, backfill: bool
+) -> Collected:
+    """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised."""
+    found = await discover(source, fetcher, known, backfill=backfill)
+    now = utcnow()
+    frontier = [FrontierRow(url=i.url, source_name=source.name, seen_at=now, list_updated=i.updated,
+                            title_hint=i.title) for i in found.items]
+    attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=found.error is None,
+                            items=len(found.items), error=found.error)
+    if found.error is None and not found.items:
+        attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=True, drifted=True,
+                                drift_reason="its lists yielded no links: the page layout may have changed")
+    collected = Collected(attempt, frontier=frontier)
+    states = known([i.url for i in found.items])
+    todo = [i for i in found.items if _wanted(i, states)]
+    collected.unchanged = len(found.items) - len(todo)
+    referer = {"Referer": source.url}
+    results = await asyncio.gather(*(
+        fetcher.get(item.url, etag=_state(states, item, "etag"), last_modified=_state(states, item, "last_modified"),
+                    headers={**referer, **(source.options.get("headers") or {})})
+        for item in todo
+    ))
+    for item, result in zip(todo, results, strict=True):
+        _take(source, item, result, archive_root, collected)
+    return collected
+
+
+def _wanted(item: ListItem, states: dict[str, object]) -> bool:
+    """New URLs, URLs still failing, and known URLs whose list marker says they changed."""
+    state = states.get(item.url)
+    if state is None or not state.settled:  # type: ignore[attr-defined]
+        return True
+    return bool(item.updated and state.list_updated and item.updated != state.list_updated)  # type: ignore[attr-defined]
+
+
+def _state(states: dict[str, object], item: ListItem, name: str) -> str | None:
+    state = states.get(item.url)
+    return getattr(state, name, None) if state is not None else None
+
+
+def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Path, collected: Collected) -> None:
+    """Archive a fetched body, queue it for parsing, and note what the frontier should remember."""
+    headers = {k: v for k, v in result.headers.items() if k in _KEPT_HEADERS}
+    row = dict(url=item.url, source_name=source.name, seen_at=result.fetched_at, fetched_at=result.fetched_at,
+               http_status=result.status, list_updated=item.updated, title_hint=item.title)
+    if result.not_modified:
+        collected.frontier.append(FrontierRow(**row, status="not_modified"))  # type: ignore[arg-type]
+        collected.unchanged += 1
+        return
+    digest = None
+    if result.body is not None:
+        try:
+            digest = archive.store(archive_root, result.body)
+        except PolicyWatchError as exc:
+            result = FetchResult(url=result.url, final_url=result.final_url, status=result.status,
+                                 headers=result.headers, error=str(exc), error_kind="archive")
+    if result.error is not None or digest is None:
+        status = "robots" if result.error_kind == "robots" else "failed"
+        collected.frontier.append(FrontierRow(**row, status=status, raw_sha256=digest,  # type: ignore[arg-type]
+                                              error=result.error))
+        collected.failed.append(PageOutcome(
+            url=item.url, source_name=source.name, fetched_at=result.fetched_at, raw_sha256=digest,
+            raw_size=len(result.body) if result.body is not None else None, content_type=headers.get("content-type"),
+            error=result.error or "no body", http_status=result.status, final_url=result.final_url, headers=headers,
+        ))
+        return
+    collected.frontier.append(FrontierRow(**row, status="fetched", etag=headers.get("etag"),  # type: ignore[arg-type]
+                                          last_modified=headers.get("last-modified"), raw_sha256=digest))
+    collected.raw.append(RawPage(
+        url=item.url, source_name=source.name, fetched_at=result.fetched_at, data=result.body or b"", sha256=digest,
+        options=_options(source, item, result), content_type=headers.get("content-type"), http_status=result.status,
+        final_url=result.final_url, headers=headers,
+    ))
+
+
+def _options(source: Source, item: ListItem, result: FetchResult) -> ParseOptions:
+    """Parse options of a fetched page: its URL and headers, the source's defaults, and what a JSON API stated."""
+    facts = item.facts
+    issuer = facts.get("issuer")
+    return ParseOptions(
+        url=result.final_url, source_name=source.name, content_type=result.headers.get("content-type"),
+        encoding=source.encoding, default_issuer=source.issuer, default_region=source.region,
+        reference_date=result.fetched_at.date(),
+        known_title=item.title if facts else None,  # API titles are whole; list anchors may be cut short
+        known_published_on=item.published_on if facts else None,
+        known_issuers=tuple(str(issuer).split()) if issuer else (),
+        known_doc_number=facts.get("doc_number"),
+    )

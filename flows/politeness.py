@@ -1,0 +1,54 @@
+"""Fetch limits from the registry and settings: which hosts, how hard, and who we say we are."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from flows.fetch import FetchPolicy, HostPolicy
+from flows.settings import Settings
+from flows.sources import Source
+
+DEFAULT_CONCURRENCY = 2
+DEFAULT_DELAY_SECONDS = 1.0
+DEFAULT_MAX_BYTES = 20_000_000
+
+
+def user_agent(settings: Settings) -> str:
+    """A User-Agent naming the project and how to reach its operator."""
+    try:
+        release = version("policywatch")
+    except PackageNotFoundError:
+        release = "dev"
+    return f"PolicyWatch/{release} (biotech policy monitor; +{settings.contact})"
+
+
+def allowed_hosts(sources: list[Source]) -> set[str]:
+    """Hosts of configured web sources: nothing else is ever fetched, redirects included."""
+    return {s.host for s in sources if s.host}
+
+
+def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
+    """Per host, the strictest limits any of its sources asks for."""
+    policies: dict[str, HostPolicy] = {}
+    for source in sources:
+        if not source.host:
+            continue
+        wanted = HostPolicy(
+            concurrency=int(source.options.get("concurrency", DEFAULT_CONCURRENCY)),
+            delay_seconds=float(source.options.get("delay_seconds", DEFAULT_DELAY_SECONDS)),
+        )
+        current = policies.get(source.host, wanted)
+        policies[source.host] = HostPolicy(concurrency=min(current.concurrency, wanted.concurrency),
+                                           delay_seconds=max(current.delay_seconds, wanted.delay_seconds))
+    return policies
+
+
+def fetch_policy(settings: Settings, sources: list[Source]) -> FetchPolicy:
+    """Time and size bounds of this run (the largest any source asks for)."""
+    timeouts = [float(s.options["timeout_seconds"]) for s in sources if "timeout_seconds" in s.options]
+    sizes = [int(s.options["max_bytes"]) for s in sources if "max_bytes" in s.options]
+    return FetchPolicy(
+        user_agent=user_agent(settings),
+        timeout_seconds=max(timeouts, default=30.0),
+        max_bytes=max(sizes, default=DEFAULT_MAX_BYTES),
+    )

@@ -1,0 +1,136 @@
+"""The fetcher against a real HTTP server on 127.0.0.1: politeness, retries, bounds, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from flows.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy
+from tests.fixture_site import Response, Site, etag_route, once_then, serve
+
+UA = "PolicyWatch/test (+mailto:test@example.org)"
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    routes = {
+        "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n"),
+        "/ok.html": Response(b"<html><body>ok</body></html>", headers={"Content-Type": "text/html"}),
+        "/private/secret.html": Response(b"secret"),
+        "/etag.html": etag_route(b"<html>v1</html>", '"v1"'),
+        "/flaky.html": once_then(Response(b"busy", 503), Response(b"<html>recovered</html>")),
+        "/limited.html": once_then(Response(b"slow down", 429, {"Retry-After": "1"}), Response(b"<html>ok</html>")),
+        "/slow.html": Response(b"late", delay=3.0),
+        "/huge.html": Response(b"x" * 300_000),
+        "/away.html": Response(b"", 302, {"Location": "http://localhost:9/elsewhere.html"}),
+        "/gone.html": Response(b"gone", 404),
+    }
+    with serve(Site(routes=routes)) as running:
+        yield running
+
+
+def fetch(site: Site, path: str, *, policy: FetchPolicy | None = None, **kwargs: object) -> FetchResult:
+    async def go() -> FetchResult:
+        policy_ = policy or FetchPolicy(user_agent=UA, timeout_seconds=1.0, retries=2, backoff_seconds=0.05,
+                                        max_bytes=100_000)
+        host = urlsplit(site.base).hostname or ""
+        async with Fetcher(policy_, allowed_hosts={host},
+                           host_policies={host: HostPolicy(concurrency=4, delay_seconds=0)}) as fetcher:
+            return await fetcher.get(site.url(path), **kwargs)  # type: ignore[arg-type]
+    return asyncio.run(go())
+
+
+def test_fetch_sends_our_user_agent(site: Site) -> None:
+    result = fetch(site, "/ok.html")
+    assert result.status == 200
+    assert result.body == b"<html><body>ok</body></html>"
+    assert all(headers["user-agent"] == UA for _, _, headers in site.log)
+
+
+def test_fetch_honours_robots_txt(site: Site) -> None:
+    result = fetch(site, "/private/secret.html")
+    assert result.error_kind == "robots"
+    assert site.hits["/private/secret.html"] == 0
+
+
+def test_fetch_conditional_get_gets_304(site: Site) -> None:
+    result = fetch(site, "/etag.html", etag='"v1"')
+    assert result.not_modified
+    assert result.body is None
+
+
+def test_fetch_retries_a_503(site: Site) -> None:
+    result = fetch(site, "/flaky.html")
+    assert (result.status, result.body, result.attempts) == (200, b"<html>recovered</html>", 2)
+
+
+def test_fetch_obeys_retry_after(site: Site) -> None:
+    started = time.monotonic()
+    result = fetch(site, "/limited.html")
+    assert result.status == 200
+    assert time.monotonic() - started >= 1.0
+    assert site.hits["/limited.html"] == 2
+
+
+def test_fetch_times_out_and_reports(site: Site) -> None:
+    policy = FetchPolicy(user_agent=UA, timeout_seconds=0.5, retries=1, backoff_seconds=0.01)
+    result = fetch(site, "/slow.html", policy=policy)
+    assert result.error_kind == "timeout"
+    assert result.attempts == 2
+
+
+def test_fetch_cuts_an_oversized_body(site: Site) -> None:
+    result = fetch(site, "/huge.html")
+    assert result.truncated
+    assert result.error_kind == "too_large"
+    assert len(result.body or b"") == 100_000
+
+
+def test_fetch_refuses_redirect_to_a_foreign_host(site: Site) -> None:
+    result = fetch(site, "/away.html")
+    assert result.error_kind == "redirect"
+    assert "localhost" in (result.error or "")
+
+
+def test_fetch_refuses_unconfigured_host(site: Site) -> None:
+    async def go() -> FetchResult:
+        async with Fetcher(FetchPolicy(user_agent=UA), allowed_hosts={"example.org"}) as fetcher:
+            return await fetcher.get(site.url("/ok.html"))
+    result = asyncio.run(go())
+    assert result.error_kind == "redirect"
+    assert site.hits["/ok.html"] == 0
+
+
+def test_fetch_does_not_retry_a_404(site: Site) -> None:
+    result = fetch(site, "/gone.html")
+    assert (result.status, result.error, result.attempts) == (404, "HTTP 404", 1)
+
+
+def test_fetch_fails_fast_on_a_host_that_does_not_resolve() -> None:
+    async def go() -> list[FetchResult]:
+        host = "policy.invalid"  # RFC 2606: never resolves
+        async with Fetcher(FetchPolicy(user_agent=UA, retries=3), allowed_hosts={host}) as fetcher:
+            return [await fetcher.get(f"http://{host}/{i}.html") for i in range(3)]
+    started = time.monotonic()
+    results = asyncio.run(go())
+    assert all(r.error_kind in ("dns", "connect") for r in results)
+    assert all(r.attempts == 1 for r in results)
+    assert time.monotonic() - started < 10
+
+
+def test_fetch_per_host_limit_spaces_requests(site: Site) -> None:
+    async def go() -> None:
+        host = urlsplit(site.base).hostname or ""
+        policy = FetchPolicy(user_agent=UA, respect_robots=False)
+        async with Fetcher(policy, allowed_hosts={host},
+                           host_policies={host: HostPolicy(concurrency=1, delay_seconds=0.3)}) as fetcher:
+            await asyncio.gather(*(fetcher.get(site.url("/ok.html")) for _ in range(4)))
+    asyncio.run(go())
+    starts = sorted(t for t, path, _ in site.log if path == "/ok.html")
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 4
+    assert min(gaps) >= 0.25

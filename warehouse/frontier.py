@@ -1,0 +1,82 @@
+"""The frontier: every URL ever discovered, read by discovery and merged by the loader.
+
+Load semantics: upsert on url; first_seen_at is kept, everything else takes the newest value;
+`fetches` counts attempts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+# Failed pages are retried on later runs until they have failed this many times.
+MAX_FAILED_FETCHES = 3
+
+LOOKUP = """
+SELECT url, status, etag, last_modified, list_updated, fetches
+FROM core.frontier WHERE url IN (SELECT unnest(?::VARCHAR[]))
+"""
+UPSERT_FROM_BATCH = """
+INSERT INTO core.frontier
+SELECT url, source_name, seen_at, seen_at, fetched_at, status, http_status, etag, last_modified, raw_sha256,
+       list_updated, title_hint, error, CASE WHEN fetched_at IS NULL THEN 0 ELSE 1 END
+FROM _pw_batch
+ON CONFLICT (url) DO UPDATE SET
+    last_seen_at = excluded.last_seen_at,
+    last_fetched_at = coalesce(excluded.last_fetched_at, frontier.last_fetched_at),
+    status = CASE WHEN excluded.status = 'discovered' THEN frontier.status ELSE excluded.status END,
+    http_status = coalesce(excluded.http_status, frontier.http_status),
+    etag = coalesce(excluded.etag, frontier.etag),
+    last_modified = coalesce(excluded.last_modified, frontier.last_modified),
+    raw_sha256 = coalesce(excluded.raw_sha256, frontier.raw_sha256),
+    list_updated = coalesce(excluded.list_updated, frontier.list_updated),
+    title_hint = coalesce(excluded.title_hint, frontier.title_hint),
+    error = CASE WHEN excluded.status = 'discovered' THEN frontier.error ELSE excluded.error END,
+    fetches = frontier.fetches + excluded.fetches
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FrontierState:
+    """What the warehouse knows of a URL."""
+
+    status: str
+    etag: str | None
+    last_modified: str | None
+    list_updated: str | None
+    fetches: int
+
+    @property
+    def settled(self) -> bool:
+        """Fetched (or given up on): a list naming it again is not a reason to fetch it."""
+        if self.status == "failed":
+            return self.fetches >= MAX_FAILED_FETCHES
+        return self.status != "discovered"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrontierRow:
+    """One URL's news from this run: seen on a list, and perhaps fetched."""
+
+    url: str
+    source_name: str
+    seen_at: datetime
+    status: str = "discovered"
+    fetched_at: datetime | None = None
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    raw_sha256: str | None = None
+    list_updated: str | None = None
+    title_hint: str | None = None
+    error: str | None = None
+
+
+def lookup(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FrontierState]:
+    """The frontier state of just these URLs: cost grows with what a list shows, not the warehouse."""
+    if not urls:
+        return {}
+    rows = con.execute(LOOKUP, [urls]).fetchall()
+    return {url: FrontierState(status, etag, lm, upd, n) for url, status, etag, lm, upd, n in rows}
