@@ -66,6 +66,7 @@ def run_flow(label: str, call: Callable[[], Any]) -> Any:
 def run(
     sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    backfill: Annotated[bool, typer.Option("--backfill", help="walk every list page up to max_pages")] = False,
 ) -> None:
     """Run the nightly ingest flow once, now."""
     settings = settings_for(db=db, sources=sources)
@@ -75,13 +76,20 @@ def run(
         load_sources(settings.sources)  # a broken registry is bad configuration: say so before starting
     from flows.ingest import nightly_ingest, summary_rows
 
-    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db)))
-    table = Table("source", "new", "changed", "duplicates", "unchanged", "failed", "error", title="nightly-ingest")
-    for row in summary_rows(result):
-        table.add_row(*(str(v) for v in row))
+    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill))
+    table = Table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
+    for name, new, changed, dups, unchanged, failed, error in summary_rows(result):
+        status = "[red]failed[/red]" if error else "ok"
+        table.add_row(name, str(new), str(changed), str(dups), str(unchanged), str(failed), status)
     out.print(table)
+    for attempt in result.attempts:
+        if attempt.error:
+            out.print(f"  [red]✗[/red] {attempt.source_name}: {attempt.error}", highlight=False, soft_wrap=True)
+        elif attempt.drifted:
+            out.print(f"  [yellow]![/yellow] {attempt.source_name}: {attempt.drift_reason}", highlight=False,
+                      soft_wrap=True)
     for source, url, error in result.report.errors:
-        out.print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False)
+        out.print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False, soft_wrap=True)
     out.print(f"warehouse: {result.db}")
 
 
@@ -133,10 +141,91 @@ def digest(
     out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}", highlight=False)
 
 
+@app.command()
+def reclassify(
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option("--taxonomy", help="taxonomy YAML (default: the packaged one)", dir_okay=False)
+    ] = None,
+) -> None:
+    """Apply the current taxonomy to every document in the warehouse, without refetching."""
+    from rich.progress import Progress
+
+    from parsers.classify import TaxonomyError, default_taxonomy, load_taxonomy
+    from warehouse.reclassify import reclassify_warehouse
+
+    settings = settings_for(db=db)
+    try:
+        chosen = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else default_taxonomy()
+    except (OSError, TaxonomyError) as exc:
+        fail(f"{taxonomy}: {exc}", 2)
+    with errors_to_exit(), Progress(console=console, transient=True) as progress:
+        task = progress.add_task("reclassifying", total=None)
+        report = reclassify_warehouse(settings.db, chosen, start=lambda n: progress.update(task, total=n),
+                                      tick=lambda n: progress.advance(task, n))
+    out.print(f"reclassified {report.documents} documents with taxonomy {report.taxonomy_version}: "
+              f"{report.labels} labels, relevant {report.relevant_before} → {report.relevant_after}",
+              highlight=False)
+
+
+@app.command()
+def reparse(
+    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+) -> None:
+    """Parse every archived page again and update the warehouse (after a parser change; no refetching)."""
+    settings = settings_for(db=db, sources=sources)
+    from flows.reparse import reparse_archive
+
+    result = run_flow("re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)))
+    r = result.report
+    out.print(f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
+              f"recovered: {len(r.recovered)} ({result.recovered_new} new documents); still failing: "
+              f"{r.still_failing}; failing now (kept as they were): {r.now_failing}; missing from archive: "
+              f"{result.missing_raw}", highlight=False)
+
+
+sources_app = typer.Typer(help="The configured sources.", no_args_is_help=True)
+
+
+@sources_app.command("list")
+def sources_list(
+    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+) -> None:
+    """The configured sources, as the registry says."""
+    settings = settings_for(sources=sources)
+    from flows.sources import load_sources
+
+    with errors_to_exit():
+        registry = load_sources(settings.sources)
+    table = Table("name", "kind", "enabled", "title", "url", title=str(settings.sources))
+    for s in registry:
+        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.title, s.url)
+    out.print(table)
+
+
+@sources_app.command("check")
+def sources_check(
+    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+) -> None:
+    """Probe each enabled source now (its first list only) and print what it yields."""
+    settings = settings_for(sources=sources)
+    from flows.probe import probe_sources
+
+    with errors_to_exit():
+        results = probe_sources(settings)
+    table = Table("source", "kind", "status", "links", "seconds", "detail", title="sources check")
+    for r in results:
+        status = "[red]failed[/red]" if not r.ok else "[green]ok[/green]" if r.links else "[yellow]no links[/yellow]"
+        table.add_row(r.name, r.kind, status, str(r.links), f"{r.seconds:.1f}", r.detail)
+    out.print(table)
+
+
 def _register_groups() -> None:
     from flows.bench import bench_app
 
     app.add_typer(bench_app, name="bench")
+    app.add_typer(sources_app, name="sources")
 
 
 _register_groups()

@@ -156,9 +156,12 @@ async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bo
     paths = spec.get("items_path") or [""]
     paths = [paths] if isinstance(paths, str) else paths
     for page in range(1, source.max_pages + 1):
-        url = _with_params(source.url, {**(spec.get("params") or {}),
-                                        **({spec["page_param"]: str(page)} if spec.get("page_param") else {})})
-        items = await _json_page(url, spec, paths, fetcher, discovery, source)
+        paging = {spec["page_param"]: str(page)} if spec.get("page_param") else {}
+        params = {str(k): str(v) for k, v in (spec.get("params") or {}).items()} | paging
+        if spec.get("method", "get").lower() == "post":  # form-encoded list APIs (CDE)
+            items = await _json_page(source.url, spec, paths, fetcher, discovery, source, form=params)
+        else:
+            items = await _json_page(_with_params(source.url, params), spec, paths, fetcher, discovery, source)
         if items is None:
             return
         discovery.add(items)
@@ -167,9 +170,10 @@ async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bo
 
 
 async def _json_page(
-    url: str, spec: dict[str, Any], paths: list[str], fetcher: Fetcher, discovery: Discovery, source: Source
+    url: str, spec: dict[str, Any], paths: list[str], fetcher: Fetcher, discovery: Discovery, source: Source,
+    form: dict[str, str] | None = None,
 ) -> list[ListItem] | None:
-    result = await fetcher.get(url, headers=spec.get("headers") or {})
+    result = await fetcher.get(url, headers=spec.get("headers") or {}, form=form)
     if _fail(discovery, result):
         return None
     discovery.lists_read += 1

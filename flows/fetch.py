@@ -125,8 +125,9 @@ class Fetcher:
         last_modified: str | None = None,
         headers: Mapping[str, str] | None = None,
         check_robots: bool = True,
+        form: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        """GET a URL politely: robots, host gate, retries with backoff, redirects to allowed hosts only."""
+        """GET (or POST a form to) a URL politely: robots, host gate, retries, redirects to allowed hosts only."""
         refused = self._refuse(url)
         if refused:
             return refused
@@ -137,7 +138,7 @@ class Fetcher:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return await self._with_retries(url, conditional)
+        return await self._with_retries(url, conditional, form)
 
     def _refuse(self, url: str) -> FetchResult | None:
         host = (urlsplit(url).hostname or "").lower()
@@ -153,11 +154,13 @@ class Fetcher:
             self._gates[host] = _HostGate(self._host_policies.get(host, HostPolicy()))
         return self._gates[host]
 
-    async def _with_retries(self, url: str, headers: Mapping[str, str]) -> FetchResult:
+    async def _with_retries(
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None
+    ) -> FetchResult:
         attempt = 0
         while True:
             attempt += 1
-            result = await self._follow(url, headers)
+            result = await self._follow(url, headers, form)
             result = _with_attempts(result, attempt)
             delay = self._retry_delay(result, attempt)
             if delay is None:
@@ -178,10 +181,13 @@ class Fetcher:
             return max(retry_after, 0.0)
         return backoff
 
-    async def _follow(self, url: str, headers: Mapping[str, str]) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None
+    ) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            result = await self._once(current, headers)
+            result = await self._once(current, headers, form)
+            form = None  # a redirect after a POST is followed with a GET (303 semantics)
             if result.status not in REDIRECT_STATUSES:
                 return FetchResult(**{**_fields(result), "url": url})
             target = urljoin(current, result.headers.get("location", ""))
@@ -192,19 +198,20 @@ class Fetcher:
             current = target
         return FetchResult(url=url, final_url=current, error="too many redirects", error_kind="redirect")
 
-    async def _once(self, url: str, headers: Mapping[str, str]) -> FetchResult:
+    async def _once(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
         host = (urlsplit(url).hostname or "").lower()
         async with self._gate(host):
             try:
-                return await asyncio.wait_for(self._stream(url, headers), self.policy.timeout_seconds * 2)
+                return await asyncio.wait_for(self._stream(url, headers, form), self.policy.timeout_seconds * 2)
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
                 kind, message = classify_transport_error(exc, host)
                 if kind in ("dns", "connect"):
                     self.dead_hosts[host] = message
                 return FetchResult(url=url, final_url=url, error=message, error_kind=kind)
 
-    async def _stream(self, url: str, headers: Mapping[str, str]) -> FetchResult:
-        async with self.client.stream("GET", url, headers=dict(headers)) as response:
+    async def _stream(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
+        method = "POST" if form is not None else "GET"
+        async with self.client.stream(method, url, headers=dict(headers), data=form) as response:
             meta = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
                 return FetchResult(url=url, final_url=url, status=304, headers=meta, not_modified=True)

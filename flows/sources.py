@@ -17,7 +17,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KNOWN_KEYS = {
     "name", "title", "kind", "url", "link_selector", "next_selector", "page_url_pattern", "max_pages",
     "encoding", "issuer", "region", "enabled", "manifest", "concurrency", "delay_seconds", "timeout_seconds",
-    "max_bytes", "api", "fields", "headers", "params", "items_path", "page_param", "columns",
+    "max_bytes", "api", "fields", "headers", "params", "items_path", "page_param", "columns", "method",
 }
 
 

@@ -13,10 +13,12 @@ import math
 import re
 import threading
 import weakref
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from typing import Any
 
 import jieba  # type: ignore[import-untyped]  # jieba ships no type hints
@@ -40,6 +42,26 @@ _WORD = re.compile(r"[\u4e00-\u9fffa-z][\u4e00-\u9fffa-z0-9+\-]*")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _END, _END_WORD = "<end>", "<end-word>"  # trie keys longer than one character cannot clash with text
 
+# Page furniture that extraction may leave behind: such a sentence is never a summary.
+_CHROME = re.compile(
+    "|".join((
+        r"(?:当前位置|当前所在|所在位置|您的位置)\s*[:：]",  # breadcrumb
+        r"(?:发布时间|发表于|发布日期|来源|作者|责任编辑|浏览次数|点击数|字号)\s*[:：]",  # article metadata
+        r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
+        r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
+        r"[:：]\s*$",  # addressee line (各市人民政府：) and headings that introduce a list
+    ))
+)
+# Cut out of a sentence before it can be a summary.
+_NOISE = tuple(
+    re.compile(rule)
+    for rule in (
+        r"[—–-]{1,2}\s*\d{1,3}\s*[—–-]{1,2}",  # PDF page marker left inside a sentence: —3—
+        r"^[^。，,\s]{0,12}\d{1,2}月\d{1,2}日电\s*(?:[(（][^)）]{0,20}[)）])?\s*",  # dateline: 北京6月19日电 (记者 x)
+        r"^[(（]记者[^)）]{0,20}[)）]\s*",  # reporter credit
+    )
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Credit:
@@ -47,6 +69,7 @@ class _Credit:
 
     topic: int  # index into Taxonomy.topics
     weight: float
+    anchor: bool = True  # False for a context term: it counts only next to an anchored hit
 
 
 class _Engine:
@@ -57,7 +80,7 @@ class _Engine:
         self.credits, self.display = _term_credits(taxonomy)
         self.matcher = re.compile(_trie_pattern(self.credits))
         self.patterns = tuple(
-            (pattern, _topic_credits(taxonomy, i, 1.0))
+            (pattern, _topic_credits(taxonomy, i, 1.0, anchor=True))
             for i, topic in enumerate(taxonomy.topics)
             for pattern in topic.patterns
         )
@@ -92,11 +115,12 @@ def classify(taxonomy: Taxonomy, *, title: str, text: str) -> Classification:
     """Score a document against the taxonomy: labels, relevance, keywords and a short summary."""
     engine = _engine(taxonomy)
     title_hits = Counter(engine.matcher.findall(title.lower()))
-    body_hits = Counter(engine.matcher.findall(text.lower()))
+    body_matches = [(match.start(), match.group()) for match in engine.matcher.finditer(text.lower())]
+    body_hits = Counter(term for _, term in body_matches)
     scores = _score(engine, title, text, title_hits, body_hits)
     topics = _labels(taxonomy, scores, "industry")
     threshold = taxonomy.scoring.relevance_threshold
-    summary = _summary(engine, title, text)
+    summary = _summary(engine, title, text, body_matches)
     return Classification(
         topics=topics,
         instruments=_labels(taxonomy, scores, "instrument"),
@@ -117,17 +141,27 @@ def _score(
     scoring = engine.taxonomy.scoring
     norm = 1 - scoring.b + scoring.b * max(len(text), scoring.min_length) / scoring.avg_length
     tfs: dict[tuple[int, str], list[float]] = {}  # (topic, term) -> [weight, weighted tf]
+    context: set[tuple[int, str]] = set()  # (topic, term) pairs earned by context terms
     for hits, factor in ((title_hits, scoring.title_weight), (body_hits, 1 / norm)):
         for term, count in hits.items():
             for credit in engine.credits[term]:
-                slot = tfs.setdefault((credit.topic, engine.display[term]), [credit.weight, 0.0])
-                slot[1] += count * factor
+                key = (credit.topic, engine.display[term])
+                tfs.setdefault(key, [credit.weight, 0.0])[1] += count * factor
+                if not credit.anchor:
+                    context.add(key)
     for topic, term, weight, tf in _pattern_hits(engine, title, text, scoring.title_weight, 1 / norm):
         tfs.setdefault((topic, term), [weight, 0.0])[1] += tf
     contributions: dict[int, dict[str, float]] = {}
     for (topic, term), (weight, tf) in tfs.items():
         contributions.setdefault(topic, {})[term] = weight * _saturate(tf, scoring)
-    return contributions
+    return {topic: _anchored(topic, terms, context) for topic, terms in contributions.items()}
+
+
+def _anchored(topic: int, terms: dict[str, float], context: set[tuple[int, str]]) -> dict[str, float]:
+    """Context terms (人工智能, 康养) count only when the topic has a positive hit of its own kind."""
+    if any(c > 0 and (topic, term) not in context for term, c in terms.items()):
+        return terms
+    return {term: c for term, c in terms.items() if (topic, term) not in context}
 
 
 def _pattern_hits(
@@ -151,18 +185,19 @@ def _saturate(tf: float, scoring: Scoring) -> float:
 
 
 def _labels(taxonomy: Taxonomy, scores: dict[int, dict[str, float]], facet: str) -> tuple[TopicLabel, ...]:
-    labels = []
-    for index, contributions in scores.items():
-        topic = taxonomy.topics[index]
-        score = sum(contributions.values())
-        if topic.facet != facet or score < taxonomy.scoring.label_threshold:
-            continue
-        ranked = sorted((c, term) for term, c in contributions.items() if c > 0)
-        evidence = tuple(term for _, term in reversed(ranked[-MAX_EVIDENCE:]))
-        labels.append(
-            TopicLabel(topic=topic.name, topic_id=topic.id, score=score, evidence=evidence, facet=facet)
-        )
+    """Topics of a facet scoring at least the threshold, and the ancestors of those (a vaccine is 生物医药)."""
+    totals = {i: sum(c.values()) for i, c in scores.items() if taxonomy.topics[i].facet == facet}
+    chosen = {i for i, score in totals.items() if score >= taxonomy.scoring.label_threshold}
+    index_of = {t.id: i for i, t in enumerate(taxonomy.topics)}
+    chosen |= {index_of[a.id] for i in chosen for a in taxonomy.ancestors(taxonomy.topics[i])}
+    labels = [_label(taxonomy.topics[i], totals.get(i, 0.0), scores.get(i, {}), facet) for i in chosen]
     return tuple(sorted(labels, key=lambda label: (-label.score, label.topic_id)))
+
+
+def _label(topic: Topic, score: float, contributions: dict[str, float], facet: str) -> TopicLabel:
+    ranked = sorted((c, term) for term, c in contributions.items() if c > 0)
+    evidence = tuple(term for _, term in reversed(ranked[-MAX_EVIDENCE:]))
+    return TopicLabel(topic=topic.name, topic_id=topic.id, score=score, evidence=evidence, facet=facet)
 
 
 # --- keywords and summary ------------------------------------------------------------------
@@ -197,12 +232,15 @@ def _positive(engine: _Engine, term: str) -> bool:
     return credits is None or any(credit.weight > 0 for credit in credits)
 
 
-def _summary(engine: _Engine, title: str, text: str) -> str:
+def _summary(engine: _Engine, title: str, text: str, matches: list[tuple[int, str]]) -> str:
     """One or two sentences, in text order, with the most topic evidence; early ones preferred."""
-    sentences = [s for s in (s.strip() for s in _SENTENCE.findall(text)) if s][:SUMMARY_CANDIDATES]
+    cleaned = ((m.start(), m.end(), _clean_sentence(m.group(0))) for m in _SENTENCE.finditer(text))
+    spans = list(islice((c for c in cleaned if c[2]), SUMMARY_CANDIDATES))  # lazily: long texts stop early
+    sentences = [sentence for _, _, sentence in spans]
+    starts = [position for position, _ in matches]
     candidates = [
-        (_sentence_score(engine, sentence) / (1 + index / 4), index)
-        for index, sentence in enumerate(sentences)
+        (_sentence_score(engine, matches, starts, start, end, len(sentence)) / (1 + index / 4), index)
+        for index, (start, end, sentence) in enumerate(spans)
         if len(sentence) >= 10 and not (title.strip() and title.strip() in sentence)  # no title echo
     ]
     if not candidates:
@@ -217,9 +255,21 @@ def _summary(engine: _Engine, title: str, text: str) -> str:
     return _clip("".join(sentences[i] for i in sorted(chosen)))
 
 
-def _sentence_score(engine: _Engine, sentence: str) -> float:
-    evidence = sum(engine.industry_weight[term] for term in engine.matcher.findall(sentence.lower()))
-    return evidence / math.sqrt(max(len(sentence), 20))
+def _clean_sentence(sentence: str) -> str:
+    """The sentence without page markers and datelines; empty if it is page furniture."""
+    for noise in _NOISE:
+        sentence = noise.sub("", sentence)
+    sentence = sentence.strip()
+    return "" if _CHROME.search(sentence) else sentence
+
+
+def _sentence_score(
+    engine: _Engine, matches: list[tuple[int, str]], starts: list[int], start: int, end: int, length: int
+) -> float:
+    """Industry evidence of the terms matched inside [start, end), per square root of length."""
+    inside = matches[bisect_left(starts, start) : bisect_left(starts, end)]
+    evidence = sum(engine.industry_weight[term] for _, term in inside)
+    return evidence / math.sqrt(max(length, 20))
 
 
 def _clip(text: str) -> str:
@@ -238,39 +288,39 @@ def _is_industry(taxonomy: Taxonomy, credit: _Credit) -> bool:
     return taxonomy.topics[credit.topic].facet == "industry"
 
 
-def _topic_credits(taxonomy: Taxonomy, index: int, weight: float) -> tuple[_Credit, ...]:
+def _topic_credits(taxonomy: Taxonomy, index: int, weight: float, *, anchor: bool) -> tuple[_Credit, ...]:
     """A topic's credit and its ancestors' (scaled by the rollup share)."""
     topic = taxonomy.topics[index]
     ids = {t.id: i for i, t in enumerate(taxonomy.topics)}
-    own = [_Credit(index, weight)]
     rollup = taxonomy.scoring.rollup
-    return tuple(
-        own
-        + [_Credit(ids[a.id], weight * rollup ** (n + 1)) for n, a in enumerate(taxonomy.ancestors(topic))]
-    )
+    ancestors = [
+        _Credit(ids[a.id], weight * rollup ** (n + 1), anchor) for n, a in enumerate(taxonomy.ancestors(topic))
+    ]
+    return (_Credit(index, weight, anchor), *ancestors)
 
 
 def _term_credits(taxonomy: Taxonomy) -> tuple[dict[str, tuple[_Credit, ...]], dict[str, str]]:
     """lowercased term -> credits (the strongest per topic), and lowercased term -> as written."""
-    best: dict[str, dict[int, float]] = {}
+    best: dict[str, dict[int, _Credit]] = {}
     display: dict[str, str] = {}
     for index, topic in enumerate(taxonomy.topics):
-        for term, weight in _weighted_terms(topic, taxonomy.scoring):
+        for term, weight, anchor in _weighted_terms(topic, taxonomy.scoring):
             key = term.lower()
             display.setdefault(key, term)
             per_topic = best.setdefault(key, {})
-            for credit in _topic_credits(taxonomy, index, weight):
+            for credit in _topic_credits(taxonomy, index, weight, anchor=anchor):
                 old = per_topic.get(credit.topic)
-                if old is None or abs(credit.weight) > abs(old):
-                    per_topic[credit.topic] = credit.weight
-    credits = {key: tuple(_Credit(t, w) for t, w in per_topic.items()) for key, per_topic in best.items()}
-    return credits, display
+                if old is None or (abs(credit.weight), credit.anchor) > (abs(old.weight), old.anchor):
+                    per_topic[credit.topic] = credit
+    return {key: tuple(per_topic.values()) for key, per_topic in best.items()}, display
 
 
-def _weighted_terms(topic: Topic, scoring: Scoring) -> Iterable[tuple[str, float]]:
-    yield from ((term, 1.0) for term in topic.keywords)
-    yield from ((term, scoring.synonym_weight) for term in topic.synonyms)
-    yield from ((term, -scoring.negative_weight) for term in topic.negative)
+def _weighted_terms(topic: Topic, scoring: Scoring) -> Iterable[tuple[str, float, bool]]:
+    """(term, weight, anchor) of every term of a topic; negative terms subtract."""
+    yield from ((term, 1.0, True) for term in topic.keywords)
+    yield from ((term, scoring.synonym_weight, True) for term in topic.synonyms)
+    yield from ((term, scoring.context_weight, False) for term in topic.context)
+    yield from ((term, -scoring.negative_weight, True) for term in topic.negative)
 
 
 def _trie_pattern(terms: Iterable[str]) -> str:

@@ -13,7 +13,10 @@ from parsers.normalize import normalize_text
 from parsers.pdftext import pdf_text
 from parsers.records import Attachment, Extraction, ExtractionStatus, ParseOptions
 
-_HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|body)[\s>]", re.IGNORECASE)
+_HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|head|body|title|meta)[\s>]", re.IGNORECASE)
+# Fragments and pages wrapped by archivers start with other tags; a few common ones also say HTML.
+_HTML_TAGS = re.compile(r"</?(?:div|p|table|td|tr|span|a|br|ul|li|font|h[1-6])[\s>/]", re.IGNORECASE)
+_HTML_TAGS_MIN = 5
 _SNIFF_WINDOW = 4096
 _PDF_MAGIC = b"%PDF-"
 _REASON_MAX = 300
@@ -36,7 +39,10 @@ def _one_line(text: str | None) -> str | None:
 
 def is_html(text: str, content_type: str | None) -> bool:
     """True for markup: an HTML content type, or <html>, <!doctype html> or <body> near the start."""
-    return "html" in (content_type or "").lower() or bool(_HTML_SNIFF.search(text[:_SNIFF_WINDOW]))
+    head = text[:_SNIFF_WINDOW]
+    if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head):
+        return True
+    return len(_HTML_TAGS.findall(head)) >= _HTML_TAGS_MIN
 
 
 def is_pdf(data: bytes, content_type: str | None) -> bool:

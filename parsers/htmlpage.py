@@ -1,72 +1,52 @@
-"""HTML pages: the main content block as lines of text, and what the markup says about the page."""
+"""HTML pages with lxml: the main content block as lines of text, and what the markup says about the page.
+
+lxml directly, not BeautifulSoup: parsing and cleaning in C is several times faster (docs/benchmarks.md).
+Every walk over the tree is iterative (`iter`, `iterwalk`), so deeply nested pages never recurse.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, Tag
-from bs4.element import CData, NavigableString, PageElement, PreformattedString
+from lxml import etree
 
+from parsers.htmltitle import info_fields, page_title
+from parsers.htmltree import parse_markup, select, selector_index, text_of
 from parsers.metadata import PageHints
 from parsers.records import Attachment
+from parsers.site_rules import (
+    ATTACHMENT_SUFFIXES,
+    BLOCK_TAGS,
+    CELL_TAGS,
+    CONTENT_RULES,
+    DATE_META,
+    DROP_TAGS,
+    ENP_DATE,
+    FURNITURE,
+    SOURCE_META,
+)
 
-# Content containers of the CMSs Chinese government sites run (TRS, UCAP, Hanweb…), most specific first.
-MAIN_SELECTORS: tuple[str, ...] = (
-    "#UCAP-CONTENT",  # UCAP (gov.cn and many ministries)
-    ".TRS_Editor",  # TRS WCM, the most common provincial CMS
-    ".TRS_UEDITOR",  # TRS with the UEditor front end
-    "#zoom",  # 国务院/部委 pages: the font-size target is the article
-    "#Zoom",
-    ".pages_content",  # gov.cn policy library
-    "#ivs_content",  # Hanweb
-    ".article_con",
-    ".article-content",
-    ".article",
-)
-# Never content: code, and the page furniture HTML5 names as such.
-DROP_TAGS: tuple[str, ...] = (
-    "script", "style", "noscript", "template", "iframe", "object", "svg", "canvas",
-    "nav", "header", "footer", "aside", "form", "select", "button", "input", "textarea",
-)  # fmt: skip
-# Furniture that older sites mark only with a class or id.
-_FURNITURE = re.compile(
-    r"(?:^|[-_\s])(footer|foot|nav|navbar|menu|breadcrumbs?|crumbs?|share|sidebar|copyright|related|toolbar)(?:$|[-_\s])",
-    re.IGNORECASE,
-)
-# Tags that end a line of text.
-BLOCK_TAGS: tuple[str, ...] = (
-    "p", "div", "br", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
-    "tr", "table", "section", "article", "main", "blockquote", "pre", "hr", "center", "figure",
-)  # fmt: skip
-# Inline children whose text counts as a block's own text in the density choice.
-_INLINE_TAGS = frozenset(
-    ("p", "span", "font", "strong", "b", "em", "i", "u", "a", "br", "sub", "sup", "center")
-)
-_LEAF_CONTAINERS = ("div", "section", "table", "article", "ul", "ol")
-_DENSITY_CANDIDATES = ("div", "article", "section", "td", "main", "body")
-
-TITLE_META: tuple[str, ...] = ("ArticleTitle", "og:title", "title")
-DATE_META: tuple[str, ...] = (
-    "PubDate",
-    "firstpublishedtime",
-    "publishdate",
-    "pubdate",
-    "article:published_time",
-)
-SOURCE_META: tuple[str, ...] = ("ContentSource", "source")
-# Site names glued to <title>: "标题_广东省科学技术厅", "标题 - 中国政府网".
-_TITLE_SEPARATORS = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
-ATTACHMENT_SUFFIXES: tuple[str, ...] = (
-    ".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip", ".rar", ".7z",
-)  # fmt: skip
-_HEAD_LINE_LIMIT = 12
+# A site rule's container must hold this much text to win; an empty #zoom is a template leftover.
+MIN_RULE_CHARS = 30
 # Below this much non-link text, and with no attachment, the page holds no article.
 MIN_ARTICLE_CHARS = 60
 MAX_LINK_DENSITY = 0.5
 SHORT_ARTICLE_CHARS = 300
 LIST_PAGE_LINK_RATIO = 3
+# A paragraph is prose when it is this long or carries sentence punctuation.
+MIN_PARAGRAPH_CHARS = 10
+_PROSE_MARKS = re.compile(r"[，。；！？、,;!?]")
+PUNCTUATION_BONUS = 5
+_HEAD_LINE_LIMIT = 12
+# How far above the block a headline is looked for: past a teaser list, not back into the site header.
+_HEAD_WINDOW = 40
+# A sub-list of the article block made only of links (related articles, hot news) is furniture.
+_LIST_MIN_ANCHORS = 3
+_LIST_LINK_DENSITY = 0.6
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,155 +60,193 @@ class HtmlPage:
     not_article: str | None = None  # why the page is no article, when it is none
 
 
-def _meta(soup: BeautifulSoup, names: tuple[str, ...]) -> str | None:
-    for name in names:
-        tag = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
-        content = tag.get("content") if isinstance(tag, Tag) else None
-        if isinstance(content, str) and content.strip():
-            return content.strip()
+def _metas(root: etree._Element) -> dict[str, str]:
+    """Every <meta> name, property and itemprop with its content, keys lower-cased, first one kept."""
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        content = (meta.get("content") or "").strip()
+        for key in ("name", "property", "itemprop", "http-equiv"):
+            name = (meta.get(key) or "").strip().lower()
+            if name and content:
+                found.setdefault(name, content)
+    return found
+
+
+def _first_meta(metas: dict[str, str], names: tuple[str, ...]) -> str | None:
+    return next((metas[name.lower()] for name in names if name.lower() in metas), None)
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove an element but keep its tail text, which belongs to the parent."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail, previous = element.tail, element.getprevious()
+    if tail and tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _names(element: etree._Element) -> str:
+    return f"{element.get('id') or ''} {element.get('class') or ''}".strip()
+
+
+def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
+    """Remove elements whose id or class names them furniture, never `keep` or what holds it."""
+    protected = set() if keep is None else {keep, *keep.iterancestors()}
+    doomed = [
+        el
+        for el in root.iter(etree.Element)
+        if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(el))
+    ]
+    for element in doomed:
+        _remove(element)
+
+
+def _rule_block(root: etree._Element) -> etree._Element | None:
+    index = selector_index(root)
+    for selectors, _why in CONTENT_RULES:
+        for found in select(index, selectors):
+            if len(_SPACES.sub("", text_of(found))) >= MIN_RULE_CHARS:
+                return found
     return None
 
 
-def _names(tag: Tag) -> str:
-    """The id and classes of a tag as one string."""
-    values = [tag.get("id"), tag.get("class")]
-    return " ".join(v if isinstance(v, str) else " ".join(v) for v in values if v)
+def _owner_units(root: etree._Element) -> dict[etree._Element, list[int]]:
+    """Per block element, its own inline text: [characters, link characters, prose marks]."""
+    owner: dict[etree._Element, etree._Element] = {}
+    in_link: dict[etree._Element, bool] = {}
+    units: dict[etree._Element, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for el in root.iter(etree.Element):
+        parent = el.getparent()
+        is_block = parent is None or el.tag in BLOCK_TAGS or el.tag in CELL_TAGS
+        owner[el] = el if is_block else owner[parent]
+        in_link[el] = el.tag == "a" or (parent is not None and in_link[parent])
+        _count(units[owner[el]], el.text, in_link[el])
+        if parent is not None:
+            _count(units[owner[parent]], el.tail, in_link[parent])
+    return units
 
 
-def _decompose_outermost(tags: list[Tag]) -> None:
-    """Decompose tags, skipping those inside another one: a destroyed tree is not walked again."""
-    ids = {id(tag) for tag in tags}
-    for tag in [tag for tag in tags if not any(id(parent) in ids for parent in tag.parents)]:
-        tag.decompose()
+def _count(unit: list[int], text: str | None, link: bool) -> None:
+    if not text:
+        return
+    chars = len(_SPACES.sub("", text))
+    unit[0] += chars
+    unit[1] += chars if link else 0
+    unit[2] += len(_PROSE_MARKS.findall(text)) if not link else 0
 
 
-def _drop_furniture(soup: BeautifulSoup) -> None:
-    for comment in soup.find_all(string=lambda node: isinstance(node, Comment)):
-        comment.extract()
-    _decompose_outermost(soup.find_all(DROP_TAGS))
-    tags = soup.find_all(True)
-    _decompose_outermost(
-        [tag for tag in tags if tag.name not in ("html", "body") and _FURNITURE.search(_names(tag))]
-    )
+def _weight(chars: int, links: int, marks: int) -> float:
+    """What a paragraph adds to its containers: its non-link text when it reads as prose."""
+    if not chars or links / chars >= MAX_LINK_DENSITY or (chars < MIN_PARAGRAPH_CHARS and not marks):
+        return 0.0
+    return chars - links + PUNCTUATION_BONUS * marks
 
 
-def _non_leaves(soup: BeautifulSoup) -> set[int]:
-    """Ids of the tags that contain a container: one upward walk per container, each tag marked once."""
-    marked: set[int] = set()
-    for container in soup.find_all(_LEAF_CONTAINERS):
-        for parent in container.parents:
-            if id(parent) in marked:
-                break
-            marked.add(id(parent))
-    return marked
+def densest_block(root: etree._Element) -> etree._Element | None:
+    """The container whose paragraphs carry the most prose (readability-style scores, link-weighted)."""
+    units = _owner_units(root)
+    scores: dict[etree._Element, float] = defaultdict(float)
+    text: dict[etree._Element, int] = defaultdict(int)
+    links: dict[etree._Element, int] = defaultdict(int)
+    for element, (chars, link_chars, marks) in units.items():
+        weight = _weight(chars, link_chars, marks)
+        parent = element.getparent()
+        grand = parent.getparent() if parent is not None else None
+        for target, share in ((element, 1.0), (parent, 1.0), (grand, 0.5)):
+            if target is not None and weight:
+                scores[target] += weight * share
+        for ancestor in (element, *element.iterancestors()):
+            text[ancestor] += chars
+            links[ancestor] += link_chars
+    if not scores:
+        return None
+    return max(scores, key=lambda el: scores[el] * (1 - links[el] / max(text[el], 1)))
 
 
-def _own_text(block: Tag, non_leaves: set[int]) -> tuple[int, int]:
-    """Characters of text and of link text in a block's direct paragraphs."""
-    total = links = 0
-    for child in block.children:
-        if isinstance(child, NavigableString):
-            total += len(child.strip())
-        elif isinstance(child, Tag) and (
-            child.name in _INLINE_TAGS or (child.name in _LEAF_CONTAINERS and id(child) not in non_leaves)
-        ):
-            total += len(child.get_text(strip=True))
-            anchors = [child] if child.name == "a" else child.find_all("a")
-            links += sum(len(a.get_text(strip=True)) for a in anchors)
-    return total, links
-
-
-def _densest_block(soup: BeautifulSoup) -> Tag | None:
-    best, best_score, non_leaves = None, 0, _non_leaves(soup)
-    for block in soup.find_all(_DENSITY_CANDIDATES):
-        total, links = _own_text(block, non_leaves)
-        if total and links / total <= MAX_LINK_DENSITY and total - links > best_score:
-            best, best_score = block, total - links
-    return best
-
-
-def main_block(soup: BeautifulSoup) -> Tag | None:
-    """The article container: a known CMS selector, else the block with most non-link text."""
-    for selector in MAIN_SELECTORS:
-        found = soup.select_one(selector)
-        if found is not None and len(found.get_text(strip=True)) >= 20:
-            return found
-    return _densest_block(soup)
-
-
-def block_text(block: Tag) -> str:
-    """The text of a block, one line per paragraph, table cells space-separated."""
-    parts: list[str] = []
-    # An explicit stack, not recursion: pages nest thousands deep, and bs4's insert is O(n).
-    stack: list[tuple[PageElement, bool]] = [(block, False)]
-    while stack:
-        node, closing = stack.pop()
-        if isinstance(node, NavigableString):
-            if not isinstance(node, PreformattedString) or isinstance(node, CData):
-                parts.append(str(node))
-        elif isinstance(node, Tag):
-            if node.name in BLOCK_TAGS:
-                parts.append("\n")
-            elif closing and node.name in ("td", "th"):
-                parts.append(" ")
-            if not closing:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.contents))
-    return "".join(parts)
-
-
-def _head_lines(block: Tag) -> list[str]:
-    """The lines of text right above the main block, where title, date and source are printed."""
-    groups: list[tuple[Tag | None, list[str]]] = []
-    for string in block.find_all_previous(string=True):
-        if not string.strip() or string.find_parent(("head", "title")):
+def _drop_link_lists(block: etree._Element) -> None:
+    """Remove lists of plain links inside the block: related articles, hot news, pagers."""
+    doomed = []
+    for el in block.iter("ul", "ol", "table", "div", "dl"):
+        anchors = el.findall(".//a")
+        if len(anchors) < _LIST_MIN_ANCHORS or any(_is_attachment(a) for a in anchors):
             continue
-        parent = string.find_parent(BLOCK_TAGS)
-        if groups and groups[-1][0] is parent:
-            groups[-1][1].append(string.strip())
-        elif len(groups) == _HEAD_LINE_LIMIT:
-            break
+        total = len(_SPACES.sub("", text_of(el)))
+        linked = sum(len(_SPACES.sub("", text_of(a))) for a in anchors)
+        if total and linked / total >= _LIST_LINK_DENSITY:
+            doomed.append(el)
+    for el in doomed:
+        if el is not block:
+            _remove(el)
+
+
+def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], list[str]]:
+    """The text lines above the block and the block's own lines (paragraphs; cells space-separated)."""
+    before: list[str] = []
+    inside: list[str] | None = None
+    parts: list[str] = []
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if el is block:
+            if event == "start":
+                before, parts = _lines(parts), []
+            else:
+                inside, parts = _lines(parts), []
+                break
+        if not isinstance(el.tag, str):
+            continue
+        if event == "start":
+            parts.append("\n" if el.tag in BLOCK_TAGS else "")
+            parts.append(el.text or "")
         else:
-            groups.append((parent, [string.strip()]))
-    return [" ".join(reversed(parts)) for _, parts in reversed(groups)]
+            parts.append("\n" if el.tag in BLOCK_TAGS else " " if el.tag in CELL_TAGS else "")
+            if el.tail and el is not block:
+                parts.append(el.tail)
+    return before, inside or []
 
 
-def _page_title(soup: BeautifulSoup, block: Tag | None) -> str | None:
-    meta = _meta(soup, TITLE_META[:1])
-    if meta:
-        return meta
-    site_title = soup.title.get_text(strip=True) if soup.title else ""
-    for scope in (block, soup):
-        for heading in scope.find_all("h1") if scope is not None else ():
-            text = heading.get_text(" ", strip=True)
-            if text and (scope is block or not site_title or text in site_title):
-                return text
-    parts = [part for part in _TITLE_SEPARATORS.split(site_title) if part]
-    return max(parts, key=len) if parts else _meta(soup, TITLE_META[1:])
+def head_lines(before: list[str], title: str | None) -> list[str]:
+    """The lines between the headline and the block (where date and source are printed), else the last few."""
+    key = _SPACES.sub("", title or "")
+    window = before[-_HEAD_WINDOW:]
+    starts = [index for index, line in enumerate(window) if key and _SPACES.sub("", line) == key]
+    return window[starts[-1] :] if starts else before[-_HEAD_LINE_LIMIT:]
 
 
-def _attachments(block: Tag, base_url: str | None) -> tuple[Attachment, ...]:
+def _lines(parts: list[str]) -> list[str]:
+    return [line for line in (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")) if line]
+
+
+def _is_attachment(anchor: etree._Element) -> bool:
+    href = (anchor.get("href") or "").strip()
+    name = (text_of(anchor) or "").strip().lower()
+    return urlsplit(href).path.lower().endswith(ATTACHMENT_SUFFIXES) or name.endswith(ATTACHMENT_SUFFIXES)
+
+
+def attachments_of(scope: etree._Element, base_url: str | None) -> tuple[Attachment, ...]:
+    """Files linked from a part of the page (name as shown, absolute URL), in order, each once."""
     found: dict[str, Attachment] = {}
-    scope = block.parent if isinstance(block.parent, Tag) else block
-    for anchor in scope.find_all("a", href=True):
-        href = str(anchor["href"]).strip()
-        name = anchor.get_text(" ", strip=True)
-        if urlsplit(href).path.lower().endswith(ATTACHMENT_SUFFIXES) or name.lower().endswith(
-            ATTACHMENT_SUFFIXES
-        ):
-            url = urljoin(base_url or "", href)
+    for anchor in scope.iter("a"):
+        if anchor.get("href") and _is_attachment(anchor):
+            url = urljoin(base_url or "", anchor.get("href", "").strip())
+            name = _SPACES.sub(" ", text_of(anchor)).strip()
             found.setdefault(url, Attachment(name=name or url.rsplit("/", 1)[-1], url=url))
     return tuple(found.values())
 
 
-def _link_chars(scope: Tag) -> int:
-    return sum(len(a.get_text(strip=True)) for a in scope.find_all("a"))
+def _text_chars(element: etree._Element) -> tuple[int, int]:
+    total = len(_SPACES.sub("", text_of(element)))
+    links = sum(len(_SPACES.sub("", text_of(a))) for a in element.iter("a"))
+    return total, links
 
 
-def _not_article(soup: BeautifulSoup, block: Tag | None, attachments: tuple[Attachment, ...]) -> str | None:
+def _not_article(root: etree._Element, block: etree._Element | None, attachments: tuple[Attachment, ...]) -> str | None:
     if block is None:
         return "no content block"
-    total, links = len(block.get_text(strip=True)), _link_chars(block)
+    total, links = _text_chars(block)
     if total and links / total > MAX_LINK_DENSITY:
         return f"mostly links ({links}/{total} characters): a list page"
     if attachments:
@@ -236,21 +254,41 @@ def _not_article(soup: BeautifulSoup, block: Tag | None, attachments: tuple[Atta
     if total - links < MIN_ARTICLE_CHARS:
         return f"only {total - links} characters of text"
     # A short block on a page of many links is a footer or a teaser on a list page, not an article.
-    if total - links < SHORT_ARTICLE_CHARS and _link_chars(soup) > LIST_PAGE_LINK_RATIO * (total - links):
-        return f"a list page: {_link_chars(soup)} characters of links around {total - links} of text"
+    page_links = _text_chars(root)[1]
+    if total - links < SHORT_ARTICLE_CHARS and page_links > LIST_PAGE_LINK_RATIO * (total - links):
+        return f"a list page: {page_links} characters of links around {total - links} of text"
     return None
+
+
+def _hints(root: etree._Element, markup: str) -> PageHints:
+    """What the markup says: read before <head> and the furniture are dropped."""
+    metas = _metas(root)
+    enp = ENP_DATE.search(markup)
+    return PageHints(
+        title=page_title(root, metas),
+        published=_first_meta(metas, DATE_META) or (enp.group(1) if enp else None),
+        source=_first_meta(metas, SOURCE_META),
+        fields=info_fields(root),
+    )
 
 
 def read_html(markup: str, *, base_url: str | None = None) -> HtmlPage:
     """Parse a page: its main text, the lines above it, its metadata hints and attachments."""
-    soup = BeautifulSoup(markup, "lxml")
-    hints_meta = (_meta(soup, DATE_META), _meta(soup, SOURCE_META))
-    _drop_furniture(soup)
-    block = main_block(soup)
-    attachments = _attachments(block, base_url) if block is not None else ()
-    hints = PageHints(title=_page_title(soup, block), published=hints_meta[0], source=hints_meta[1])
-    reason = _not_article(soup, block, attachments)
+    root = parse_markup(markup)
+    hints = _hints(root, markup)
+    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    block = _rule_block(root)
+    _drop_furniture(root, block)
+    block = block if block is not None else densest_block(root)
+    near = block.getparent() if block is not None and block.getparent() is not None else block
+    # Only files next to the block make a short page a document; the page's others are listed too
+    # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
+    reason = _not_article(root, block, attachments_of(near, base_url) if near is not None else ())
+    attachments = attachments_of(root, base_url)
     if block is None or reason:
         return HtmlPage("", "", hints, attachments, reason)
-    head = "\n".join(_head_lines(block))
-    return HtmlPage(block_text(block), head, hints, attachments)
+    _drop_link_lists(block)
+    before, inside = page_lines(root, block)
+    head = head_lines(before, hints.title)
+    hints = replace(hints, head_lines=tuple(head))
+    return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments)

@@ -28,6 +28,11 @@ _PUBLISHED_LABEL = re.compile(
     r"(?:^|\s)(?:发布时间|发布日期|发表于|发表时间|发文日期|公开日期|上传时间|时间|日期)\s*[:：]\s*(.{6,24})"
 )
 _SIGNED_LABEL = re.compile(r"成文日期\s*[:：]\s*(.{6,24})")
+# A date followed by a time of day: the publication stamp CMSs print under a headline.
+_DATE_TIME = re.compile(
+    r"(?<!\d)\d{4}(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\d{1,2}[-/.]\d{1,2})\s*\d{1,2}[:：时]\d{2}"
+)
+_STAMP_LINE_MAX = 80
 _HEAD_LINES = 15
 # News datelines: 北京6月19日电, 新华社北京6月19日电, 本报北京2024年6月19日讯.
 _DATELINE = re.compile(
@@ -101,6 +106,8 @@ class PageHints:
     title: str | None = None
     published: str | None = None  # the raw value of a date meta tag
     source: str | None = None
+    head_lines: tuple[str, ...] = ()  # the lines printed right above the article block
+    fields: tuple[tuple[str, str], ...] = ()  # the government information table: (field, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,8 +183,14 @@ def _header_date(lines: list[str]) -> date | None:
     return None
 
 
+# Joint signatures put the bodies on one line, separated by spaces or 、.
+_ORG_SEPARATOR = re.compile(r"[ 、，,]+")
+# The 主送机关 line (各省、自治区、直辖市及…新疆生产建设兵团…：) names every region by rote, so it tags none.
+_ADDRESSEES = re.compile(r"^各[^。\n]{0,120}[:：]$", re.MULTILINE)
+
+
 def _is_org(line: str) -> bool:
-    return all(_ORG.match(part) for part in line.split(" "))
+    return all(_ORG.match(part) for part in _ORG_SEPARATOR.split(line))
 
 
 def find_signature(lines: list[str]) -> tuple[tuple[str, ...], date | None]:
@@ -189,7 +202,7 @@ def find_signature(lines: list[str]) -> tuple[tuple[str, ...], date | None]:
         while start > 0 and _is_org(lines[start - 1]):
             start -= 1
         if start < index:
-            issuers = [part for org_line in lines[start:index] for part in org_line.split(" ")]
+            issuers = [part for org_line in lines[start:index] for part in _ORG_SEPARATOR.split(org_line)]
             return tuple(issuers), first_date(line)
     return (), None
 
@@ -284,13 +297,33 @@ def resolve_title(body: str, *, hints: PageHints, options: ParseOptions) -> str 
     return options.known_title or hints.title or find_title(body)
 
 
+def stamp_date(lines: tuple[str, ...], reference: date | None, *, with_time: bool) -> date | None:
+    """The date of the info line nearest above the article: a short line with a date (and a time)."""
+    for line in reversed(lines):
+        if len(line) > _STAMP_LINE_MAX or (with_time and not _DATE_TIME.search(line)):
+            continue
+        value = first_date(line)
+        if value and (reference is None or value <= reference):
+            return value
+    return None
+
+
+def _field_date(hints: PageHints, name: str) -> date | None:
+    value = dict(hints.fields).get(name)
+    return first_date(value) if value else None
+
+
 def _published_on(raw_lines: list[str], text: str, hints: PageHints, options: ParseOptions) -> date | None:
+    reference = options.reference_date
     return (
         options.known_published_on
         or (first_date(hints.published) if hints.published else None)
+        or _field_date(hints, "published_on")
         or _labelled_date(raw_lines, _PUBLISHED_LABEL)
-        or dateline_date(text, options.reference_date)
+        or stamp_date(hints.head_lines, reference, with_time=True)
+        or dateline_date(text, reference)
         or _header_date(raw_lines)
+        or stamp_date(hints.head_lines, reference, with_time=False)
     )
 
 
@@ -299,10 +332,12 @@ def read_metadata(
 ) -> Metadata:
     """All metadata of a page whose `text` is clean and without its title; `options` facts win."""
     raw_lines = raw.split("\n")
+    fields = dict(hints.fields)
     signers, signed_on = find_signature(text.split("\n"))
-    signed_on = _labelled_date(raw_lines, _SIGNED_LABEL) or signed_on
-    issuers = options.known_issuers or signers or tuple(filter(None, [options.default_issuer]))
-    regions = find_regions([" ".join(issuers), title or "", text])
+    signed_on = _field_date(hints, "signed_on") or _labelled_date(raw_lines, _SIGNED_LABEL) or signed_on
+    listed = tuple(_ORG_SEPARATOR.split(fields["issuers"])) if fields.get("issuers") else ()
+    issuers = options.known_issuers or listed or signers or tuple(filter(None, [options.default_issuer]))
+    regions = find_regions([" ".join(issuers), title or "", _ADDRESSEES.sub("", text)])
     if not regions and options.default_region:
         regions = find_regions([options.default_region]) or (options.default_region,)
     return Metadata(
@@ -311,10 +346,12 @@ def read_metadata(
         published_on=_published_on(raw_lines, text, hints, options) or signed_on,
         signed_on=signed_on,
         issuers=issuers,
-        doc_number=options.known_doc_number or find_doc_number(f"{title or ''}\n{raw[:_DOC_NUMBER_WINDOW]}"),
-        index_number=find_index_number(raw[:2000]),
+        doc_number=options.known_doc_number
+        or find_doc_number(fields.get("doc_number", ""))
+        or find_doc_number(f"{title or ''}\n{raw[:_DOC_NUMBER_WINDOW]}"),
+        index_number=fields.get("index_number") or find_index_number(raw[:2000]),
         doc_type=doc_type_of(title, text),
         level=level_of(issuers),
         regions=regions,
-        original_source=hints.source or find_source(raw_lines),
+        original_source=hints.source or fields.get("source") or find_source(raw_lines),
     )

@@ -17,13 +17,18 @@ _PARAGRAPH_END = re.compile(r"([。！？!?：:；;”」》）)]|(?<!\d)\.)$")
 # A line opening a paragraph even when the previous one did not end it: headings and list items.
 _PARAGRAPH_START = re.compile(
     r"^(第[一二三四五六七八九十百零〇\d]+[章节条]|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十\d]{1,3}[)）]"
-    r"|\d{1,2}[.．、](?!\d)|附件|抄送)"
+    r"|\d{1,2}[.．、](?!\d)|附件|抄送"
+    # A 发文字号 or a date alone on its line: the header and the signature block of an official document.
+    r"|[\u4e00-\u9fff]{1,15}[〔\[［(（]\d{4}[〕\]］)）]\d{1,5}号$|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$)"
 )
 _CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # Lines at the top or bottom of this share of pages are running headers or footers.
 _RUNNING_SHARE = 0.5
 _RUNNING_MIN_PAGES = 3
 _EDGE_LINES = 2
+_FULL_LINE_MIN_LINES = 5
+_FULL_LINE_PERCENTILE = 0.8
+_SHORT_LINE_SHARE = 0.75
 
 
 def _page_lines(reader: PdfReader) -> list[list[str]]:
@@ -46,15 +51,32 @@ def running_lines(pages: list[list[str]]) -> set[str]:
     return {shape for shape, count in counts.items() if count >= len(pages) * _RUNNING_SHARE}
 
 
+def _width(line: str) -> float:
+    """Printed width in CJK character cells: Latin letters and digits take half a cell."""
+    return sum(0.5 if ord(char) < 0x2E80 else 1.0 for char in line)
+
+
+def full_width(lines: list[str]) -> float | None:
+    """The width of a full line of the layout (a high percentile), None when too few lines tell."""
+    widths = sorted(_width(line) for line in lines if line)
+    if len(widths) < _FULL_LINE_MIN_LINES:
+        return None
+    return widths[int(len(widths) * _FULL_LINE_PERCENTILE)]
+
+
 def rejoin(lines: list[str]) -> str:
     """Join lines broken by the page layout back into paragraphs, one per line."""
     paragraphs: list[str] = []
+    full = full_width(lines)
+    ended = True
     for line in lines:
-        if paragraphs and not _PARAGRAPH_END.search(paragraphs[-1]) and not _PARAGRAPH_START.match(line):
+        if paragraphs and not ended and not _PARAGRAPH_END.search(paragraphs[-1]) and not _PARAGRAPH_START.match(line):
             glue = "" if _CJK_EDGE.match(paragraphs[-1][-1]) or _CJK_EDGE.match(line[0]) else " "
             paragraphs[-1] += glue + line
         else:
             paragraphs.append(line)
+        # A line stopping well short of the full width ends its paragraph (titles, signatures, last lines).
+        ended = full is not None and _width(line) < full * _SHORT_LINE_SHARE
     return "\n".join(paragraphs)
 
 

@@ -14,7 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 FACETS = ("industry", "instrument")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
-_TERM_KINDS = ("keywords", "synonyms", "negative")
+_TERM_KINDS = ("keywords", "synonyms", "context", "negative")
 _DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 
 
@@ -32,6 +32,7 @@ class Topic:
     parent: str | None = None
     keywords: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()  # generic words: they count only next to the topic's own evidence
     negative: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
 
@@ -46,6 +47,7 @@ class Scoring:
     min_length: float = 1500.0
     title_weight: float = 3.0
     synonym_weight: float = 0.5
+    context_weight: float = 0.5
     negative_weight: float = 1.0
     rollup: float = 0.8
     label_threshold: float = 1.5

@@ -54,6 +54,14 @@ def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def copy_seeds(target: Path) -> Path:
-    """A copy of the seed folder (documents, manifest, registry) to add bad files to."""
+    """A copy of the seed folder (documents, manifest) with a registry of the seed source alone.
+
+    The default registry also names the real government sites; tests never reach the internet.
+    """
+    import yaml
+
     shutil.copytree(SEEDS, target)
+    registry = yaml.safe_load((target / "sources.yaml").read_text(encoding="utf-8"))
+    registry["sources"] = [s for s in registry["sources"] if s["kind"] == "files"]
+    (target / "sources.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
     return target / "sources.yaml"

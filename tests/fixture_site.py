@@ -70,7 +70,7 @@ def list_page(links: list[tuple[str, str, str]], next_href: str | None, charset:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         site = self.site
         key = self.path if self.path in site.routes else self.path.split("?", 1)[0]
         with site.lock:

@@ -402,3 +402,70 @@ def test_classify_taxonomy_without_terms_labels_nothing() -> None:
 def test_classify_negative_term_is_never_a_keyword(taxonomy: Taxonomy) -> None:
     title, text = NOT_BIOTECH[6]
     assert "红色基因" not in classify(taxonomy, title=title, text=text).keywords
+
+
+# --- context terms, implied parents, chrome-free summaries ---------------------------------
+
+CONTEXT = """\
+version: "c1"
+scoring: {label_threshold: 1.0, relevance_threshold: 1.0}
+facets:
+  industry:
+    - id: med
+      name: 医药
+      keywords: [生物医药]
+    - id: bioinfo
+      name: 生物信息
+      parent: med
+      keywords: [生物信息]
+      context: [人工智能, 算力]
+"""
+
+
+def test_classify_context_terms_alone_make_no_label() -> None:
+    small = load_taxonomy(CONTEXT)
+    assert topic_ids(classify(small, title="人工智能与算力发展方案", text="人工智能。算力。" * 5)) == set()
+
+
+def test_classify_context_terms_count_next_to_own_evidence() -> None:
+    small = load_taxonomy(CONTEXT)
+    result = classify(small, title="", text="生物信息。人工智能。算力。人工智能。")
+    (label,) = [t for t in result.topics if t.topic_id == "bioinfo"]
+    assert {"生物信息", "人工智能", "算力"} == set(label.evidence)
+
+
+def test_classify_labelled_child_implies_its_parent() -> None:
+    small = load_taxonomy(CONTEXT.replace("label_threshold: 1.0", "label_threshold: 1.5"))
+    result = classify(small, title="生物信息", text="")  # the child reaches the threshold, its parent does not
+    assert {"bioinfo", "med"} == topic_ids(result)
+
+
+def test_classify_ai_plan_without_biology_is_not_relevant(taxonomy: Taxonomy) -> None:
+    text = "加快建设智能算力中心，支持通用大模型研发，推动人工智能在制造、交通、金融领域应用，建设大数据交易所。" * 2
+    assert not classify(taxonomy, title="人工智能产业发展行动方案", text=text).relevant
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "当前位置: 首页 > 通知公告 > 生物医药产业",
+        "发布时间:2024-03-01 来源: 生物医药产业网",
+        "各地级以上市人民政府，省生物医药产业联盟：",
+        "版权所有 生物医药产业网 粤ICP备12345号",
+        "【打印】【关闭】生物医药",
+    ],
+)
+def test_classify_summary_skips_page_chrome(taxonomy: Taxonomy, chrome: str) -> None:
+    body = "为加快生物医药产业发展，支持创新药和疫苗研发。"
+    assert classify(taxonomy, title="", text=f"{chrome}\n{body}").summary == body
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("打—3—下了基础，推动生物医药产业发展。", "打下了基础，推动生物医药产业发展。"),  # PDF page marker
+        ("北京6月19日电 (记者 吕少威)北京生物医药产业规模达到1万亿元。", "北京生物医药产业规模达到1万亿元。"),
+    ],
+)
+def test_classify_summary_drops_page_markers_and_datelines(taxonomy: Taxonomy, raw: str, clean: str) -> None:
+    assert classify(taxonomy, title="", text=raw).summary == clean

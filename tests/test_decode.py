@@ -122,3 +122,9 @@ def test_decode_looks_binary_detects_binary(data: bytes) -> None:
 )
 def test_decode_looks_binary_accepts_text(data: bytes) -> None:
     assert not looks_binary(data)
+
+
+def test_decode_header_contradicted_by_the_bytes_gives_way_to_meta() -> None:
+    page = '<html><head><meta charset="gbk"></head><body>生物医药产业</body></html>'.encode("gbk")
+    decoded = decode_bytes(page, content_type="text/html; charset=utf-8")
+    assert (decoded.encoding, decoded.bad_bytes, "生物医药产业" in decoded.text) == ("gb18030", 0, True)

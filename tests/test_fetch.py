@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -131,6 +132,6 @@ def test_fetch_per_host_limit_spaces_requests(site: Site) -> None:
             await asyncio.gather(*(fetcher.get(site.url("/ok.html")) for _ in range(4)))
     asyncio.run(go())
     starts = sorted(t for t, path, _ in site.log if path == "/ok.html")
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4
     assert min(gaps) >= 0.25

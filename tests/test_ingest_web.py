@@ -16,9 +16,17 @@ from tests.fixture_site import Response, Site, article, list_page, serve
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 # Distinct paragraphs, so that the fixture articles are different documents, not near-copies of one.
-TOPICS = ("抗体药物研发平台建设与临床试验机构备案管理", "疫苗批签发流程优化及冷链运输追溯体系", "高端医疗器械首台套保险补偿",
-          "基因测序仪国产化替代和检测服务收费标准", "中药材种植基地道地药材溯源", "合成生物菌种库与发酵中试平台开放共享",
-          "脑机接口医疗器械分类界定和伦理审查", "生物育种转基因玉米大豆品种审定")
+TOPICS = (
+    "抗体药物研发平台建设与临床试验机构备案管理",
+    "疫苗批签发流程优化及冷链运输追溯体系",
+    "高端医疗器械首台套保险补偿",
+    "基因测序仪国产化替代和检测服务收费标准",
+    "中药材种植基地道地药材溯源",
+    "合成生物菌种库与发酵中试平台开放共享",
+    "脑机接口医疗器械分类界定和伦理审查",
+    "生物育种转基因玉米大豆品种审定",
+)
+NOTICE = "关于支持生物医药产业发展的通知（第{}号）"
 
 
 def body(n: int, offsets: tuple[int, int, int] = (0, 3, 5)) -> str:
@@ -40,7 +48,7 @@ def utf8_article(title: str, n: int) -> Response:
 
 def build_site() -> Site:
     site = Site()
-    gbk_links = [(f"art/{n}.html", f"关于支持生物医药产业发展的通知（第{n}号）", f"2026-11-{n:02d}") for n in range(1, 6)]
+    gbk_links = [(f"art/{n}.html", NOTICE.format(n), f"2026-11-{n:02d}") for n in range(1, 6)]
     site.routes.update({
         "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n"),
         "/gbk/index.html": Response(list_page(gbk_links[:3], "index_1.html", "gb2312")),
@@ -102,7 +110,7 @@ def registry(tmp_path: Path, site: Site) -> Path:
     return path
 
 
-def run(sources: Path, db: Path, backfill: bool = False):  # noqa: ANN201 - RunResult
+def run(sources: Path, db: Path, backfill: bool = False):
     from flows.ingest import nightly_ingest
 
     return nightly_ingest(str(sources), str(db), backfill)
@@ -181,3 +189,17 @@ def test_ingest_web_reports_an_unreachable_source_and_loads_the_rest(tmp_path: P
     assert "does not resolve" in (failed["nowhere"] or "")
     assert query(db, "SELECT consecutive_failures FROM source_health WHERE source_name = 'nowhere'") == [(1,)]
     assert query(db, "SELECT count(*) > 5 FROM documents") == [(True,)]
+
+
+def test_default_registry_lists_the_real_sources_after_the_seeds() -> None:
+    from flows.sources import load_sources
+    from tests.conftest import SEEDS
+
+    sources = load_sources(SEEDS / "sources.yaml")
+    assert sources[0].kind == "files"
+    hosts = {s.host for s in sources[1:]}
+    for host in ("www.gov.cn", "www.ndrc.gov.cn", "www.most.gov.cn", "www.miit.gov.cn", "www.nmpa.gov.cn",
+                 "www.cde.org.cn", "www.nhc.gov.cn", "kw.beijing.gov.cn", "fgw.sh.gov.cn", "yjj.sh.gov.cn",
+                 "gdstc.gd.gov.cn"):
+        assert host in hosts
+    assert all(s.enabled for s in sources)

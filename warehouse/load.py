@@ -168,7 +168,7 @@ def _apply(
 ) -> None:
     if match.kind is MatchKind.NEW:
         batch.documents.append(_document_row(match.doc_id, doc, page.fetched_at))
-        batch.labels.extend(_label_rows(match.doc_id, doc))
+        batch.labels.extend(label_rows(match.doc_id, doc))
         batch.versions.append(_version_row(match.doc_id, 1, doc, page, None))
         for key in title_keys(doc.extraction.title):
             batch.titles.setdefault(key, match.doc_id)
@@ -206,7 +206,7 @@ def _document_row(doc_id: str, doc: ParsedDocument, seen_at: datetime) -> dict[s
     }
 
 
-def _label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
+def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
     cl = doc.classification
     return [
         {"doc_id": doc_id, "facet": label.facet, "topic_id": label.topic_id, "topic": label.topic,
@@ -242,7 +242,7 @@ _DOCUMENT_TYPES = {
     "original_url": pa.string(), "summary": pa.string(), "title": pa.string(), "url": pa.string(),
     "source_name": pa.string(), "taxonomy_version": pa.string(),
 }
-_LOOSE_TYPES = {
+LOOSE_TYPES = {
     "evidence": pa.list_(pa.string()), "similarity": pa.float64(), "change_ratio": pa.float64(),
     "raw_sha256": pa.string(), "raw_size": pa.int64(), "content_type": pa.string(),
     "extraction_status": pa.string(), "error": pa.string(), "doc_id": pa.string(), "title": pa.string(),
@@ -253,7 +253,7 @@ _LOOSE_TYPES = {
 }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], types: dict[str, Any]) -> None:
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], types: dict[str, Any]) -> None:
     """Bulk insert through Arrow: one statement per table, columns matched by name."""
     if not rows:
         return
@@ -272,14 +272,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any
 
 
 def _write(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
-    _insert(con, "core.documents", batch.documents, _DOCUMENT_TYPES)
+    insert_rows(con, "core.documents", batch.documents, _DOCUMENT_TYPES)
     for doc_id, doc, fetched_at, version in batch.updates:
         _update_document(con, doc_id, doc, fetched_at, version)
-        batch.labels.extend(_label_rows(doc_id, doc))
-    _insert(con, "core.document_labels", batch.labels, _LOOSE_TYPES)
-    _insert(con, "core.document_sightings", _unique(batch.sightings, ("doc_id", "url")), _LOOSE_TYPES)
-    _insert(con, "core.document_versions", batch.versions, _LOOSE_TYPES)
-    _insert(con, "core.pages", batch.pages, _LOOSE_TYPES)
+        batch.labels.extend(label_rows(doc_id, doc))
+    insert_rows(con, "core.document_labels", batch.labels, LOOSE_TYPES)
+    insert_rows(con, "core.document_sightings", _unique(batch.sightings, ("doc_id", "url")), LOOSE_TYPES)
+    insert_rows(con, "core.document_versions", batch.versions, LOOSE_TYPES)
+    insert_rows(con, "core.pages", batch.pages, LOOSE_TYPES)
 
 
 def _unique(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -333,7 +333,7 @@ def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: list[FrontierRow]) -> 
         return
     columns = list(FrontierRow.__dataclass_fields__)
     batch = pa.Table.from_arrays(
-        [pa.array([getattr(r, c) for r in latest.values()], type=_LOOSE_TYPES.get(c, pa.string())) for c in columns],
+        [pa.array([getattr(r, c) for r in latest.values()], type=LOOSE_TYPES.get(c, pa.string())) for c in columns],
         names=columns,
     )
     con.register("_pw_batch", batch)

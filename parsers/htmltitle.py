@@ -1,0 +1,125 @@
+"""What the markup says about a page outside its body: the headline and the government information table."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from parsers.htmltree import select, selector_index, text_of
+from parsers.site_rules import INFO_LABEL_TAGS, INFO_LABELS, INFO_VALUE_MAX, TITLE_META, TITLE_RULES
+
+_SPACES = re.compile(r"\s+")
+_TAGS = re.compile(r"<[^>]*>")
+# Site names glued to <title>: "标题_栏目_中国政府网", "标题 - 要闻 - 云南日报网", "标题--大河网".
+# Only short trailing parts go (site and column names are short); "——" stays, it joins subtitles.
+_SITE_SUFFIX = re.compile(r"^(?P<head>.{4,}?)\s*(?:[_|｜]+|-{1,2}|\s[-–]\s)\s*(?P<tail>[^_|｜]{1,16})$")
+_HEADING_TAGS = ("h1", "h2", "h3")
+# Elements whose id or class says "title" hold headlines on pages without <h1> (old portals, e-papers).
+_TITLE_NAMED = re.compile(r"(?:^|[-_\s])(?:title|tit|tit2|biaoti|headline|article-title)(?:$|[-_\s\d])", re.I)
+_HEADING_MIN, _HEADING_MAX = 4, 80
+_MIN_CONTAINED = 8
+_LABEL = re.compile("^(" + "|".join(sorted(INFO_LABELS, key=len, reverse=True)) + ")(?:[:：](.*))?$")
+_LABEL_MAX = 8
+# Values whose spaces mean something: joint issuers are separated by them, titles print them.
+_SPACED_FIELDS = ("issuers", "title")
+
+
+def _clean(text: str | None) -> str:
+    return _SPACES.sub(" ", _TAGS.sub("", text or "")).strip()
+
+
+def _key(text: str) -> str:
+    return _SPACES.sub("", text)
+
+
+def strip_site_suffix(title: str) -> str:
+    """<title> without the site and column names glued after it."""
+    while match := _SITE_SUFFIX.match(title):
+        title = match.group("head").strip()
+    return title
+
+
+def _site_title(root: etree._Element) -> str:
+    found = root.find(".//title")
+    return _clean(text_of(found)) if found is not None else ""
+
+
+def _headings(root: etree._Element) -> list[str]:
+    """Texts of the elements that may carry the headline, in document order."""
+    found: list[str] = []
+    for el in root.iter(etree.Element):
+        if el.tag in _HEADING_TAGS or _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}"):
+            text = _clean(text_of(el))
+            if _HEADING_MIN <= len(text) <= _HEADING_MAX:
+                found.append(text)
+    return found
+
+
+def _rule_heading(root: etree._Element) -> str | None:
+    index = selector_index(root)
+    for selectors, _why in TITLE_RULES:
+        for el in select(index, selectors):
+            text = _clean(text_of(el))
+            if _HEADING_MIN <= len(text) <= _HEADING_MAX:
+                return text
+    return None
+
+
+def _heading_in_title(headings: list[str], site_title: str) -> str | None:
+    """The longest heading that opens the <title> (or, when long, appears in it): the headline."""
+    key = _key(site_title)
+    matches = [h for h in headings if key.startswith(_key(h)) or (len(h) >= _MIN_CONTAINED and _key(h) in key)]
+    return max(matches, key=len) if matches else None
+
+
+def page_title(root: etree._Element, metas: dict[str, str]) -> str | None:
+    """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned."""
+    fields = dict(info_fields(root))
+    site_title = _site_title(root)
+    headings = _headings(root)
+    candidates = (
+        fields.get("title"),
+        _clean(metas.get(TITLE_META[0].lower())),
+        _heading_in_title(headings, site_title) if site_title else None,
+        _rule_heading(root),
+        strip_site_suffix(site_title),
+        strip_site_suffix(_clean(metas.get(TITLE_META[1].lower()))),
+        headings[0] if headings else None,
+    )
+    return next((c for c in candidates if c), None)
+
+
+def _value_after(el: etree._Element) -> str:
+    """The value printed after a label element: its tail, else the next cell's text."""
+    if el.tail and el.tail.strip():
+        return el.tail
+    following = el.getnext()
+    if following is None and el.getparent() is not None and len(el.getparent()) == 1:
+        following = el.getparent().getnext()
+    return text_of(following) if following is not None else ""
+
+
+def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
+    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept."""
+    found: dict[str, str] = {}
+    for el in root.iter(*INFO_LABEL_TAGS):
+        own = _key(el.text or "")
+        if not own or len(own) > _LABEL_MAX + INFO_VALUE_MAX:
+            continue
+        match = _LABEL.match(own)
+        if not match:
+            continue
+        value = match.group(2) if match.group(2) else _key(_value_after(el)) if len(own) <= _LABEL_MAX else ""
+        field = INFO_LABELS[match.group(1)]
+        if value and len(value) <= INFO_VALUE_MAX and field not in found:
+            found[field] = _spaced_value(el, match.group(1)) if field in _SPACED_FIELDS else value
+    return tuple(found.items())
+
+
+def _spaced_value(el: etree._Element, label: str) -> str:
+    """An issuer value keeps its spaces: joint issuers are separated by them."""
+    own = _SPACES.sub(" ", el.text or "").strip()
+    spaced_label = "".join(ch + r"\s*" for ch in label)
+    rest = re.sub(f"^{spaced_label}[:：]?\\s*", "", own)
+    return rest or _SPACES.sub(" ", _value_after(el)).strip()

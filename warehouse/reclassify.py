@@ -1,0 +1,144 @@
+"""Reclassification without refetching: apply a (changed) taxonomy to every document in the warehouse.
+
+Load semantics: core.document_labels is replaced wholesale (every label row carries the new taxonomy
+version); core.documents keeps its rows and gets new relevant, summary, keywords and taxonomy_version.
+Texts are read and classified first (no transaction open); the writes then happen in one
+transaction, in bulk through Arrow, so a failure leaves the old labels in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from parsers.classify import Taxonomy, classify
+from parsers.errors import LoadError
+from parsers.records import Classification
+from warehouse.connection import open_writer, writer_lock
+
+READ_BATCH = 500  # documents fetched per round trip: bounds memory to a few hundred texts
+
+COUNT_DOCUMENTS = "SELECT count(*) FROM core.documents"
+COUNT_RELEVANT = "SELECT count(*) FROM core.documents WHERE relevant"
+# doc_id order: a rerun reads documents in the same order, so progress is reproducible.
+READ_DOCUMENTS = "SELECT doc_id, coalesce(title, '') AS title, text FROM core.documents ORDER BY doc_id"
+DELETE_ALL_LABELS = "DELETE FROM core.document_labels"
+INSERT_LABELS = """
+INSERT INTO core.document_labels (doc_id, facet, topic_id, topic, score, evidence, taxonomy_version)
+SELECT doc_id, facet, topic_id, topic, score, evidence, taxonomy_version FROM _pw_labels
+"""
+# Only the classifier's columns change; updated_at stays: the document itself did not change.
+UPDATE_DOCUMENTS = """
+UPDATE core.documents AS d
+SET relevant = b.relevant, summary = b.summary, keywords = b.keywords, taxonomy_version = b.taxonomy_version
+FROM _pw_documents AS b
+WHERE d.doc_id = b.doc_id
+"""
+
+_DOCUMENT_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("relevant", pa.bool_()), ("summary", pa.string()),
+    ("keywords", pa.list_(pa.string())), ("taxonomy_version", pa.string()),
+])
+_LABEL_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("facet", pa.string()), ("topic_id", pa.string()), ("topic", pa.string()),
+    ("score", pa.float64()), ("evidence", pa.list_(pa.string())), ("taxonomy_version", pa.string()),
+])
+
+
+@dataclass(slots=True)
+class ReclassifyReport:
+    """What a reclassification did."""
+
+    taxonomy_version: str
+    documents: int = 0
+    labels: int = 0
+    relevant_before: int = 0
+    relevant_after: int = 0
+
+
+def reclassify(
+    con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, *, tick: Callable[[int], None] = lambda n: None
+) -> ReclassifyReport:
+    """Classify every stored document again and replace its labels and classifier columns atomically."""
+    report = ReclassifyReport(taxonomy_version=taxonomy.version)
+    report.relevant_before = _scalar(con, COUNT_RELEVANT)
+    documents: list[dict[str, Any]] = []
+    labels: list[dict[str, Any]] = []
+    for doc_id, title, text in _documents(con):
+        document, doc_labels = _rows(doc_id, classify(taxonomy, title=title, text=text))
+        documents.append(document)
+        labels.extend(doc_labels)
+        tick(1)
+    _write(con, pa.Table.from_pylist(documents, schema=_DOCUMENT_SCHEMA),
+           pa.Table.from_pylist(labels, schema=_LABEL_SCHEMA))
+    report.documents, report.labels = len(documents), len(labels)
+    report.relevant_after = sum(d["relevant"] for d in documents)
+    return report
+
+
+def count_documents(con: duckdb.DuckDBPyConnection) -> int:
+    """How many documents a reclassification will visit (for a progress bar)."""
+    return _scalar(con, COUNT_DOCUMENTS)
+
+
+def reclassify_warehouse(
+    path: Path, taxonomy: Taxonomy, *, start: Callable[[int], None] = lambda total: None,
+    tick: Callable[[int], None] = lambda n: None,
+) -> ReclassifyReport:
+    """Take the writer lock, open the warehouse at `path` and reclassify it; `start` gets the total."""
+    if not path.exists():
+        raise LoadError(f"no warehouse at {path}: run `policywatch run` first")
+    with writer_lock(path), open_writer(path) as con:
+        start(count_documents(con))
+        return reclassify(con, taxonomy, tick=tick)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = con.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _documents(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str]]:
+    cursor = con.cursor()  # its own cursor: the batches stream while nothing else runs on it
+    try:
+        cursor.execute(READ_DOCUMENTS)
+        while rows := cursor.fetchmany(READ_BATCH):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _rows(doc_id: str, result: Classification) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The documents row (classifier columns only) and the label rows of one classification."""
+    version = result.taxonomy_version
+    document = {"doc_id": doc_id, "relevant": result.relevant, "summary": result.summary,
+                "keywords": list(result.keywords), "taxonomy_version": version}
+    labels = [
+        {"doc_id": doc_id, "facet": label.facet, "topic_id": label.topic_id, "topic": label.topic,
+         "score": label.score, "evidence": list(label.evidence), "taxonomy_version": version}
+        for label in (*result.topics, *result.instruments)
+    ]
+    return document, labels
+
+
+def _write(con: duckdb.DuckDBPyConnection, documents: pa.Table, labels: pa.Table) -> None:
+    """Replace every label and update the classifier columns in one transaction."""
+    con.register("_pw_documents", documents)
+    con.register("_pw_labels", labels)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(DELETE_ALL_LABELS)
+        con.execute(INSERT_LABELS)
+        con.execute(UPDATE_DOCUMENTS)
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise LoadError(f"reclassification failed and was rolled back: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.unregister("_pw_documents")
+        con.unregister("_pw_labels")
