@@ -185,6 +185,22 @@ def reparse(
               f"{result.missing_raw}", highlight=False)
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="port of the local Prefect server started when PREFECT_API_URL is unset")]
+    = 4200,
+) -> None:
+    """Run both schedules here (nightly ingest 02:00, weekly digest Monday 08:00, Asia/Shanghai) until stopped."""
+    settings = settings_for()
+    from flows.serve import prefect_server, serve_schedules
+
+    with errors_to_exit(), prefect_server(settings, port=port) as api:
+        ui = api.removesuffix("/api")
+        out.print(f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
+                  "weekly-digest/weekly with their next runs. Ctrl-C stops.", highlight=False)
+        serve_schedules(settings)
+
+
 sources_app = typer.Typer(help="The configured sources.", no_args_is_help=True)
 
 

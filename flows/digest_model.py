@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 
 from warehouse import queries
-from warehouse.queries import DigestDocument
-from warehouse.weeks import shift_week, week_bounds
+from warehouse.queries import DigestDocument, Keyword, SourceProblem
+from warehouse.weeks import SHANGHAI, shift_week, week_bounds
 
-LEVEL_NAMES = {"central": "中央", "provincial": "省级", "municipal": "市级", "unknown": "未标明"}
+LEVELS = (("central", "中央"), ("provincial", "省级"), ("municipal", "市级"))
+UNKNOWN_LEVEL = "未标明"
 TREND_WEEKS = 8
+TREND_TOPICS = 8  # the busiest topics of the window; the rest would make the block longer than it is useful
+
+
+@dataclass(frozen=True, slots=True)
+class LevelCount:
+    """New documents of one administrative level this week and the week before."""
+
+    level: str
+    documents: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        """This week minus last week."""
+        return self.documents - self.previous
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +62,13 @@ class Digest:
     sunday: date
     total: int
     previous_total: int
-    by_level: dict[str, int]
+    levels: list[LevelCount]
     sections: list[TopicSection]
     trend_weeks: list[str]
     trend: list[TrendRow]
-    keywords: list[tuple[str, int]]
+    keywords: list[Keyword]
     instruments: list[tuple[str, int]]
-    unhealthy: list[tuple[str, int, str | None, bool, object]] = field(default_factory=list)
+    unhealthy: list[SourceProblem] = field(default_factory=list)
 
     @property
     def change(self) -> int:
@@ -62,6 +78,8 @@ class Digest:
     @property
     def subject(self) -> str:
         """The mail subject line."""
+        if not self.total:
+            return f"PolicyWatch 周报 {self.week}: 本周无新政策"
         return f"PolicyWatch 周报 {self.week}: {self.total} 项新政策"
 
 
@@ -69,17 +87,32 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
     """Gather a week's digest from the warehouse."""
     monday, sunday = week_bounds(week)
     documents = queries.week_documents(con, week)
-    previous = queries.count_by_level(con, shift_week(week, -1))
-    first = shift_week(week, -(TREND_WEEKS - 1))
-    weeks = [shift_week(first, i) for i in range(TREND_WEEKS)]
+    previous = shift_week(week, -1)
+    levels = _levels(queries.count_by_level(con, week), queries.count_by_level(con, previous))
+    weeks = [shift_week(week, i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
     return Digest(
-        week=week, monday=monday, sunday=sunday, total=len(documents), previous_total=sum(previous.values()),
-        by_level={LEVEL_NAMES.get(k, k): v for k, v in sorted(queries.count_by_level(con, week).items())},
-        sections=_sections(documents), trend_weeks=weeks,
-        trend=_trend(queries.topic_trend(con, first, week), weeks),
-        keywords=queries.top_keywords(con, week), instruments=_instruments(documents),
-        unhealthy=queries.unhealthy_sources(con),
+        week=week, monday=monday, sunday=sunday, total=len(documents),
+        previous_total=sum(lc.previous for lc in levels), levels=levels, sections=_sections(documents),
+        trend_weeks=weeks, trend=_trend(queries.topic_trend(con, weeks[0], week), weeks),
+        keywords=queries.top_keywords(con, week, since=weeks[0]), instruments=_instruments(documents),
+        unhealthy=queries.unhealthy_sources(con, *utc_bounds(week)),
     )
+
+
+def utc_bounds(week: str) -> tuple[datetime, datetime]:
+    """Start and end (exclusive) of an ISO week in Asia/Shanghai, as naive UTC like the warehouse."""
+    monday, _ = week_bounds(week)
+    start = datetime.combine(monday, time(), SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+    return start, start + timedelta(weeks=1)
+
+
+def _levels(this: dict[str, int], before: dict[str, int]) -> list[LevelCount]:
+    """Central, provincial, municipal always; documents of no known level only when there are some."""
+    rows = [LevelCount(name, this.get(key, 0), before.get(key, 0)) for key, name in LEVELS]
+    known = {key for key, _ in LEVELS}
+    other = LevelCount(UNKNOWN_LEVEL, sum(n for k, n in this.items() if k not in known),
+                       sum(n for k, n in before.items() if k not in known))
+    return rows + [other] if other.documents or other.previous else rows
 
 
 def _sections(documents: list[DigestDocument]) -> list[TopicSection]:
@@ -93,14 +126,16 @@ def _sections(documents: list[DigestDocument]) -> list[TopicSection]:
 
 
 def _trend(rows: list[tuple[str, str, int]], weeks: list[str]) -> list[TrendRow]:
+    """The busiest topics of the window, each with a count per week (0 where it had none)."""
     table: dict[str, dict[str, int]] = {}
     for week, topic, count in rows:
         table.setdefault(topic, {})[week] = count
     trend = [TrendRow(topic, [counts.get(w, 0) for w in weeks]) for topic, counts in table.items()]
-    return sorted(trend, key=lambda r: (-sum(r.counts), r.topic))
+    return sorted(trend, key=lambda r: (-r.counts[-1], -sum(r.counts), r.topic))[:TREND_TOPICS]
 
 
 def _instruments(documents: list[DigestDocument]) -> list[tuple[str, int]]:
+    """Policy instruments of the week's documents, most frequent first."""
     counts: dict[str, int] = {}
     for doc in documents:
         for name in doc.instruments:

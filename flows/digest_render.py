@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -11,6 +12,28 @@ from flows.digest_model import Digest
 
 TEMPLATES = Path(__file__).with_name("templates")
 SQL_HINT = "SELECT * FROM documents WHERE week = '{week}' AND relevant ORDER BY published_on DESC;"
+SUMMARY_CHARS = 90  # about two lines of a 640 px column at 13 px
+BAR_PX = 28  # the tallest trend bar
+
+
+def safe_href(url: str | None) -> str | None:
+    """The URL when it is an absolute http(s) link, else None: no javascript:, data: or file: hrefs."""
+    if not url or any(ch in url for ch in "\r\n\t "):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """At most `limit` characters, cut at the end with an ellipsis (the summary's two lines)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bar_height(count: int, peak: int, full: int = BAR_PX) -> int:
+    """Pixel height of a trend bar; a week with none shows a 1 px baseline."""
+    return 1 if not peak or not count else max(3, round(full * count / peak))
+
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -19,15 +42,19 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters["bar_width"] = lambda n, peak, full=120: 0 if not peak else max(2, round(full * n / peak))
+_env.filters.update(safe_href=safe_href, clip=clip, bar_height=bar_height)
 
 
-def render_html(digest: Digest) -> str:
+def _context(digest: Digest, unsubscribe: str | None) -> dict[str, object]:
+    return {"d": digest, "sql_hint": SQL_HINT.format(week=digest.week), "unsubscribe": unsubscribe}
+
+
+def render_html(digest: Digest, *, unsubscribe: str | None = None) -> str:
     """The HTML part: table layout, CSS inlined into style attributes, every scraped string escaped."""
-    html = _env.get_template("digest.html.j2").render(d=digest, sql_hint=SQL_HINT.format(week=digest.week))
+    html = _env.get_template("digest.html.j2").render(_context(digest, unsubscribe))
     return css_inline.inline(html)
 
 
-def render_text(digest: Digest) -> str:
+def render_text(digest: Digest, *, unsubscribe: str | None = None) -> str:
     """The plain-text part, with the same content as the HTML."""
-    return _env.get_template("digest.txt.j2").render(d=digest, sql_hint=SQL_HINT.format(week=digest.week))
+    return _env.get_template("digest.txt.j2").render(_context(digest, unsubscribe))

@@ -11,8 +11,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
 
 from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
+from flows.discover import Known
 from flows.fetch import Fetcher
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
@@ -40,7 +42,7 @@ class RunResult:
     unchanged: dict[str, int]
 
 
-@task(name="open-run", cache_policy=NO_CACHE)
+@task(name="open-run", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5)
 def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str, dict[str, set[str]]]:
     """Record the run as started and read which pages each source already has."""
     with open_writer(settings.db) as con:
@@ -48,21 +50,33 @@ def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str
         return {s.name: known_pages(con, s.name) for s in sources}
 
 
-@task(name="collect-files", cache_policy=NO_CACHE, task_run_name="collect {source.name}")
+@task(name="collect-files", cache_policy=NO_CACHE, persist_result=False, task_run_name="collect {source.name}",
+      timeout_seconds=3600)
 def collect_files_task(source: Source, settings: Settings, known: dict[str, set[str]]) -> Collected:
     """Read one `files` source, archiving each body before anything parses it."""
     return collect_files(source, settings.archive, known)
 
 
-@task(name="fetch-web", cache_policy=NO_CACHE, timeout_seconds=3 * 3600)
-def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
-    """Discover and fetch every web source in one event loop, sharing one client and its per-host limits."""
-    if not sources:
-        return []
-    return asyncio.run(_fetch_all(sources, settings, backfill))
+def _source_run_name() -> str:
+    source = task_run.parameters["source"]
+    return f"ingest {source.name} {datetime.now(SHANGHAI):%Y-%m-%d}"
 
 
-async def _fetch_all(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
+@task(name="ingest-source", cache_policy=NO_CACHE, persist_result=False, task_run_name=_source_run_name,
+      timeout_seconds=3 * 3600)
+async def ingest_web_source(
+    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, backfill: bool
+) -> Collected:
+    """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
+    collected = await collect_web(source, fetcher, known, archive_root, backfill=backfill)
+    if collected.attempt.error:
+        get_run_logger().warning("source %s failed: %s", source.name, collected.attempt.error)
+    return collected
+
+
+@flow(name="fetch-web", flow_run_name="fetch web sources", persist_result=False)
+async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
+    """Every web source in one event loop, sharing one client and its per-host limits."""
     with open_reader_if_exists(settings.db) as con:
         def known(urls: list[str]) -> dict[str, FrontierState]:
             return frontier.lookup(con, urls) if con is not None else {}
@@ -70,11 +84,11 @@ async def _fetch_all(sources: list[Source], settings: Settings, backfill: bool) 
         async with Fetcher(fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources),
                            host_policies=host_policies(sources)) as fetcher:
             return list(await asyncio.gather(*(
-                collect_web(s, fetcher, known, settings.archive, backfill=backfill) for s in sources
+                ingest_web_source(s, fetcher, known, settings.archive, backfill) for s in sources
             )))
 
 
-@task(name="parse", cache_policy=NO_CACHE)
+@task(name="parse", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
 def parse_pages(raw: list[RawPage]) -> list[PageOutcome]:
     """Parse every archived body; a page that breaks the parser is recorded with its error."""
     outcomes = []
@@ -92,7 +106,9 @@ def parse_pages(raw: list[RawPage]) -> list[PageOutcome]:
     return outcomes
 
 
-@task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+# Retried: a load is one transaction, so a failed attempt left nothing behind.
+@task(name="load", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=2,
+      timeout_seconds=3600)
 def load(
     settings: Settings, run_id: str, pages: list[PageOutcome], attempts: list[SourceAttempt], rows: list[FrontierRow]
 ) -> LoadReport:
@@ -105,7 +121,7 @@ def _run_name() -> str:
     return f"ingest {datetime.now(SHANGHAI):%Y-%m-%d}"
 
 
-@flow(name=FLOW_NAME, flow_run_name=_run_name)
+@flow(name=FLOW_NAME, flow_run_name=_run_name, persist_result=False)
 def nightly_ingest(sources_file: str | None = None, db: str | None = None, backfill: bool = False) -> RunResult:
     """Visit every enabled source, keep every page, and load new documents into the warehouse."""
     settings = load_settings(db=Path(db) if db else None, sources=Path(sources_file) if sources_file else None)
@@ -114,7 +130,8 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
     with writer_lock(settings.db):
         known = open_run(settings, [s for s in sources if s.kind == "files"], run_id)
         collected = [collect_files_task(s, settings, known[s.name]) for s in sources if s.kind == "files"]
-        collected += fetch_web([s for s in sources if s.kind != "files"], settings, backfill)
+        web = [s for s in sources if s.kind != "files"]
+        collected += asyncio.run(fetch_web(web, settings, backfill)) if web else []
         pages = [p for c in collected for p in c.failed] + parse_pages([p for c in collected for p in c.raw])
         attempts = [with_drift(c.attempt, pages) for c in collected]
         try:

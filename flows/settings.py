@@ -11,6 +11,7 @@ from parsers.errors import ConfigError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO_ROOT / "seeds" / "sources.yaml"
 SECURITY_MODES = ("none", "starttls", "ssl")
+DIGEST_MODES = ("per-recipient", "bcc")  # POLICYWATCH_DIGEST_MODE: an extension of the contract
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +25,8 @@ class SmtpSettings:
     security: str
     mail_from: str
     recipients: tuple[str, ...]
+    password_block: str | None = None  # name of a Prefect Secret block holding the password
+    mode: str = "per-recipient"  # per-recipient (one message each) | bcc (one message, all in BCC)
 
     def __repr__(self) -> str:
         return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r}, security={self.security!r})"
@@ -85,6 +88,9 @@ def _smtp(env: dict[str, str]) -> SmtpSettings:
     port_text = env.get("POLICYWATCH_SMTP_PORT") or ("465" if security == "ssl" else "587")
     if not port_text.isdigit():
         raise ConfigError(f"POLICYWATCH_SMTP_PORT must be a number, not {port_text!r}")
+    mode = (env.get("POLICYWATCH_DIGEST_MODE") or "per-recipient").lower()
+    if mode not in DIGEST_MODES:
+        raise ConfigError(f"POLICYWATCH_DIGEST_MODE must be one of {', '.join(DIGEST_MODES)}, not {mode!r}")
     recipients = tuple(a.strip() for a in (env.get("POLICYWATCH_DIGEST_TO") or "").split(",") if a.strip())
     return SmtpSettings(
         host=env.get("POLICYWATCH_SMTP_HOST") or None,
@@ -94,6 +100,8 @@ def _smtp(env: dict[str, str]) -> SmtpSettings:
         security=security,
         mail_from=env.get("POLICYWATCH_MAIL_FROM") or "policywatch@localhost",
         recipients=recipients,
+        password_block=env.get("POLICYWATCH_SMTP_PASSWORD_BLOCK") or None,
+        mode=mode,
     )
 
 

@@ -6,11 +6,11 @@ changing the document: punctuation, spacing, letter case and full-width forms.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
 
 try:  # numpy comes with the bench group today; without it the pure-Python path gives equal values
     import numpy as np
@@ -20,9 +20,13 @@ except ImportError:  # pragma: no cover - exercised by test_minhash_python_path_
 __all__ = ["content_hash", "estimate_jaccard", "fold_for_hash", "minhash", "shingles"]
 
 _MASK64 = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
 _PRIME = 0x100000001B3  # FNV-1a's 64-bit prime: the base of the rolling shingle hash
-_BLOCK = 32  # permutations hashed per numpy pass
-_SEED = b"policywatch-minhash-v1"  # change it and every stored signature is stale
+# One hash per shingle, split into num_perm bins (one-permutation hashing): O(shingles), not
+# O(shingles x num_perm). Change the salt and every stored signature is stale (the loader re-signs
+# documents whose index is stale; see warehouse/load.py).
+_SALT = 0x706F6C6963793032  # "policy02"
+_ROTATE = 0x9E3779B1  # odd offset per step of densification, so a borrowed value differs from its donor
 # \W drops punctuation (CJK and ascii), symbols and whitespace; _ is a word character, drop it too.
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -48,7 +52,7 @@ def shingles(text: str, k: int = 5) -> frozenset[str]:
 
 
 def minhash(text: str, *, num_perm: int = 128, k: int = 5) -> tuple[int, ...]:
-    """A MinHash signature (32-bit values) over the k-shingles of the folded text; () when empty."""
+    """A one-permutation MinHash (32-bit values, densified) over the k-shingles of the folded text; () when empty."""
     folded = fold_for_hash(text)
     if not folded:
         return ()
@@ -67,15 +71,9 @@ def estimate_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
-@cache
-def _coefficients(num_perm: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Per permutation an odd multiplier and an offset, derived from a fixed seed (never `hash()`)."""
-    a, b = [], []
-    for i in range(num_perm):
-        digest = hashlib.blake2b(_SEED + i.to_bytes(4, "little"), digest_size=16).digest()
-        a.append(int.from_bytes(digest[:8], "little") | 1)
-        b.append(int.from_bytes(digest[8:], "little"))
-    return tuple(a), tuple(b)
+def _bin_starts(num_perm: int) -> list[int]:
+    """The smallest 64-bit hash falling in each bin: bins split the hash range into equal parts."""
+    return [(-(-(j << 32) // num_perm)) << 32 for j in range(num_perm)]
 
 
 def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
@@ -84,16 +82,17 @@ def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
     values = np.zeros(n, dtype=np.uint64)
     for j in range(k):  # polynomial hash of each window; uint64 arithmetic wraps mod 2**64 on purpose
         values = values * np.uint64(_PRIME) + chars[j : j + n]
-    values = _mix_numpy(values)
-    a, b = (np.asarray(c, dtype=np.uint64) for c in _coefficients(num_perm))
-    signature = np.empty(num_perm, dtype=np.uint64)
-    block = np.empty((_BLOCK, len(values)), dtype=np.uint64)
-    for start in range(0, num_perm, _BLOCK):  # in blocks: a long text needs no num_perm x n matrix
-        rows = block[: min(_BLOCK, num_perm - start)]
-        np.multiply(a[start : start + len(rows), None], values[None, :], out=rows)
-        np.add(rows, b[start : start + len(rows), None], out=rows)
-        rows.min(axis=1, out=signature[start : start + len(rows)])
-    return tuple(int(v) >> 32 for v in signature)  # multiply-shift: the high bits are the good ones
+    ordered = np.sort(_mix_numpy(values ^ np.uint64(_SALT)))
+    starts = np.asarray(_bin_starts(num_perm), dtype=np.uint64)
+    ends = np.append(starts[1:], np.uint64(_MASK64))
+    first = np.searchsorted(ordered, starts)  # the smallest hash of each bin, if the bin is not empty
+    found = first < n
+    mins = ordered[np.minimum(first, n - 1)]
+    filled = found & ((mins < ends) | (np.arange(num_perm) == num_perm - 1))
+    low = (mins & np.uint64(_MASK32)).tolist()
+    if filled.all():  # the usual case for a page of text: every bin holds a shingle
+        return tuple(low)
+    return _densify([v if ok else None for v, ok in zip(low, filled.tolist(), strict=True)])
 
 
 def _mix_numpy(values: np.ndarray) -> np.ndarray:
@@ -105,14 +104,34 @@ def _mix_numpy(values: np.ndarray) -> np.ndarray:
 
 
 def _minhash_python(codes: list[int], num_perm: int, k: int) -> tuple[int, ...]:
-    values = set()
+    hashes = set()
     for i in range(len(codes) - k + 1):
         value = 0
         for code in codes[i : i + k]:
             value = (value * _PRIME + code) & _MASK64
-        values.add(_mix(value))
-    a, b = _coefficients(num_perm)
-    return tuple(min((ai * v + bi) & _MASK64 for v in values) >> 32 for ai, bi in zip(a, b, strict=True))
+        hashes.add(_mix(value ^ _SALT))
+    ordered = sorted(hashes)
+    starts = _bin_starts(num_perm) + [_MASK64 + 1]
+    bins: list[int | None] = []
+    for j in range(num_perm):
+        i = bisect.bisect_left(ordered, starts[j])
+        bins.append(ordered[i] & _MASK32 if i < len(ordered) and ordered[i] < starts[j + 1] else None)
+    return _densify(bins)
+
+
+def _densify(bins: list[int | None]) -> tuple[int, ...]:
+    """Fill each empty bin from the next filled one to its right (circularly), offset by the distance."""
+    size = len(bins)
+    out = list(bins)
+    for j in range(size):
+        if out[j] is not None:
+            continue
+        for step in range(1, size):
+            donor = bins[(j + step) % size]
+            if donor is not None:
+                out[j] = (donor + step * _ROTATE) & _MASK32
+                break
+    return tuple(v for v in out if v is not None)
 
 
 def _mix(value: int) -> int:

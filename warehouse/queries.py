@@ -7,12 +7,14 @@ from datetime import date, datetime
 
 import duckdb
 
-# Relevant documents first seen in a week, with how many other places they were seen.
+# Relevant documents first seen in a week, with the other sites (host of each later sighting, else its
+# source) that carried them: "also reported by N sites".
 WEEK_DOCUMENTS = """
 SELECT d.doc_id, d.title, d.url, d.published_on, d.issuers, d.doc_number, d.level, d.doc_type, d.summary,
        d.first_seen_at, d.regions,
-       (SELECT list(DISTINCT s.source_name ORDER BY s.source_name) FROM core.document_sightings s
-         WHERE s.doc_id = d.doc_id AND s.match <> 'first') AS also_seen_by,
+       (SELECT list(DISTINCT coalesce(nullif(regexp_extract(s.url, '^https?://([^/:?#]+)', 1), ''), s.source_name)
+                    ORDER BY 1)
+          FROM core.document_sightings s WHERE s.doc_id = d.doc_id AND s.match <> 'first') AS also_seen_by,
        (SELECT count(*) FROM core.document_sightings s WHERE s.doc_id = d.doc_id AND s.match <> 'first') AS reposts
 FROM core.documents d
 WHERE d.week = ? AND d.relevant
@@ -28,16 +30,24 @@ WEEK_COUNT_BY_LEVEL = """
 SELECT coalesce(level, 'unknown') AS level, count(*) FROM core.documents
 WHERE week = ? AND relevant GROUP BY ALL
 """
+# A week's keywords, those absent from the weeks before it (within the window) first: "top new keywords".
 WEEK_KEYWORDS = """
-SELECT k, count(*) AS n FROM (SELECT unnest(keywords) AS k FROM core.documents WHERE week = ? AND relevant)
-GROUP BY k ORDER BY n DESC, k LIMIT ?
+WITH this AS (SELECT unnest(keywords) AS k FROM core.documents WHERE week = ? AND relevant),
+     before AS (SELECT DISTINCT unnest(keywords) AS k FROM core.documents WHERE week >= ? AND week < ? AND relevant)
+SELECT k, count(*) AS n, k NOT IN (SELECT k FROM before) AS new FROM this
+GROUP BY k ORDER BY new DESC, n DESC, k LIMIT ?
 """
 TOPIC_TREND = """
 SELECT week, topic, documents FROM main.weekly_topic_counts WHERE week BETWEEN ? AND ? ORDER BY week, topic
 """
+# Sources failing or drifted now, or with pages that failed during the week (bounds in UTC).
 UNHEALTHY_SOURCES = """
-SELECT source_name, consecutive_failures, last_error, drifted, last_success_at FROM core.source_health
-WHERE consecutive_failures > 0 OR drifted ORDER BY source_name
+SELECT h.source_name, h.consecutive_failures, h.last_error, h.drifted, h.drift_reason, h.last_success_at,
+       (SELECT count(*) FROM core.pages p WHERE p.source_name = h.source_name AND p.outcome = 'failed'
+          AND p.fetched_at >= ? AND p.fetched_at < ?) AS failed_pages
+FROM core.source_health h
+WHERE h.consecutive_failures > 0 OR h.drifted OR failed_pages > 0
+ORDER BY h.source_name
 """
 
 
@@ -87,9 +97,31 @@ def count_by_level(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, int]:
     return dict(con.execute(WEEK_COUNT_BY_LEVEL, [week]).fetchall())
 
 
-def top_keywords(con: duckdb.DuckDBPyConnection, week: str, limit: int = 12) -> list[tuple[str, int]]:
-    """The most frequent document keywords of a week."""
-    return [(k, n) for k, n in con.execute(WEEK_KEYWORDS, [week, limit]).fetchall()]
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """A keyword of the week's documents; `new` when the weeks before (from `since`) never had it."""
+
+    keyword: str
+    documents: int
+    new: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceProblem:
+    """A source failing or drifted, for the digest's health footer."""
+
+    source_name: str
+    consecutive_failures: int
+    last_error: str | None
+    drifted: bool
+    drift_reason: str | None
+    last_success_at: datetime | None
+    failed_pages: int
+
+
+def top_keywords(con: duckdb.DuckDBPyConnection, week: str, since: str, limit: int = 12) -> list[Keyword]:
+    """The week's most frequent keywords, new ones (unseen between `since` and the week) first."""
+    return [Keyword(k, n, new) for k, n, new in con.execute(WEEK_KEYWORDS, [week, since, week, limit]).fetchall()]
 
 
 def topic_trend(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str) -> list[tuple[str, str, int]]:
@@ -97,6 +129,9 @@ def topic_trend(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str)
     return [(w, t, n) for w, t, n in con.execute(TOPIC_TREND, [first_week, last_week]).fetchall()]
 
 
-def unhealthy_sources(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str | None, bool, datetime | None]]:
-    """Sources failing or drifted, for the digest footer."""
-    return [tuple(r) for r in con.execute(UNHEALTHY_SOURCES).fetchall()]  # type: ignore[misc]
+def unhealthy_sources(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceProblem]:
+    """Sources failing or drifted now, or with failed pages between two UTC times."""
+    fields = ("source_name", "consecutive_failures", "last_error", "drifted", "drift_reason", "last_success_at",
+              "failed_pages")
+    rows = con.execute(UNHEALTHY_SOURCES, [start, end]).fetchall()
+    return [SourceProblem(**dict(zip(fields, row, strict=True))) for row in rows]

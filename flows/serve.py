@@ -1,0 +1,82 @@
+"""`policywatch serve`: both schedules on this machine, with a local Prefect server when none is configured."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from flows.settings import Settings
+from parsers.errors import ConfigError
+
+NIGHTLY_CRON = "0 2 * * *"  # 02:00 Asia/Shanghai
+WEEKLY_CRON = "0 8 * * 1"  # Monday 08:00 Asia/Shanghai
+TIMEZONE = "Asia/Shanghai"
+SERVER_START_SECONDS = 120
+
+
+@contextmanager
+def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
+    """The configured Prefect API, or a `prefect server start` of our own on 127.0.0.1 for as long as we serve."""
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        yield configured
+        return
+    api = f"http://127.0.0.1:{port}/api"
+    log = (settings.home / "prefect-server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_healthy(api, process)
+        os.environ["PREFECT_API_URL"] = api
+        yield api
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def _wait_healthy(api: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ConfigError(f"prefect server exited with status {process.returncode}; see prefect-server.log")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise ConfigError(f"prefect server did not answer at {api} within {SERVER_START_SECONDS} s")
+
+
+def serve_schedules(settings: Settings) -> None:
+    """Serve nightly-ingest and weekly-digest with their cron schedules until interrupted."""
+    from prefect import serve
+    from prefect.schedules import Cron
+
+    from flows.digest import weekly_digest
+    from flows.ingest import nightly_ingest
+
+    nightly = nightly_ingest.to_deployment(
+        name="nightly", schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE), concurrency_limit=1,
+        parameters={"sources_file": str(settings.sources), "db": str(settings.db)}, tags=["policywatch", "ingest"],
+        description="Visit every enabled source, archive new pages, parse, classify, deduplicate, load.",
+    )
+    weekly = weekly_digest.to_deployment(
+        name="weekly", schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE), concurrency_limit=1,
+        parameters={"db": str(settings.db)}, tags=["policywatch", "digest"],
+        description="The weekly digest of the last complete ISO week (Asia/Shanghai).",
+    )
+    serve(nightly, weekly)
