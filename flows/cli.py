@@ -125,20 +125,25 @@ def digest(
     send: Annotated[bool, typer.Option("--send", help="also mail it to POLICYWATCH_DIGEST_TO")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="folder to write the digest to")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    resend: Annotated[bool, typer.Option("--resend", help="with --send: mail again those who already had it")] = False,
 ) -> None:
-    """Write the weekly digest of an ISO week to the outbox (and mail it with --send)."""
+    """Write the weekly digest of an ISO week to the outbox (and mail it with --send, once per recipient)."""
     settings = settings_for(db=db)
-    if send:
-        fail("--send is not available yet: mail settings arrive with the mailing work (issue 8)", 2)
-    from flows.digest import weekly_digest
+    from flows.digest import check_mail_settings, weekly_digest
     from warehouse.weeks import parse_week
 
-    if week:
-        with errors_to_exit():
+    with errors_to_exit():
+        if week:
             parse_week(week)
-    files = run_flow("writing digest…", lambda: weekly_digest(week, str(out_dir) if out_dir else None,
-                                                              str(settings.db)))
-    out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}", highlight=False)
+        if send:
+            check_mail_settings(settings.smtp)
+    label = "writing and sending digest…" if send else "writing digest…"
+    files = run_flow(label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db),
+                                                  send, resend))
+    out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
+    if files.mail is not None:
+        out.print(f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}",
+                  highlight=False)
 
 
 @app.command()

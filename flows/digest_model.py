@@ -112,7 +112,7 @@ def _levels(this: dict[str, int], before: dict[str, int]) -> list[LevelCount]:
     known = {key for key, _ in LEVELS}
     other = LevelCount(UNKNOWN_LEVEL, sum(n for k, n in this.items() if k not in known),
                        sum(n for k, n in before.items() if k not in known))
-    return rows + [other] if other.documents or other.previous else rows
+    return [*rows, other] if other.documents or other.previous else rows
 
 
 def _sections(documents: list[DigestDocument]) -> list[TopicSection]:

@@ -14,7 +14,7 @@ _TRACKING = (
     re.compile(r"^utm_"),  # Google Analytics campaign tags
     re.compile(r"^(spm|scm)$"),  # Alibaba / UC share tracking, common on reposts
     re.compile(r"^(from|isappinstalled|share_?token|sharer?_?\w*|scene|clicktime|enterid)$"),  # WeChat, Weibo apps
-    re.compile(r"^(wfr|wd_?\w*|_wv|timestamp|ts|t)$"),  # app and cache-busting markers
+    re.compile(r"^(wfr|timestamp)$"),  # app and cache-busting markers
     re.compile(r"^(fbclid|gclid|msclkid|yclid)$"),  # ad click ids
 )
 # Default documents of a directory: /a/index.html is the page /a/.
@@ -31,9 +31,11 @@ class SiteRank(IntEnum):
     REPOST = 2  # anything else: aggregators, portals, blogs, local files of unknown origin
 
 
-# Host suffixes of government sites (first match wins): the issuing bodies publish there.
-_OFFICIAL_SUFFIXES = (".gov.cn", ".gov", ".gov.hk", ".gov.mo")
-_OFFICIAL_HOSTS = frozenset({"gov.cn", "npc.gov.cn", "cpc.people.com.cn", "www.nhc.gov.cn", "www.nmpa.gov.cn"})
+# Government sites, where the issuing bodies publish: host suffixes.
+_OFFICIAL_SUFFIXES = (
+    "gov.cn", "gov.hk", "gov.mo", "gov",
+    "cde.org.cn", "cmde.org.cn", "chp.org.cn",  # NMPA's drug and device review centres, the pharmacopoeia
+)
 # News outlets that report policy first-hand; their copies beat aggregators but not the issuer.
 _NEWS_SUFFIXES = (
     "news.cn", "xinhuanet.com", "people.com.cn", "chinanews.com.cn", "chinanews.com", "cctv.com", "cnr.cn",
@@ -72,8 +74,13 @@ def site_rank(url: str | None) -> SiteRank:
     host = (urlsplit(url).hostname or "").lower() if url else ""
     if not host:
         return SiteRank.REPOST
-    if host in _OFFICIAL_HOSTS or host.endswith(_OFFICIAL_SUFFIXES):
+    if _under(host, _OFFICIAL_SUFFIXES):
         return SiteRank.OFFICIAL
-    if any(host == s or host.endswith("." + s) for s in _NEWS_SUFFIXES):
+    if _under(host, _NEWS_SUFFIXES):
         return SiteRank.NEWS
     return SiteRank.REPOST
+
+
+def _under(host: str, suffixes: tuple[str, ...]) -> bool:
+    """The host is one of the domains or a subdomain of one (news.cn, not fakenews.cn)."""
+    return any(host == s or host.endswith("." + s) for s in suffixes)

@@ -1,0 +1,107 @@
+"""prefect.yaml for real: a Prefect server on 127.0.0.1, `prefect deploy --all`, a process worker, a run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, copy_seeds
+
+pytestmark = pytest.mark.slow
+PREFECT = [sys.executable, "-m", "prefect"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate, seconds: float, what: str) -> None:  # noqa: ANN001 - a zero-argument callable
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def healthy(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+           "POLICYWATCH_HOME": str(tmp_path / "home"), "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO"}
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: healthy(api), 120, "prefect server")
+        yield env
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def prefect(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([*PREFECT, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path) -> None:
+    prefect(server_env, "work-pool", "create", "policywatch", "--type", "process")
+    prefect(server_env, "--no-prompt", "deploy", "--all")
+    listed = prefect(server_env, "deployment", "ls")
+    assert "nightly-ingest/nightly" in listed
+    assert "weekly-digest/weekly" in listed
+    sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
+    worker_env = {**server_env}
+    worker_log = (tmp_path / "worker.log").open("wb")
+    # A worker started from a non-interactive shell ignores SIGINT; restore it so SIGTERM/SIGINT stop it.
+    worker = subprocess.Popen([*PREFECT, "worker", "start", "--pool", "policywatch"], env=worker_env, cwd=REPO,
+                              stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        out = prefect(server_env, "deployment", "run", "nightly-ingest/nightly", "--param", f"sources_file={sources}",
+                      "--param", f"db={db}")
+        run_id = next(line.split(":", 1)[1].strip() for line in out.splitlines() if "UUID" in line)
+        api = server_env["PREFECT_API_URL"]
+
+        def state() -> str:
+            return httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
+
+        wait_for(lambda: state() in ("COMPLETED", "FAILED", "CRASHED"), 240, "the flow run to finish")
+        assert state() == "COMPLETED", (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker_log.close()
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone() == (5,)
