@@ -71,9 +71,11 @@ def run(
     """Run the nightly ingest flow once, now."""
     settings = settings_for(db=db, sources=sources)
     from flows.sources import load_sources
+    from warehouse.connection import ensure_not_busy
 
     with errors_to_exit():
         load_sources(settings.sources)  # a broken registry is bad configuration: say so before starting
+        ensure_not_busy(settings.db)
     from flows.ingest import nightly_ingest, summary_rows
 
     result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill))

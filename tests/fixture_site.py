@@ -7,6 +7,7 @@ what was fetched.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -24,6 +25,8 @@ class Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    reset: bool = False  # close the connection without answering
+    truncate_to: int | None = None  # announce the whole body, send only this many bytes, close
 
 
 Route = Response | Callable[["Site", BaseHTTPRequestHandler], Response]
@@ -81,12 +84,22 @@ class _Handler(BaseHTTPRequestHandler):
             route(site, self)
         if response.delay:
             time.sleep(response.delay)
+        if response.reset:
+            self.close_connection = True
+            self.connection.close()
+            return
         try:
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
+            if response.truncate_to is not None:
+                self.wfile.write(response.body[: response.truncate_to])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -112,12 +112,11 @@ def test_ingest_failed_load_leaves_warehouse_unchanged(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated crash in the middle of the load")
 
-    monkeypatch.setattr(load, "_record_health", broken)
-    with pytest.raises(Exception, match="simulated crash"):
+    with monkeypatch.context() as patch, pytest.raises(Exception, match="simulated crash"):
+        patch.setattr(load, "_record_health", broken)
         run_ingest(sources, db)
     assert query(db, "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM pages") == [(0,), (0,)]
     assert query(db, "SELECT status FROM runs") == [("failed",)]
-    monkeypatch.undo()
     run_ingest(sources, db)
     assert query(db, "SELECT count(*) FROM documents") == [(SEED_COUNT,)]
 

@@ -36,11 +36,11 @@ def test_reparse_recovers_a_page_the_parser_failed_on(
             raise RuntimeError("parser bug")
         return real(data, options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest, "parse_document", buggy)
-    ingest.nightly_ingest(str(sources), str(db))
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "parse_document", buggy)
+        ingest.nightly_ingest(str(sources), str(db))
     assert query(db, "SELECT count(*) FROM documents") == [(4,)]
     assert query(db, "SELECT count(*) FROM pages WHERE outcome = 'failed' AND raw_sha256 IS NOT NULL") == [(1,)]
-    monkeypatch.undo()
     result = reparse_archive(str(sources), str(db))
     assert result.recovered_new == 1
     assert result.report.updated + result.report.unchanged == 4

@@ -91,3 +91,9 @@ def open_reader_if_exists(path: Path) -> Iterator[duckdb.DuckDBPyConnection | No
         return
     with open_reader(path) as con:
         yield con
+
+
+def ensure_not_busy(path: Path) -> None:
+    """Fail at once, with a one-line reason, when another run holds the warehouse for writing."""
+    with writer_lock(path):
+        pass

@@ -1,0 +1,270 @@
+"""The fault suite: each fault on a real server (127.0.0.1) and a real DuckDB file, then two checks.
+
+After every fault the warehouse must be consistent (no partial run, no duplicate document, no lost
+page: every fetched page is archived and either loaded or recorded with its error), and the next run,
+with the fault gone, must complete the work.
+
+| fault | asserted |
+|---|---|
+| 5xx | page recorded failed with `HTTP 500`; next run loads it |
+| timeout | page recorded failed (timed out); next run loads it |
+| connection reset | page recorded failed (reset); next run loads it |
+| truncated body | page recorded failed (closed early); next run loads it |
+| oversized body | body cut at the limit, archived, recorded as too large |
+| lying charset | header says UTF-8, bytes are GBK: the document's title reads right |
+| malformed HTML | unclosed tags and stray markup: the document still loads |
+| parser exception on one page | that page recorded with the error, its raw body archived; the others load |
+| disk full on the archive | page recorded failed (no space); the others load; next run archives and loads it |
+| SIGKILL in the middle of the load | nothing of the run is in the warehouse, its run row is marked crashed, next run loads all |
+| two runs at once | the second exits at once with a one-line message; the first completes |
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from flows.archive import raw_path
+from tests.conftest import REPO, copy_seeds
+from tests.fixture_site import Response, Site, article, list_page, serve
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+ARTICLES = {
+    "ok": ("关于加快生物医药产业集群建设的实施意见", "推动抗体药物和细胞治疗产品产业化，建设生物医药产业园区。"),
+    "e500": ("关于支持合成生物制造中试平台建设的通知", "支持合成生物菌种库、发酵中试平台和生物基材料示范线建设。"),
+    "slow": ("关于促进脑机接口医疗器械创新发展的若干措施", "加快脑机接口医疗器械注册审评，支持临床试验机构开展植入研究。"),
+    "reset": ("生物育种产业化应用试点工作方案", "有序推进转基因玉米大豆生物育种产业化应用，强化品种审定和监管。"),
+    "truncated": ("中医药传承创新发展三年行动计划", "加强道地药材种植基地建设，支持中药新药研发和经典名方开发。"),
+    "malformed": ("关于加强病原微生物实验室生物安全管理的通知", "严格高等级生物安全实验室审批，加强菌毒种保藏和实验活动管理。"),
+    "charset": ("生物质能清洁供暖实施方案", "推进农林生物质热电联产，发展生物天然气和成型燃料清洁取暖。"),
+    "parserbug": ("关于推动基因测序和精准医疗发展的意见", "支持高通量基因测序仪国产化，推进肿瘤早筛和精准用药。"),
+    "diskfull": ("疫苗批签发和冷链追溯管理办法", "完善疫苗批签发流程，建立疫苗全程冷链追溯体系。"),
+}
+
+
+def good(key: str, charset: str = "utf-8") -> Response:
+    title, sentence = ARTICLES[key]
+    body = f"<p>{sentence}</p><p>{title}由各有关部门按职责分工负责落实，{key}项工作于年底前完成。</p>"
+    return Response(article(title, body, "2026-11-02", charset), headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def faulty_site() -> Site:
+    links = [(f"/a/{key}.html", title, "2026-11-02") for key, (title, _) in ARTICLES.items()] + [
+        ("/a/huge.html", "超大页面", "2026-11-02")]
+    malformed = good("malformed")
+    malformed.body = malformed.body.replace(b"</p>", b"").replace(b"</div>", b"<div><span>") + b"<table><td>"
+    site = Site(routes={
+        "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
+        "/list/index.html": Response(list_page(links, None)),
+        "/a/ok.html": good("ok"),
+        "/a/e500.html": Response(b"internal error", 500),
+        "/a/slow.html": Response(good("slow").body, delay=3.0),
+        "/a/reset.html": Response(reset=True),
+        "/a/truncated.html": Response(good("truncated").body, truncate_to=200),
+        "/a/malformed.html": malformed,
+        "/a/charset.html": Response(good("charset", "gbk").body, headers={"Content-Type": "text/html; charset=utf-8"}),
+        "/a/parserbug.html": good("parserbug"),
+        "/a/diskfull.html": good("diskfull"),
+        "/a/huge.html": Response(b"<html><body>" + "生物医药".encode() * 200_000 + b"</body></html>"),
+    })
+    return site
+
+
+def heal(site: Site) -> None:
+    """The faults of the web side go away."""
+    for key in ("e500", "slow", "reset", "truncated"):
+        site.routes[f"/a/{key}.html"] = good(key)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve(faulty_site()) as running:
+        yield running
+
+
+def registry(tmp_path: Path, site: Site) -> Path:
+    source = {"name": "faulty", "kind": "html-list", "url": site.url("/list/index.html"),
+              "link_selector": "ul.u-list li a", "delay_seconds": 0, "concurrency": 4, "timeout_seconds": 1,
+              "max_bytes": 1_000_000}
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run(sources: Path, db: Path):
+    from flows.ingest import nightly_ingest
+
+    return nightly_ingest(str(sources), str(db))
+
+
+def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def assert_consistent(db: Path, archive: Path) -> None:
+    """No partial run, no duplicate document, no lost page."""
+    assert query(db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(0,)]
+    assert query(db, "SELECT count(*) - count(DISTINCT content_hash) FROM core.documents") == [(0,)]
+    for url, raw in query(db, "SELECT url, raw_sha256 FROM pages WHERE raw_sha256 IS NOT NULL"):
+        assert raw_path(archive, raw).exists(), f"{url}: fetched body not in the archive"
+    assert query(db, "SELECT count(*) FROM pages WHERE outcome = 'failed' AND error IS NULL") == [(0,)]
+    assert query(db, "SELECT count(*) FROM pages p LEFT JOIN core.documents d USING (doc_id) "
+                     "WHERE p.outcome <> 'failed' AND d.doc_id IS NULL") == [(0,)]
+    fetched = query(db, "SELECT url FROM frontier WHERE status = 'fetched'")
+    for (url,) in fetched:
+        assert query(db, "SELECT count(*) > 0 FROM pages WHERE url = ?", [url]) == [(True,)]
+
+
+def page_error(db: Path, key: str) -> str:
+    rows = query(db, "SELECT error FROM pages WHERE url LIKE ? ORDER BY fetched_at DESC LIMIT 1", [f"%/a/{key}.html"])
+    assert rows, f"no page row for {key}"
+    return str(rows[0][0])
+
+
+def titles(db: Path) -> set[str]:
+    return {t for (t,) in query(db, "SELECT title FROM documents")}
+
+
+def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
+    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import archive, collect, ingest
+
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    real_parse, real_store = ingest.parse_document, archive.store
+
+    def parser_bug(data: bytes, options: object) -> object:
+        if "parserbug" in str(getattr(options, "url", "")):
+            raise ValueError("simulated parser bug")
+        return real_parse(data, options)  # type: ignore[arg-type]
+
+    def disk_full(root: Path, data: bytes) -> str:
+        if ARTICLES["diskfull"][0].encode() in data:
+            raise archive.ArchiveError(f"cannot archive {len(data)} bytes: {os.strerror(errno.ENOSPC)}")
+        return real_store(root, data)
+
+    with monkeypatch.context() as patch:  # a context: undoing the fixture's POLICYWATCH_HOME too would be wrong
+        patch.setattr(ingest, "parse_document", parser_bug)
+        patch.setattr(collect.archive, "store", disk_full)
+        run(sources, db)
+    assert_consistent(db, home / "raw")
+    assert "HTTP 500" in page_error(db, "e500")
+    assert "timed out" in page_error(db, "slow")
+    assert "reset" in page_error(db, "reset") or "closed" in page_error(db, "reset")
+    assert "closed" in page_error(db, "truncated") or "reset" in page_error(db, "truncated")
+    assert "larger than" in page_error(db, "huge")
+    assert query(db, "SELECT raw_size FROM pages WHERE url LIKE '%/a/huge.html'") == [(1_000_000,)]
+    assert "simulated parser bug" in page_error(db, "parserbug")
+    assert query(db, "SELECT raw_sha256 IS NOT NULL FROM pages WHERE url LIKE '%parserbug%'") == [(True,)]
+    assert "No space left" in page_error(db, "diskfull")
+    assert {ARTICLES[k][0] for k in ("ok", "malformed", "charset")} <= titles(db)
+
+    heal(site)
+    run(sources, db)
+    assert_consistent(db, home / "raw")
+    healed = {ARTICLES[k][0] for k in ("e500", "slow", "reset", "truncated", "diskfull")}
+    assert healed <= titles(db)
+
+
+def test_reparse_heals_the_parser_bug_without_refetching(
+    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import ingest
+    from flows.reparse import reparse_archive
+
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    real_parse = ingest.parse_document
+
+    def parser_bug(data: bytes, options: object) -> object:
+        if "parserbug" in str(getattr(options, "url", "")):
+            raise ValueError("simulated parser bug")
+        return real_parse(data, options)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "parse_document", parser_bug)
+        run(sources, db)
+    hits = site.hits["/a/parserbug.html"]
+    reparse_archive(str(sources), str(db))
+    assert ARTICLES["parserbug"][0] in titles(db)
+    assert site.hits["/a/parserbug.html"] == hits
+
+
+PAUSED_LOAD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from warehouse import load
+
+    marker = Path(sys.argv[3])
+    real_finish = load._finish_run
+
+    def finish_then_hang(*args, **kwargs):
+        real_finish(*args, **kwargs)
+        marker.write_text("in the load transaction")
+        time.sleep(120)
+
+    load._finish_run = finish_then_hang
+    from flows.ingest import nightly_ingest
+    nightly_ingest(sys.argv[1], sys.argv[2])
+""")
+
+
+def start_paused_run(tmp_path: Path, sources: Path, db: Path, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+    marker = tmp_path / "in-load"
+    script = tmp_path / "paused_run.py"
+    script.write_text(PAUSED_LOAD, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, str(script), str(sources), str(db), str(marker)], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not marker.exists():
+        assert process.poll() is None, "the run ended before reaching its load"
+        assert time.monotonic() < deadline, "the run never reached its load"
+        time.sleep(0.5)
+    return process, marker
+
+
+def subprocess_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "POLICYWATCH_HOME": str(home), "PYTHONPATH": str(REPO)}
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_of_the_load_loses_nothing(tmp_path: Path, home: Path) -> None:
+    sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
+    process, _ = start_paused_run(tmp_path, sources, db, subprocess_env(home))
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert query(db, "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM pages") == [(0,), (0,)]
+    assert query(db, "SELECT status FROM runs") == [("running",)]
+    assert len(list((home / "raw").rglob("*.zst"))) == 5  # every body read was archived before the load
+    result = run(sources, db)
+    assert result.report.total("new") == 5
+    assert query(db, "SELECT status FROM runs ORDER BY started_at") == [("crashed",), ("success",)]
+    assert_consistent(db, home / "raw")
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_the_second_is_refused(tmp_path: Path, home: Path) -> None:
+    sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
+    env = subprocess_env(home)
+    process, _ = start_paused_run(tmp_path, sources, db, env)
+    try:
+        second = subprocess.run([sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    assert second.returncode == 1
+    assert "another PolicyWatch run is writing" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
