@@ -29,8 +29,8 @@ class RawPage:
     url: str
     source_name: str
     fetched_at: datetime
-    data: bytes
-    sha256: str
+    sha256: str  # the body is in the archive under this key: parsing reads it from there
+    size: int
     options: ParseOptions
     content_type: str | None = None
     http_status: int | None = None
@@ -74,8 +74,8 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
             collected.unchanged += 1
             continue
         options = files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}), now.date())
-        collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, data=data, sha256=digest,
-                                     options=options))
+        collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, sha256=digest,
+                                     size=len(data), options=options))
     return collected
 
 
@@ -149,7 +149,8 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
     collected.frontier.append(FrontierRow(**row, status="fetched", etag=headers.get("etag"),  # type: ignore[arg-type]
                                           last_modified=headers.get("last-modified"), raw_sha256=digest))
     collected.raw.append(RawPage(
-        url=item.url, source_name=source.name, fetched_at=result.fetched_at, data=result.body or b"", sha256=digest,
+        url=item.url, source_name=source.name, fetched_at=result.fetched_at, sha256=digest,
+        size=len(result.body or b""),
         options=_options(source, item, result), content_type=headers.get("content-type"), http_status=result.status,
         final_url=result.final_url, headers=headers,
     ))

@@ -90,6 +90,7 @@ def _write_atomic(path: Path, content: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a digest is for the team to read
     os.replace(tmp, path)
     return path
 

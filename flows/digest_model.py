@@ -71,6 +71,11 @@ class Digest:
     unhealthy: list[SourceProblem] = field(default_factory=list)
 
     @property
+    def trend_peak(self) -> int:
+        """The largest weekly count of any topic in the trend block (bars share one scale)."""
+        return max((row.peak for row in self.trend), default=0)
+
+    @property
     def change(self) -> int:
         """New documents this week minus last week."""
         return self.total - self.previous_total

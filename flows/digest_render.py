@@ -9,11 +9,12 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from flows.digest_model import Digest
+from warehouse.queries import DigestDocument
 
 TEMPLATES = Path(__file__).with_name("templates")
 SQL_HINT = "SELECT * FROM documents WHERE week = '{week}' AND relevant ORDER BY published_on DESC;"
 SUMMARY_CHARS = 90  # about two lines of a 640 px column at 13 px
-BAR_PX = 28  # the tallest trend bar
+BAR_PX = 20  # the tallest trend bar
 
 
 def safe_href(url: str | None) -> str | None:
@@ -30,6 +31,13 @@ def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def meta(doc: DigestDocument) -> str:
+    """The line under a title: issuers · 发文字号 · date · type."""
+    date = doc.published_on.isoformat() if doc.published_on else "日期不详"
+    parts = ["、".join(doc.issuers), doc.doc_number or "", date, doc.doc_type or ""]
+    return " · ".join(p for p in parts if p)
+
+
 def bar_height(count: int, peak: int, full: int = BAR_PX) -> int:
     """Pixel height of a trend bar; a week with none shows a 1 px baseline."""
     return 1 if not peak or not count else max(3, round(full * count / peak))
@@ -42,7 +50,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(safe_href=safe_href, clip=clip, bar_height=bar_height)
+_env.filters.update(safe_href=safe_href, clip=clip, meta=meta, bar_height=bar_height)
 
 
 def _context(digest: Digest, unsubscribe: str | None) -> dict[str, object]:

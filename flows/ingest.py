@@ -16,10 +16,10 @@ from prefect.runtime import task_run
 from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
 from flows.discover import Known
 from flows.fetch import Fetcher
+from flows.parse_pool import parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
-from parsers.parse import parse_document
 from warehouse import frontier
 from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
 from warehouse.frontier import FrontierRow, FrontierState
@@ -89,21 +89,9 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -
 
 
 @task(name="parse", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
-def parse_pages(raw: list[RawPage]) -> list[PageOutcome]:
-    """Parse every archived body; a page that breaks the parser is recorded with its error."""
-    outcomes = []
-    for page in raw:
-        try:
-            document, error = parse_document(page.data, page.options), None
-        except Exception as exc:  # a parser bug on one page must not cost the others
-            document, error = None, f"parser error: {type(exc).__name__}: {exc}"
-        outcomes.append(
-            PageOutcome(url=page.url, source_name=page.source_name, fetched_at=page.fetched_at,
-                        raw_sha256=page.sha256, raw_size=len(page.data), content_type=page.content_type,
-                        document=document, error=error, http_status=page.http_status, final_url=page.final_url,
-                        headers=page.headers)
-        )
-    return outcomes
+def parse_pages(settings: Settings, raw: list[RawPage]) -> list[PageOutcome]:
+    """Parse every archived body (across processes for a large run); a page that breaks the parser is kept."""
+    return [outcome for chunk in parse_in_chunks(settings.archive, raw) for outcome in chunk]
 
 
 # Retried: a load is one transaction, so a failed attempt left nothing behind.
@@ -132,7 +120,8 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
         collected = [collect_files_task(s, settings, known[s.name]) for s in sources if s.kind == "files"]
         web = [s for s in sources if s.kind != "files"]
         collected += asyncio.run(fetch_web(web, settings, backfill)) if web else []
-        pages = [p for c in collected for p in c.failed] + parse_pages([p for c in collected for p in c.raw])
+        parsed = parse_pages(settings, [p for c in collected for p in c.raw])
+        pages = [p for c in collected for p in c.failed] + parsed
         attempts = [with_drift(c.attempt, pages) for c in collected]
         try:
             report = load(settings, run_id, pages, attempts, [r for c in collected for r in c.frontier])

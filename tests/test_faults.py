@@ -141,10 +141,10 @@ def titles(db: Path) -> set[str]:
 def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
     tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import archive, collect, ingest
+    from flows import archive, collect, parse_pool
 
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
-    real_parse, real_store = ingest.parse_document, archive.store
+    real_parse, real_store = parse_pool.parse_document, archive.store
 
     def parser_bug(data: bytes, options: object) -> object:
         if "parserbug" in str(getattr(options, "url", "")):
@@ -157,7 +157,7 @@ def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
         return real_store(root, data)
 
     with monkeypatch.context() as patch:  # a context: undoing the fixture's POLICYWATCH_HOME too would be wrong
-        patch.setattr(ingest, "parse_document", parser_bug)
+        patch.setattr(parse_pool, "parse_document", parser_bug)
         patch.setattr(collect.archive, "store", disk_full)
         run(sources, db)
     assert_consistent(db, home / "raw")
@@ -182,11 +182,11 @@ def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
 def test_reparse_heals_the_parser_bug_without_refetching(
     tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import ingest
+    from flows import parse_pool
     from flows.reparse import reparse_archive
 
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
-    real_parse = ingest.parse_document
+    real_parse = parse_pool.parse_document
 
     def parser_bug(data: bytes, options: object) -> object:
         if "parserbug" in str(getattr(options, "url", "")):
@@ -194,7 +194,7 @@ def test_reparse_heals_the_parser_bug_without_refetching(
         return real_parse(data, options)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
-        patch.setattr(ingest, "parse_document", parser_bug)
+        patch.setattr(parse_pool, "parse_document", parser_bug)
         run(sources, db)
     hits = site.hits["/a/parserbug.html"]
     reparse_archive(str(sources), str(db))

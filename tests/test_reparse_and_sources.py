@@ -25,11 +25,11 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_reparse_recovers_a_page_the_parser_failed_on(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import ingest
+    from flows import ingest, parse_pool
     from flows.reparse import reparse_archive
 
     sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
-    real = ingest.parse_document
+    real = parse_pool.parse_document
 
     def buggy(data: bytes, options: object) -> object:
         if "003_" in str(getattr(options, "url", "")):
@@ -37,7 +37,7 @@ def test_reparse_recovers_a_page_the_parser_failed_on(
         return real(data, options)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
-        patch.setattr(ingest, "parse_document", buggy)
+        patch.setattr(parse_pool, "parse_document", buggy)
         ingest.nightly_ingest(str(sources), str(db))
     assert query(db, "SELECT count(*) FROM documents") == [(4,)]
     assert query(db, "SELECT count(*) FROM pages WHERE outcome = 'failed' AND raw_sha256 IS NOT NULL") == [(1,)]

@@ -2,7 +2,8 @@
 
 from flows.bench import classify as _classify  # noqa: F401  # registers `bench classify`
 from flows.bench import extract as _extract  # noqa: F401  # registers `bench extract`
+from flows.bench import fetch as _fetch  # noqa: F401  # registers `bench fetch`
+from flows.bench import pipeline as _pipeline  # noqa: F401  # registers `bench pipeline`
 from flows.bench.app import bench_app
 
 __all__ = ["bench_app"]
-from flows.bench import fetch  # noqa: F401  (registers `bench fetch`)

@@ -1,0 +1,156 @@
+"""`policywatch bench pipeline --docs N`: the real nightly flow over a synthetic site on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from flows.bench.app import bench_app
+from flows.settings import load_settings, prepare_prefect_env
+
+PER_LIST_PAGE = 100
+console = Console()
+_TOPICS = ("创新药", "疫苗", "医疗器械", "细胞治疗", "基因编辑", "中医药",
+           "生物育种", "合成生物", "生物质能", "脑机接口", "生物安全", "生物信息")
+
+
+def _paragraph_pool() -> list[str]:
+    """Sentences of the seed documents: realistic policy prose to build synthetic documents from."""
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    sentences: list[str] = []
+    for path in sorted(seeds.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        sentences += [s.strip() + "。" for s in text.replace("\n", "。").split("。") if 25 <= len(s.strip()) <= 160]
+    return sentences
+
+
+class Corpus:
+    """N deterministic documents: a title, a date and four paragraphs of seed sentences each."""
+
+    def __init__(self, size: int, seed: int = 7) -> None:
+        self.size = size
+        self.pool = _paragraph_pool()
+        self.seed = seed
+
+    def title(self, i: int) -> str:
+        """Title of document i."""
+        return f"关于支持{_TOPICS[i % len(_TOPICS)]}产业发展的若干措施（第{i}号）"
+
+    def page(self, i: int) -> bytes:
+        """Detail page of document i, in the TRS style."""
+        rng = random.Random(self.seed * 1_000_003 + i)
+        paragraphs = ["".join(rng.sample(self.pool, 3)) for _ in range(4)]
+        body = "".join(f"<p>{p}</p>" for p in paragraphs) + f"<p>本措施第{i}号自发布之日起施行，编号{i * 7919}。</p>"
+        title = self.title(i)
+        return (f"<html><head><meta charset='utf-8'><meta name='ArticleTitle' content='{title}'>"
+                f"<meta name='PubDate' content='2026-11-{i % 28 + 1:02d} 09:00'></head><body>"
+                f"<h1>{title}</h1><div class='TRS_Editor'>{body}</div></body></html>").encode()
+
+    def list_page(self, number: int) -> bytes:
+        """List page `number` (0 = newest): 100 links, newest first, and a next link."""
+        first = self.size - 1 - number * PER_LIST_PAGE
+        ids = range(first, max(first - PER_LIST_PAGE, -1), -1)
+        rows = "".join(f"<li><a href='/doc/{i}.html' title='{self.title(i)}'>{self.title(i)}</a></li>" for i in ids)
+        more = first - PER_LIST_PAGE >= 0
+        pager = f"<a class='next' href='/list/index_{number + 1}.html'>下一页</a>" if more else ""
+        return f"<html><body><ul class='u-list'>{rows}</ul>{pager}</body></html>".encode()
+
+
+@contextmanager
+def _serve(corpus: Corpus) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16
+
+        def do_GET(self) -> None:
+            body = self._body()
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+            self.wfile.flush()
+
+        def _body(self) -> bytes | None:
+            path = self.path
+            if path == "/robots.txt":
+                return b"User-agent: *\nAllow: /\n"
+            if path == "/list/index.html":
+                return corpus.list_page(0)
+            if path.startswith("/list/index_"):
+                return corpus.list_page(int(path.removeprefix("/list/index_").removesuffix(".html")))
+            if path.startswith("/doc/"):
+                return corpus.page(int(path.removeprefix("/doc/").removesuffix(".html")))
+            return None
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _registry(folder: Path, base: str, size: int) -> Path:
+    source = {"name": "synthetic", "kind": "html-list", "url": f"{base}/list/index.html",
+              "link_selector": "ul.u-list li a", "next_selector": "a.next",
+              "max_pages": -(-size // PER_LIST_PAGE), "concurrency": 16, "delay_seconds": 0}
+    path = folder / "sources.yaml"
+    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
+) -> None:
+    """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
+    prepare_prefect_env(load_settings())
+    from flows.ingest import nightly_ingest
+
+    corpus = Corpus(docs)
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp, _serve(corpus) as base:
+        home = Path(tmp)
+        os.environ["POLICYWATCH_HOME"] = str(home)
+        sources, db = _registry(home, base, docs), home / "warehouse.duckdb"
+        started = time.perf_counter()
+        full = nightly_ingest(str(sources), str(db), True)
+        full_seconds = time.perf_counter() - started
+        rss_full = _peak_rss_mib()
+        started = time.perf_counter()
+        again = nightly_ingest(str(sources), str(db), False)
+        quiet_seconds = time.perf_counter() - started
+        size_mib = db.stat().st_size / 2**20
+    table = Table("measure", "value", title=f"bench pipeline: {docs} documents from 127.0.0.1")
+    table.add_row("full load: new documents", str(full.report.total("new")))
+    table.add_row("full load: seconds", f"{full_seconds:.1f}")
+    table.add_row("full load: documents/s", f"{docs / full_seconds:.0f}")
+    table.add_row("no-change run: seconds", f"{quiet_seconds:.1f}")
+    table.add_row("no-change run: new documents", str(again.report.total("new")))
+    table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
+    table.add_row("peak RSS of this process (MiB)", f"{rss_full:.0f}")
+    table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
+    console.print(table)
