@@ -133,3 +133,16 @@ def test_weekly_digest_writes_the_week_of_the_seeds(seeded: tuple[Path, Path], t
         assert title in html
         assert title in text
     assert query(db, "SELECT flow, status FROM runs WHERE flow = 'weekly-digest'") == [("weekly-digest", "success")]
+
+
+def test_readme_sql_example_runs_on_the_seeds(seeded: tuple[Path, Path]) -> None:
+    import re
+
+    from tests.conftest import REPO
+
+    _, db = seeded
+    blocks = re.findall(r"```sql\n(.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), re.S)
+    assert blocks, "README.md shows no SQL"
+    for block in blocks:
+        rows = query(db, block)
+        assert len(rows) == SEED_COUNT
