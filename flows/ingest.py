@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +21,11 @@ from flows.parse_pool import parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
 from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
-from warehouse.frontier import FrontierRow, FrontierState
-from warehouse.load import LoadReport, PageOutcome, SourceAttempt, load_run
+from warehouse.frontier import FrontierState
+from warehouse.load import LoadReport, RunLoader, SourceAttempt
 from warehouse.runs import fail_run, known_pages, start_run
 from warehouse.weeks import SHANGHAI
 
@@ -88,21 +90,32 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -
             )))
 
 
-@task(name="parse", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
-def parse_pages(settings: Settings, raw: list[RawPage]) -> list[PageOutcome]:
-    """Parse every archived body (across processes for a large run); a page that breaks the parser is kept."""
-    return [outcome for chunk in parse_in_chunks(settings.archive, raw) for outcome in chunk]
+# Retried: the load is one transaction, so a failed attempt left nothing behind.
+@task(name="parse-and-load", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=2,
+      timeout_seconds=6 * 3600)
+def parse_and_load(
+    settings: Settings, run_id: str, collected: list[Collected]
+) -> tuple[LoadReport, list[SourceAttempt]]:
+    """Parse archived bodies chunk by chunk (in processes for a large run) into one load transaction."""
+    raw = sorted((p for c in collected for p in c.raw), key=placing_order)
+    fetched: Counter[str] = Counter(p.source_name for p in raw)
+    articles: Counter[str] = Counter()
+    with open_writer(settings.db) as con, RunLoader(con, run_id=run_id, now=utcnow()) as loader:
+        loader.add([p for c in collected for p in c.failed])
+        for chunk in parse_in_chunks(settings.archive, raw):
+            articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
+            loader.add(chunk)
+        attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
+                    for c in collected]
+        report = loader.finish(attempts, [r for c in collected for r in c.frontier])
+    return report, attempts
 
 
-# Retried: a load is one transaction, so a failed attempt left nothing behind.
-@task(name="load", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=2,
-      timeout_seconds=3600)
-def load(
-    settings: Settings, run_id: str, pages: list[PageOutcome], attempts: list[SourceAttempt], rows: list[FrontierRow]
-) -> LoadReport:
-    """Write the run to the warehouse in one transaction."""
-    with open_writer(settings.db) as con:
-        return load_run(con, run_id=run_id, pages=pages, attempts=attempts, now=utcnow(), frontier=rows)
+def placing_order(page: RawPage) -> tuple[int, str]:
+    """Official sites first, then by canonical URL: the load order never depends on arrival order."""
+    url = canonical_url(page.url)
+    named = canonical_url(page.options.url) if page.options.url else url
+    return min(site_rank(url), site_rank(named)), url
 
 
 def _run_name() -> str:
@@ -120,11 +133,8 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
         collected = [collect_files_task(s, settings, known[s.name]) for s in sources if s.kind == "files"]
         web = [s for s in sources if s.kind != "files"]
         collected += asyncio.run(fetch_web(web, settings, backfill)) if web else []
-        parsed = parse_pages(settings, [p for c in collected for p in c.raw])
-        pages = [p for c in collected for p in c.failed] + parsed
-        attempts = [with_drift(c.attempt, pages) for c in collected]
         try:
-            report = load(settings, run_id, pages, attempts, [r for c in collected for r in c.frontier])
+            report, attempts = parse_and_load(settings, run_id, collected)
         except Exception as exc:
             with open_writer(settings.db) as con:
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
@@ -135,13 +145,11 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
     return result
 
 
-def with_drift(attempt: SourceAttempt, pages: list[PageOutcome]) -> SourceAttempt:
+def with_drift(attempt: SourceAttempt, fetched: int, articles: int) -> SourceAttempt:
     """Flag a source whose fetched pages all extract as nothing: its detail-page layout probably changed."""
-    own = [p for p in pages if p.source_name == attempt.source_name and p.raw_sha256 is not None]
-    ok = [p for p in own if p.document is not None and p.document.ok]
-    if attempt.drifted or len(own) < DRIFT_MIN_PAGES or ok:
+    if attempt.drifted or fetched < DRIFT_MIN_PAGES or articles:
         return attempt
-    reason = f"none of its {len(own)} fetched pages yielded an article: the page layout may have changed"
+    reason = f"none of its {fetched} fetched pages yielded an article: the page layout may have changed"
     return replace(attempt, drifted=True, drift_reason=reason)
 
 

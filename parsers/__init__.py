@@ -1,6 +1,6 @@
 """Pure functions from raw page bytes to structured, classified, fingerprinted records (no I/O)."""
 
-# The functions `extract` and `classify` are not re-exported: they would shadow their modules.
+# The functions `extract`, `classify` and `fingerprint` are not re-exported: they would shadow their modules.
 from parsers.classify import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 from parsers.dedup import DedupIndex, Match, MatchKind
 from parsers.errors import ConfigError, FetchError, LoadError, ParseError, PolicyWatchError
@@ -17,6 +17,7 @@ from parsers.records import (
     ParseOptions,
     TopicLabel,
 )
+from parsers.urls import canonical_url
 
 __all__ = [
     "Attachment",
@@ -36,6 +37,7 @@ __all__ = [
     "Taxonomy",
     "TaxonomyError",
     "TopicLabel",
+    "canonical_url",
     "cited_titles",
     "content_hash",
     "default_taxonomy",

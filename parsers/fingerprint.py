@@ -17,7 +17,7 @@ try:  # numpy comes with the bench group today; without it the pure-Python path 
 except ImportError:  # pragma: no cover - exercised by test_minhash_python_path_matches_numpy
     np = None  # type: ignore[assignment]
 
-__all__ = ["content_hash", "estimate_jaccard", "fold_for_hash", "minhash", "shingles"]
+__all__ = ["content_hash", "estimate_jaccard", "fingerprint", "fold_for_hash", "minhash", "shingles"]
 
 _MASK64 = (1 << 64) - 1
 _MASK32 = (1 << 32) - 1
@@ -43,6 +43,13 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(fold_for_hash(text).encode("utf-8")).hexdigest()
 
 
+def fingerprint(text: str, *, num_perm: int = 128, k: int = 5) -> tuple[str, tuple[int, ...]]:
+    """content_hash and minhash of a text, folding it once."""
+    folded = fold_for_hash(text)
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    return digest, _signature(folded, num_perm, k)
+
+
 def shingles(text: str, k: int = 5) -> frozenset[str]:
     """The character k-shingles of the folded text (the whole text when shorter than k)."""
     folded = fold_for_hash(text)
@@ -53,7 +60,10 @@ def shingles(text: str, k: int = 5) -> frozenset[str]:
 
 def minhash(text: str, *, num_perm: int = 128, k: int = 5) -> tuple[int, ...]:
     """A one-permutation MinHash (32-bit values, densified) over the k-shingles of the folded text; () when empty."""
-    folded = fold_for_hash(text)
+    return _signature(fold_for_hash(text), num_perm, k)
+
+
+def _signature(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
     if not folded:
         return ()
     k = min(k, len(folded))
@@ -79,10 +89,12 @@ def _bin_starts(num_perm: int) -> list[int]:
 def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
     chars = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     n = len(chars) - k + 1
-    values = np.zeros(n, dtype=np.uint64)
-    for j in range(k):  # polynomial hash of each window; uint64 arithmetic wraps mod 2**64 on purpose
-        values = values * np.uint64(_PRIME) + chars[j : j + n]
-    ordered = np.sort(_mix_numpy(values ^ np.uint64(_SALT)))
+    values = chars[:n].copy()
+    for j in range(1, k):  # polynomial hash of each window, in place; uint64 wraps mod 2**64 on purpose
+        values *= np.uint64(_PRIME)
+        values += chars[j : j + n]
+    values ^= np.uint64(_SALT)
+    ordered = np.sort(_mix_numpy(values))
     starts = np.asarray(_bin_starts(num_perm), dtype=np.uint64)
     ends = np.append(starts[1:], np.uint64(_MASK64))
     first = np.searchsorted(ordered, starts)  # the smallest hash of each bin, if the bin is not empty
@@ -96,11 +108,12 @@ def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
 
 
 def _mix_numpy(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads the polynomial hash over all 64 bits."""
-    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    mixed: np.ndarray = values ^ (values >> np.uint64(31))
-    return mixed
+    """splitmix64's finaliser, in place: spreads the polynomial hash over all 64 bits."""
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        values ^= values >> np.uint64(shift)
+        values *= np.uint64(factor)
+    values ^= values >> np.uint64(31)
+    return values
 
 
 def _minhash_python(codes: list[int], num_perm: int, k: int) -> tuple[int, ...]:
@@ -111,7 +124,7 @@ def _minhash_python(codes: list[int], num_perm: int, k: int) -> tuple[int, ...]:
             value = (value * _PRIME + code) & _MASK64
         hashes.add(_mix(value ^ _SALT))
     ordered = sorted(hashes)
-    starts = _bin_starts(num_perm) + [_MASK64 + 1]
+    starts = [*_bin_starts(num_perm), _MASK64 + 1]
     bins: list[int | None] = []
     for j in range(num_perm):
         i = bisect.bisect_left(ordered, starts[j])

@@ -1,4 +1,4 @@
-"""What a document cites: titles in 《》 and document numbers, reduced to comparable keys."""
+"""What a document cites: titles in 《》 and document numbers (发文字号), reduced to comparable keys."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ _BOOK_TITLE = re.compile(r"《([^《》]{4,80})》")
 _NOISE = re.compile(r"[\s“”\"'‘’「」『』《》〈〉]")
 # 关于印发《X》的通知 / 关于印发X的通知: the substantive title X is what others cite.
 _WRAPPER = re.compile(r"^(?:.*?关于)?(?:印发|转发|发布)(.+?)的(?:通知|通告|公告)$")
+# 发文字号: issuer code, year in brackets (any of the bracket forms copies use), number, 号.
+_DOC_NUMBER = re.compile(
+    r"([\u4e00-\u9fff]{1,12})\s*[〔［\[（(【]\s*((?:19|20)\d{2})\s*[〕］\]）)】]\s*第?\s*(\d{1,5})\s*号"
+)
+_MIN_CODE = 2  # an issuer code has at least two characters (国发, 粤府): shorter suffixes are not keys
 
 
 def title_key(title: str) -> str:
@@ -28,6 +33,22 @@ def title_keys(title: str | None) -> tuple[str, ...]:
     elif wrapped:
         keys.append(wrapped[1])
     return tuple(dict.fromkeys(k for k in keys if len(k) >= 4))
+
+
+def number_key(doc_number: str | None) -> str | None:
+    """A 发文字号 folded for comparison: 〔〕 brackets, no spaces or 第; None when it is not one."""
+    match = _DOC_NUMBER.search(doc_number or "")
+    return f"{match[1]}〔{match[2]}〕{match[3]}号" if match else None
+
+
+def cited_numbers(text: str) -> tuple[str, ...]:
+    """Keys of the 发文字号 a text names: each with every issuer-code suffix, since the code's start is unknown."""
+    keys: dict[str, None] = {}
+    for match in _DOC_NUMBER.finditer(text):
+        code, tail = match[1], f"〔{match[2]}〕{match[3]}号"
+        for start in range(len(code) - _MIN_CODE + 1):
+            keys[code[start:] + tail] = None
+    return tuple(keys)
 
 
 def cited_titles(text: str) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import duckdb
 
+from parsers.urls import canonical_url
+
 # Failed pages are retried on later runs until they have failed this many times.
 MAX_FAILED_FETCHES = 3
 
@@ -78,5 +80,7 @@ def lookup(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, Frontie
     """The frontier state of just these URLs: cost grows with what a list shows, not the warehouse."""
     if not urls:
         return {}
-    rows = con.execute(LOOKUP, [urls]).fetchall()
-    return {url: FrontierState(status, etag, lm, upd, n) for url, status, etag, lm, upd, n in rows}
+    canonical = {url: canonical_url(url) for url in urls}  # the loader stores canonical URLs
+    rows = con.execute(LOOKUP, [sorted(set(canonical.values()))]).fetchall()
+    found = {url: FrontierState(status, etag, lm, upd, n) for url, status, etag, lm, upd, n in rows}
+    return {url: found[c] for url, c in canonical.items() if c in found}

@@ -4,28 +4,43 @@ Load semantics, per table:
 - documents: merge on doc_id (insert new; a changed page updates its document and bumps `version`)
 - document_labels: replace per document whenever its text is (re)classified
 - document_sightings, document_links: insert if absent (keyed as in the schema)
+- document_bands, document_keys, document_citations: replaced per document when its text changes
 - document_versions, pages: append
 - source_health: upsert on source_name; runs: one row per run, finished here
+- frontier: upsert on the canonical URL (parsers.urls.canonical_url)
+
+Determinism: a run's pages are placed in canonical order (parsers.dedup.canonical_key: government
+site, then news, then repost; earliest published; URL; content hash), never arrival order, so one
+batch in any order gives the same documents, doc_ids and canonical copies. Across runs, a document's
+doc_id is fixed by the copy it was first loaded from, and its canonical copy (url, source_name) is
+the lowest canonical_key of all its copies seen so far, whatever their order.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from parsers.dedup import DedupIndex, Match, MatchKind
+from parsers.dedup import DedupIndex, Match, MatchKind, canonical_key
 from parsers.errors import LoadError
-from parsers.links import cited_titles, title_keys
+from parsers.links import cited_titles
 from parsers.records import ParsedDocument
-from warehouse import sql
+from parsers.urls import canonical_url, site_rank
+from warehouse import dedup_store, sql
+from warehouse.batches import insert_rows
+from warehouse.dedup_store import IndexEntry, KnownDocument, Probe
 from warehouse.frontier import UPSERT_FROM_BATCH, FrontierRow
 from warehouse.weeks import iso_week
+
+__all__ = [
+    "LOOSE_TYPES", "LoadReport", "PageOutcome", "RunLoader", "SourceAttempt", "insert_rows", "label_rows", "load_run",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +89,17 @@ class LoadReport:
         return sum(c[outcome] for c in self.by_source.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """A parsed page as dedup sees it: canonical URLs and its rank among copies."""
+
+    page: PageOutcome
+    doc: ParsedDocument
+    url: str  # the page's canonical URL: its identity for sightings and versions
+    doc_url: str  # the URL the document names (a manifest's or 原文链接-free page URL), canonical
+    key: str  # parsers.dedup.canonical_key: lowest is the canonical copy
+
+
 @dataclass(slots=True)
 class _Batch:
     documents: list[dict[str, Any]] = field(default_factory=list)
@@ -82,7 +108,77 @@ class _Batch:
     versions: list[dict[str, Any]] = field(default_factory=list)
     pages: list[dict[str, Any]] = field(default_factory=list)
     updates: list[tuple[str, ParsedDocument, datetime, int]] = field(default_factory=list)
-    titles: dict[str, str] = field(default_factory=dict)  # title key -> doc_id
+    takeovers: dict[str, _Copy] = field(default_factory=dict)  # doc_id -> its new canonical copy
+    indexed: dict[str, IndexEntry] = field(default_factory=dict)  # documents whose text is new or changed
+
+
+@dataclass(slots=True)
+class _State:
+    """The run's view of the known documents, updated as pages are placed."""
+
+    index: DedupIndex
+    known: dict[str, KnownDocument]
+    run_id: str
+
+
+class RunLoader:
+    """One run's load as a transaction fed in chunks: memory holds a chunk, never the whole run.
+
+    `with RunLoader(...) as loader: loader.add(chunk) ...; report = loader.finish(attempts, frontier)`
+    commits once at `finish`; leaving the block any other way rolls everything back.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, run_id: str, now: datetime, near_threshold: float = 0.8):
+        self.con, self.run_id, self.now, self.threshold = con, run_id, now, near_threshold
+        self.report = LoadReport()
+        self._indexed: set[str] = set()
+        self._open = False
+
+    def __enter__(self) -> RunLoader:
+        self.con.execute("BEGIN TRANSACTION")
+        self._open = True
+        self._indexed.update(self._guard(lambda: dedup_store.refresh_stale(self.con)))
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if self._open:
+            self._open = False
+            self.con.execute("ROLLBACK")
+
+    def add(self, pages: list[PageOutcome]) -> None:
+        """Place a chunk of pages (in canonical order within the chunk) and write its rows."""
+        self._guard(lambda: self._add(pages))
+
+    def finish(self, attempts: list[SourceAttempt], frontier: list[FrontierRow] | None = None) -> LoadReport:
+        """Links, frontier, source health and the run row; then commit."""
+        def close() -> None:
+            dedup_store.link(self.con, sorted(self._indexed), self.now)
+            _merge_frontier(self.con, frontier or [])
+            _record_health(self.con, attempts, self.now)
+            _finish_run(self.con, self.run_id, self.report, attempts, self.now)
+            self.con.execute("COMMIT")
+        self._guard(close)
+        self._open = False
+        return self.report
+
+    def _add(self, pages: list[PageOutcome]) -> None:
+        copies, failed = _prepare(pages)
+        index, known = dedup_store.read_index(self.con, _probe(copies), threshold=self.threshold)
+        state, batch = _State(index, known, self.run_id), _Batch()
+        for page in failed:
+            _record_failure(page, batch, self.report, self.run_id)
+        for copy in copies:
+            _place(copy, state, batch, self.report)
+        _write(self.con, batch, self.now)
+        self._indexed.update(batch.indexed)
+
+    def _guard(self, step: Any) -> Any:
+        try:
+            return step()
+        except LoadError:
+            raise
+        except Exception as exc:
+            raise LoadError(f"load of run {self.run_id} failed and was rolled back: {exc}") from exc
 
 
 def load_run(
@@ -96,117 +192,116 @@ def load_run(
     near_threshold: float = 0.8,
 ) -> LoadReport:
     """Write one run's pages, documents, health and run row atomically: all or nothing."""
-    report = LoadReport()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        index, versions_of = _read_index(con, near_threshold)
-        batch = _Batch(titles=_read_titles(con))
-        for page in sorted(pages, key=lambda p: (p.source_name, p.url)):
-            _place(page, index, versions_of, batch, report, run_id)
-        _write(con, batch)
-        _link(con, batch, now)
-        _merge_frontier(con, frontier or [])
-        _record_health(con, attempts, now)
-        _finish_run(con, run_id, report, attempts, now)
-        con.execute("COMMIT")
-    except Exception as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, LoadError):
-            raise
-        raise LoadError(f"load of run {run_id} failed and was rolled back: {exc}") from exc
-    return report
+    with RunLoader(con, run_id=run_id, now=now, near_threshold=near_threshold) as loader:
+        loader.add(pages)
+        return loader.finish(attempts, frontier)
 
 
-def _read_index(con: duckdb.DuckDBPyConnection, threshold: float) -> tuple[DedupIndex, dict[str, int]]:
-    index = DedupIndex(threshold=threshold)
-    versions: dict[str, int] = {}
-    for doc_id, content_hash, signature, url, version in con.execute(sql.DEDUP_INDEX).fetchall():
-        index.add(doc_id, content_hash, tuple(signature), url)
-        versions[doc_id] = version
-    for url, doc_id in con.execute(sql.SIGHTING_URLS).fetchall():
-        index.add_url(url, doc_id)
-    return index, versions
+def _prepare(pages: list[PageOutcome]) -> tuple[list[_Copy], list[PageOutcome]]:
+    """Parsed pages in canonical order (arrival order never matters), and the pages that failed."""
+    copies, failed = [], []
+    for page in pages:
+        doc = page.document
+        if doc is None or not doc.ok:
+            failed.append(page)
+            continue
+        url = canonical_url(page.url)
+        doc_url = canonical_url(doc.url) if doc.url else url
+        # A page of a local folder ranks by the URL its manifest names, a web page by where it was read.
+        rank = min(site_rank(url), site_rank(doc_url))
+        key = canonical_key(url=doc_url, published_on=doc.extraction.published_on, rank=rank)
+        copies.append(_Copy(page, doc, url, doc_url, key))
+    copies.sort(key=lambda c: (c.key, c.doc.content_hash, c.url, c.page.source_name, c.page.fetched_at))
+    return copies, failed
 
 
-def _read_titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    titles: dict[str, str] = {}
-    for doc_id, title in con.execute(sql.DOCUMENT_TITLES).fetchall():
-        for key in title_keys(title):
-            titles.setdefault(key, doc_id)
-    return titles
+def _probe(copies: list[_Copy]) -> Probe:
+    return Probe(urls=sorted({c.url for c in copies} | {c.doc_url for c in copies}),
+                 hashes=sorted({c.doc.content_hash for c in copies}),
+                 signatures=[c.doc.minhash for c in copies])
 
 
-def _place(
-    page: PageOutcome,
-    index: DedupIndex,
-    versions_of: dict[str, int],
-    batch: _Batch,
-    report: LoadReport,
-    run_id: str,
-) -> None:
+def _record_failure(page: PageOutcome, batch: _Batch, report: LoadReport, run_id: str) -> None:
     doc = page.document
-    if doc is None or not doc.ok:
-        reason = page.error or (doc.extraction.reason if doc else None) or "not a document"
-        status = doc.extraction.status.value if doc else None
-        batch.pages.append(_page_row(page, run_id, "failed", status, reason, None))
-        report.count(page.source_name, "failed")
-        report.errors.append((page.source_name, page.url, reason))
-        return
-    match = index.match(url=page.url, content_hash=doc.content_hash, minhash=doc.minhash)
-    _apply(match, page, doc, index, versions_of, batch)
-    batch.pages.append(_page_row(page, run_id, match.kind.value, "ok", None, match.doc_id))
-    report.count(page.source_name, match.kind.value)
+    reason = page.error or (doc.extraction.reason if doc else None) or "not a document"
+    status = doc.extraction.status.value if doc else None
+    batch.pages.append(_page_row(page, run_id, "failed", status, reason, None))
+    report.count(page.source_name, "failed")
+    report.errors.append((page.source_name, page.url, reason))
 
 
-def _apply(
-    match: Match,
-    page: PageOutcome,
-    doc: ParsedDocument,
-    index: DedupIndex,
-    versions_of: dict[str, int],
-    batch: _Batch,
-) -> None:
+def _place(copy: _Copy, state: _State, batch: _Batch, report: LoadReport) -> None:
+    match = state.index.match(url=copy.url, content_hash=copy.doc.content_hash, minhash=copy.doc.minhash)
     if match.kind is MatchKind.NEW:
-        batch.documents.append(_document_row(match.doc_id, doc, page.fetched_at))
-        batch.labels.extend(label_rows(match.doc_id, doc))
-        batch.versions.append(_version_row(match.doc_id, 1, doc, page, None))
-        for key in title_keys(doc.extraction.title):
-            batch.titles.setdefault(key, match.doc_id)
-        versions_of[match.doc_id] = 1
-        index.add(match.doc_id, doc.content_hash, doc.minhash, page.url)
+        _add_document(copy, match.doc_id, state, batch)
     elif match.kind is MatchKind.VERSION:
-        version = versions_of.get(match.doc_id, 1) + 1
-        versions_of[match.doc_id] = version
-        change = None if match.similarity is None else round(1 - match.similarity, 4)
-        batch.versions.append(_version_row(match.doc_id, version, doc, page, change))
-        batch.updates.append((match.doc_id, doc, page.fetched_at, version))
-        index.add(match.doc_id, doc.content_hash, doc.minhash)
-        index.hash_of_doc[match.doc_id] = doc.content_hash
+        _add_version(copy, match, state, batch)
     elif match.kind in (MatchKind.EXACT, MatchKind.NEAR):
-        index.add_url(page.url, match.doc_id)
+        state.index.add_url(copy.url, match.doc_id)
+        _maybe_take_over(copy, match.doc_id, state, batch)
     if match.kind in (MatchKind.NEW, MatchKind.EXACT, MatchKind.NEAR):
         kind = "first" if match.kind is MatchKind.NEW else match.kind.value
         batch.sightings.append(
-            {"doc_id": match.doc_id, "url": page.url, "source_name": page.source_name,
-             "seen_at": page.fetched_at, "match": kind, "similarity": match.similarity}
+            {"doc_id": match.doc_id, "url": copy.url, "source_name": copy.page.source_name,
+             "seen_at": copy.page.fetched_at, "match": kind, "similarity": match.similarity}
         )
+    batch.pages.append(_page_row(copy.page, state.run_id, match.kind.value, "ok", None, match.doc_id))
+    report.count(copy.page.source_name, match.kind.value)
 
 
-def _document_row(doc_id: str, doc: ParsedDocument, seen_at: datetime) -> dict[str, Any]:
+def _add_document(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> None:
+    doc = copy.doc
+    batch.documents.append(_document_row(doc_id, copy, copy.page.fetched_at))
+    batch.labels.extend(label_rows(doc_id, doc))
+    batch.versions.append(_version_row(doc_id, 1, doc, copy.page, None))
+    batch.indexed[doc_id] = _entry(doc_id, doc)
+    state.known[doc_id] = KnownDocument(doc_id, doc.content_hash, 1, copy.key)
+    state.index.add(doc_id, doc.content_hash, doc.minhash, copy.url)
+    state.index.add_url(copy.doc_url, doc_id)
+
+
+def _add_version(copy: _Copy, match: Match, state: _State, batch: _Batch) -> None:
+    doc, known = copy.doc, state.known[match.doc_id]
+    version = known.version + 1
+    state.known[match.doc_id] = KnownDocument(match.doc_id, doc.content_hash, version, known.canonical_key)
+    change = None if match.similarity is None else round(1 - match.similarity, 4)
+    batch.versions.append(_version_row(match.doc_id, version, doc, copy.page, change))
+    batch.updates.append((match.doc_id, doc, copy.page.fetched_at, version))
+    batch.indexed[match.doc_id] = _entry(match.doc_id, doc)
+    state.index.add(match.doc_id, doc.content_hash, doc.minhash)
+
+
+def _maybe_take_over(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> None:
+    """A copy ranking before the document's canonical copy becomes its canonical copy."""
+    known = state.known.get(doc_id)
+    if known is None or copy.key >= known.canonical_key:
+        return
+    state.known[doc_id] = KnownDocument(doc_id, known.content_hash, known.version, copy.key)
+    batch.takeovers[doc_id] = copy
+
+
+def _entry(doc_id: str, doc: ParsedDocument) -> IndexEntry:
+    ex = doc.extraction
+    return IndexEntry(doc_id, ex.title, ex.doc_number, ex.doc_type, ex.text, doc.minhash)
+
+
+def _document_row(doc_id: str, copy: _Copy, seen_at: datetime) -> dict[str, Any]:
+    doc = copy.doc
     ex, cl = doc.extraction, doc.classification
     return {
-        "doc_id": doc_id, "title": ex.title, "url": doc.url, "published_on": ex.published_on,
+        "doc_id": doc_id, "title": ex.title, "url": copy.doc_url, "published_on": ex.published_on,
         "signed_on": ex.signed_on, "first_seen_at": seen_at, "week": iso_week(seen_at), "updated_at": seen_at,
         "issuers": list(ex.issuers), "doc_number": ex.doc_number, "index_number": ex.index_number,
         "regions": list(ex.regions), "level": ex.level, "doc_type": ex.doc_type,
         "source_name": doc.source_name, "original_source": ex.original_source, "original_url": ex.original_url,
         "relevant": cl.relevant, "text": ex.text, "summary": cl.summary, "keywords": list(cl.keywords),
         "content_hash": doc.content_hash, "minhash": list(doc.minhash), "cited_titles": list(cited_titles(ex.text)),
-        "version": 1, "taxonomy_version": cl.taxonomy_version,
+        "version": 1, "taxonomy_version": cl.taxonomy_version, "canonical_key": copy.key,
     }
 
 
 def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
+    """The topic and instrument label rows of a document."""
     cl = doc.classification
     return [
         {"doc_id": doc_id, "facet": label.facet, "topic_id": label.topic_id, "topic": label.topic,
@@ -240,7 +335,7 @@ _DOCUMENT_TYPES = {
     "cited_titles": pa.list_(pa.string()), "doc_number": pa.string(), "index_number": pa.string(),
     "level": pa.string(), "doc_type": pa.string(), "original_source": pa.string(),
     "original_url": pa.string(), "summary": pa.string(), "title": pa.string(), "url": pa.string(),
-    "source_name": pa.string(), "taxonomy_version": pa.string(),
+    "source_name": pa.string(), "taxonomy_version": pa.string(), "canonical_key": pa.string(),
 }
 LOOSE_TYPES = {
     "evidence": pa.list_(pa.string()), "similarity": pa.float64(), "change_ratio": pa.float64(),
@@ -253,29 +348,15 @@ LOOSE_TYPES = {
 }
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], types: dict[str, Any]) -> None:
-    """Bulk insert through Arrow: one statement per table, columns matched by name."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    fields = [pa.field(c, types[c]) if c in types else None for c in columns]
-    arrays = [
-        pa.array([r[c] for r in rows], type=f.type if f is not None else None)
-        for c, f in zip(columns, fields, strict=True)
-    ]
-    batch = pa.Table.from_arrays(arrays, names=columns)
-    con.register("_pw_batch", batch)
-    try:
-        con.execute(sql.insert_from_batch(table, columns))
-    finally:
-        con.unregister("_pw_batch")
-
-
-def _write(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+def _write(con: duckdb.DuckDBPyConnection, batch: _Batch, now: datetime) -> None:
     insert_rows(con, "core.documents", batch.documents, _DOCUMENT_TYPES)
     for doc_id, doc, fetched_at, version in batch.updates:
         _update_document(con, doc_id, doc, fetched_at, version)
         batch.labels.extend(label_rows(doc_id, doc))
+    for doc_id, copy in sorted(batch.takeovers.items()):
+        dedup_store.take_over(con, doc_id, url=copy.doc_url, source_name=copy.page.source_name, key=copy.key,
+                              now=now)
+    dedup_store.index_documents(con, list(batch.indexed.values()))
     insert_rows(con, "core.document_labels", batch.labels, LOOSE_TYPES)
     insert_rows(con, "core.document_sightings", _unique(batch.sightings, ("doc_id", "url")), LOOSE_TYPES)
     insert_rows(con, "core.document_versions", batch.versions, LOOSE_TYPES)
@@ -302,33 +383,14 @@ def _update_document(
     con.execute(sql.DELETE_LABELS, [doc_id])
 
 
-def _link(con: duckdb.DuckDBPyConnection, batch: _Batch, now: datetime) -> None:
-    """Cites links both ways: new documents citing known ones, known ones citing the new."""
-    rows = []
-    for row in batch.documents:
-        for key in row["cited_titles"]:
-            target = batch.titles.get(key)
-            if target and target != row["doc_id"]:
-                rows.append({"from_doc_id": row["doc_id"], "to_doc_id": target, "relation": "cites",
-                             "evidence": key, "created_at": now})
-        for key in title_keys(row["title"]):
-            for (citer,) in con.execute(sql.DOCUMENTS_CITING, [key]).fetchall():
-                if citer != row["doc_id"]:
-                    rows.append({"from_doc_id": citer, "to_doc_id": row["doc_id"], "relation": "cites",
-                                 "evidence": key, "created_at": now})
-    rows = _unique(rows, ("from_doc_id", "to_doc_id", "relation"))
-    for row in rows:
-        con.execute(sql.INSERT_LINK, [row["from_doc_id"], row["to_doc_id"], row["relation"],
-                                      row["evidence"], row["created_at"]])
-
-
 def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: list[FrontierRow]) -> None:
     """Upsert the run's frontier news; of several rows for one URL the last (the fetch) wins."""
     latest: dict[str, FrontierRow] = {}
     for row in rows:
-        if row.url in latest and row.status == "discovered":
+        url = canonical_url(row.url)
+        if url in latest and row.status == "discovered":
             continue
-        latest[row.url] = row
+        latest[url] = replace(row, url=url)
     if not latest:
         return
     columns = list(FrontierRow.__dataclass_fields__)

@@ -1,0 +1,46 @@
+"""Python rows into DuckDB through Arrow: one registered batch, one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse import sql
+
+BATCH_NAME = "_pw_batch"  # the name the statements in warehouse.sql read the batch by
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], types: dict[str, Any]
+) -> Iterator[list[str]]:
+    """Register rows as the Arrow table `_pw_batch` for the duration; yields its column names."""
+    columns = list(rows[0])
+    arrays = [pa.array([r[c] for r in rows], type=types.get(c)) for c in columns]
+    con.register(BATCH_NAME, pa.Table.from_arrays(arrays, names=columns))
+    try:
+        yield columns
+    finally:
+        con.unregister(BATCH_NAME)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], types: dict[str, Any]) -> None:
+    """Bulk insert through Arrow: one statement per table, columns matched by name."""
+    if not rows:
+        return
+    with registered(con, rows, types) as columns:
+        con.execute(sql.insert_from_batch(table, columns))
+
+
+def execute_with_batch(
+    con: duckdb.DuckDBPyConnection, statement: str, rows: list[dict[str, Any]], types: dict[str, Any]
+) -> None:
+    """Run a statement that reads `_pw_batch` (an UPDATE … FROM, an upsert) over the rows."""
+    if not rows:
+        return
+    with registered(con, rows, types):
+        con.execute(statement)
