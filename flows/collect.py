@@ -96,14 +96,15 @@ async def collect_web(
     states = known([i.url for i in found.items])
     todo = [i for i in found.items if _wanted(i, states)]
     collected.unchanged = len(found.items) - len(todo)
-    referer = {"Referer": source.url}
-    results = await asyncio.gather(*(
-        fetcher.get(item.url, etag=_state(states, item, "etag"), last_modified=_state(states, item, "last_modified"),
-                    headers={**referer, **(source.options.get("headers") or {})})
-        for item in todo
-    ))
-    for item, result in zip(todo, results, strict=True):
+    headers = {"Referer": source.url, **(source.options.get("headers") or {})}
+
+    async def fetch_and_keep(item: ListItem) -> None:
+        # Archived as soon as it arrives: a run never holds more bodies than requests in flight.
+        result = await fetcher.get(item.url, etag=_state(states, item, "etag"),
+                                   last_modified=_state(states, item, "last_modified"), headers=headers)
         _take(source, item, result, archive_root, collected)
+
+    await asyncio.gather(*(fetch_and_keep(item) for item in todo))
     return collected
 
 

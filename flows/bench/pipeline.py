@@ -123,6 +123,11 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _peak_child_rss_mib() -> float:
+    """The largest child process (parse workers; the Prefect server of an ephemeral run counts too)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 @bench_app.command("pipeline")
 def bench_pipeline(
     docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
@@ -152,5 +157,6 @@ def bench_pipeline(
     table.add_row("no-change run: new documents", str(again.report.total("new")))
     table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
     table.add_row("peak RSS of this process (MiB)", f"{rss_full:.0f}")
+    table.add_row("peak RSS of a parse worker (MiB)", f"{_peak_child_rss_mib():.0f}")
     table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
     console.print(table)
