@@ -244,6 +244,59 @@ def sources_check(
     out.print(table)
 
 
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help='words to look for; "quoted parts" must appear verbatim')],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="how many results")] = 20,
+    since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="a topic name or id, e.g. 生物制造")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="a region, e.g. 广东")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+) -> None:
+    """Ranked full-text search over the warehouse (its read copy while a run is loading)."""
+    from datetime import date
+
+    from warehouse.search import search
+    from warehouse.snapshot import open_for_reading
+
+    settings = settings_for(db=db)
+    try:
+        first, last = (date.fromisoformat(d) if d else None for d in (since, until))
+    except ValueError as exc:
+        fail(f"dates must look like 2024-01-01: {exc}", 2)
+    with errors_to_exit(), open_for_reading(settings.db) as (con, used):
+        hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region)
+    table = Table("#", "score", "published", "title", "url", title=f"{query} ({used.name})")
+    for rank, hit in enumerate(hits, 1):
+        table.add_row(str(rank), f"{hit.score:.2f}", str(hit.published_on or ""), hit.title or "", hit.url or "")
+    out.print(table)
+    if not hits:
+        out.print("no documents match", highlight=False)
+
+
+@app.command("export")
+def export_command(
+    out_dir: Annotated[Path, typer.Argument(help="folder to write to (created if missing)", file_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", help="file format (parquet)")] = "parquet",
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+) -> None:
+    """Every analyst view to Parquet files (documents and weekly_topic_counts partitioned by week)."""
+    from warehouse.export import export_parquet
+    from warehouse.snapshot import open_for_reading
+
+    if fmt != "parquet":
+        fail(f"--format must be parquet, not {fmt!r}", 2)
+    settings = settings_for(db=db)
+    with errors_to_exit(), open_for_reading(settings.db) as (con, _):
+        exported = export_parquet(con, out_dir)
+    table = Table("view", "rows", "path", title=f"export to {out_dir}")
+    for item in exported:
+        suffix = f" (by {item.partitioned_by})" if item.partitioned_by else ""
+        table.add_row(item.view, str(item.rows), f"{item.path}{suffix}")
+    out.print(table)
+
+
 def _register_groups() -> None:
     from flows.bench import bench_app
 

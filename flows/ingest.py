@@ -21,12 +21,14 @@ from flows.parse_pool import parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from parsers.errors import PolicyWatchError
 from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
 from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
 from warehouse.frontier import FrontierState
 from warehouse.load import LoadReport, RunLoader, SourceAttempt
 from warehouse.runs import fail_run, known_pages, start_run
+from warehouse.snapshot import publish_read_copy
 from warehouse.weeks import SHANGHAI
 
 FLOW_NAME = "nightly-ingest"
@@ -139,10 +141,19 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
             with open_writer(settings.db) as con:
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
             raise
+        _publish_read_copy(settings)
     result = RunResult(run_id=run_id, db=settings.db, report=report, attempts=attempts,
                        unchanged={c.attempt.source_name: c.unchanged for c in collected})
     _publish_summary(result)
     return result
+
+
+def _publish_read_copy(settings: Settings) -> None:
+    """Refresh the copy analysts query while a run holds the file; the load is committed either way."""
+    try:
+        publish_read_copy(settings.db)
+    except PolicyWatchError as exc:
+        get_run_logger().warning("%s", exc)
 
 
 def with_drift(attempt: SourceAttempt, fetched: int, articles: int) -> SourceAttempt:

@@ -22,6 +22,7 @@ from warehouse.connection import open_reader, open_writer, writer_lock
 from warehouse.load import load_run
 from warehouse.reparse import ArchivedPage, ReparseReport, apply_reparse, latest_pages
 from warehouse.runs import start_run
+from warehouse.snapshot import publish_read_copy
 
 FLOW_NAME = "reparse"
 
@@ -80,4 +81,5 @@ def reparse_archive(sources_file: str | None = None, db: str | None = None) -> R
             start_run(con, run_id=run_id, flow=FLOW_NAME, now=utcnow())
             report = apply_reparse(con, parsed, now=utcnow())
             loaded = load_run(con, run_id=run_id, pages=report.recovered, attempts=[], now=utcnow())
+        publish_read_copy(settings.db)
     return ReparseResult(pages=len(pages), report=report, recovered_new=loaded.total("new"), missing_raw=missing)

@@ -32,7 +32,7 @@ from parsers.errors import LoadError
 from parsers.links import cited_titles
 from parsers.records import ParsedDocument
 from parsers.urls import canonical_url, site_rank
-from warehouse import dedup_store, sql
+from warehouse import dedup_store, search, sql
 from warehouse.batches import insert_rows
 from warehouse.dedup_store import IndexEntry, KnownDocument, Probe
 from warehouse.frontier import UPSERT_FROM_BATCH, FrontierRow
@@ -153,6 +153,7 @@ class RunLoader:
         """Links, frontier, source health and the run row; then commit."""
         def close() -> None:
             dedup_store.link(self.con, sorted(self._indexed), self.now)
+            search.index_documents(self.con, sorted(self._indexed), now=self.now)
             _merge_frontier(self.con, frontier or [])
             _record_health(self.con, attempts, self.now)
             _finish_run(self.con, self.run_id, self.report, attempts, self.now)

@@ -15,7 +15,7 @@ import duckdb
 
 from parsers.links import cited_titles
 from parsers.records import ParsedDocument
-from warehouse import sql
+from warehouse import search, sql
 from warehouse.load import LOOSE_TYPES, PageOutcome, insert_rows, label_rows
 
 # The newest archived page of each URL and the document it gave, if any.
@@ -86,6 +86,7 @@ def apply_reparse(
     try:
         for page, doc in parsed:
             _apply_one(con, page, doc, hashes, report, now)
+        search.index_documents(con, [p.doc_id for p, d in parsed if p.doc_id in hashes and d.ok], now=now)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -1,0 +1,160 @@
+"""Full-text search: jieba terms, BM25 with a title boost, phrases and filters, and an evaluation set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from parsers.tokens import query_terms, term_counts
+from tests.warehouse_corpus import corpus_copy, corpus_file
+from warehouse.connection import open_reader, open_writer
+from warehouse.search import index_documents, search
+
+# (query, title expected first): what an analyst types and the document they want on top.
+EVALUATION = [
+    ("合成生物", "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"),
+    ("“十四五”生物经济发展规划", "“十四五”生物经济发展规划"),
+    ("生物经济先导区", "国家发展改革委办公厅关于组织实施生物经济先导区建设的通知"),
+    ("疫苗接种", "上海市卫生健康委员会关于做好疫苗接种服务工作的通知"),
+    ("生物制造 高质量发展", "国家发展改革委 科技部 工业和信息化部关于推动生物制造产业高质量发展的指导意见"),
+    ("生物技术研究开发安全管理办法", "科技部关于印发《生物技术研究开发安全管理办法》的通知"),
+    ("生物医药专项申报指南", "北京市科学技术委员会关于发布2024年度生物医药专项申报指南的通知"),
+    ("生命健康产业集群", "关于印发广东省培育未来生命健康产业集群行动计划的通知"),
+]
+
+
+@pytest.fixture(scope="module")
+def reader() -> Iterator[duckdb.DuckDBPyConnection]:
+    with open_reader(corpus_file()) as con:
+        yield con
+
+
+def titles(hits: list) -> list[str | None]:
+    return [h.title for h in hits]
+
+
+def test_tokens_keep_taxonomy_terms_whole() -> None:
+    assert "合成生物" in query_terms("支持合成生物产业")
+    assert term_counts("合成生物菌种库。合成生物平台")["合成生物"] == 2
+
+
+def test_tokens_fold_traditional_queries() -> None:
+    assert query_terms("生物經濟") == query_terms("生物经济")
+
+
+@pytest.mark.parametrize(("query", "expected"), EVALUATION, ids=[q for q, _ in EVALUATION])
+def test_search_evaluation_expected_first(reader: duckdb.DuckDBPyConnection, query: str, expected: str) -> None:
+    assert titles(search(reader, query, limit=3))[0] == expected
+
+
+def test_search_exact_title_ranks_first_over_its_repost_and_citers(reader: duckdb.DuckDBPyConnection) -> None:
+    hits = search(reader, "“十四五”生物经济发展规划", limit=10)
+    assert hits[0].title == "“十四五”生物经济发展规划"
+    assert len(hits) >= 4  # the reposts and the notices citing it follow
+
+
+def test_search_title_mention_ranks_above_body_only_mention(reader: duckdb.DuckDBPyConnection) -> None:
+    hits = search(reader, "疫苗", limit=10)
+    in_title = [i for i, h in enumerate(hits) if "疫苗" in (h.title or "")]
+    body_only = [i for i, h in enumerate(hits) if "疫苗" not in (h.title or "")]
+    assert in_title and body_only and max(in_title) < min(body_only)
+
+
+def test_search_quoted_phrase_must_appear_verbatim(reader: duckdb.DuckDBPyConnection) -> None:
+    loose = search(reader, "生物 平台", limit=50)
+    strict = search(reader, '"生物铸造平台"', limit=50)
+    assert titles(strict) == ["广东省科学技术厅关于支持合成生物产业创新发展的若干措施"]
+    assert len(loose) > len(strict)
+
+
+@pytest.mark.parametrize(
+    ("filters", "allowed"),
+    [
+        ({"topic": "生物制造"}, lambda h, con: con.execute(
+            "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic = '生物制造'", [h.doc_id]).fetchone()[0]),
+        ({"topic": "bio-manufacturing"}, lambda h, con: con.execute(
+            "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic_id = 'bio-manufacturing'",
+            [h.doc_id]).fetchone()[0]),
+        ({"region": "江苏"}, lambda h, con: "江苏" in h.regions),
+        ({"since": date(2024, 6, 1)}, lambda h, con: h.published_on is None or h.published_on >= date(2024, 6, 1)),
+        ({"until": date(2023, 1, 1)}, lambda h, con: h.published_on is not None and h.published_on <= date(2023, 1, 1)),
+    ],
+    ids=["topic-name", "topic-id", "region", "since", "until"],
+)
+def test_search_filters_keep_only_matching_documents(reader: duckdb.DuckDBPyConnection, filters: dict,
+                                                     allowed) -> None:
+    unfiltered = search(reader, "生物", limit=100)
+    hits = search(reader, "生物", limit=100, **filters)
+    assert hits and len(hits) < len(unfiltered)
+    assert all(allowed(h, reader) for h in hits)
+
+
+def test_search_query_without_words_finds_nothing(reader: duckdb.DuckDBPyConnection) -> None:
+    assert search(reader, "的 。") == []
+
+
+def test_index_documents_runs_inside_an_open_transaction_and_rolls_back(tmp_path: Path) -> None:
+    with open_writer(corpus_copy(tmp_path)) as con:
+        before = con.execute("SELECT count(*) FROM core.document_terms").fetchone()
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM core.search_documents")
+        assert index_documents(con) == con.execute("SELECT count(*) FROM core.documents").fetchone()[0]
+        con.execute("ROLLBACK")
+        assert con.execute("SELECT count(*) FROM core.document_terms").fetchone() == before
+
+
+def test_index_documents_is_idempotent_and_reindexes_changed_text(tmp_path: Path) -> None:
+    with open_writer(corpus_copy(tmp_path)) as con:
+        assert index_documents(con) == 0  # everything is indexed at its current text
+        rows = con.execute("SELECT count(*) FROM core.document_terms").fetchone()
+        doc_id = search(con, "疫苗接种")[0].doc_id
+        con.execute("UPDATE core.documents SET text = text || '\n新增冷链追溯要求。', content_hash = 'changed' "
+                    "WHERE doc_id = ?", [doc_id])
+        assert index_documents(con, now=datetime(2026, 11, 23)) == 1
+        assert search(con, "冷链追溯")[0].doc_id == doc_id
+        assert index_documents(con, [doc_id]) == 1  # explicit ids are always re-indexed, never doubled
+        assert con.execute("SELECT count(*) FROM core.search_documents WHERE doc_id = ?", [doc_id]).fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM core.document_terms").fetchone()[0] > rows[0]
+
+
+def test_cli_search_prints_a_ranked_table(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    db = corpus_copy(tmp_path)
+    result = CliRunner().invoke(app, ["search", "合成生物", "--since", "2024-01-01", "--topic", "生物制造",
+                                      "--limit", "2", "--db", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "广东省科学技术厅关于支持合成生物产业创新发展的若干措施" in result.output
+    assert "3 │" not in result.output  # --limit 2
+
+
+def test_cli_search_refuses_a_bad_date(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["search", "x", "--since", "last week", "--db", str(corpus_copy(tmp_path))])
+    assert result.exit_code == 2
+
+
+def test_index_documents_indexes_documents_loaded_before_migration_6(tmp_path: Path) -> None:
+    from tests.warehouse_corpus import build
+    from warehouse.migrate import migrate
+
+    db = tmp_path / "w.duckdb"
+    with open_writer(db) as con:
+        build(con)
+    with duckdb.connect(str(db)) as con:  # back to a warehouse of before the search index, holding data
+        con.execute("DROP VIEW main.document_terms; DROP TABLE core.document_terms; DROP TABLE core.search_documents;"
+                    "DROP SEQUENCE core.search_doc_key;"
+                    "DROP VIEW main.document_regions; DROP VIEW main.document_issuers; DROP VIEW main.document_reposts;"
+                    "DELETE FROM schema_migrations WHERE version = 6")
+        assert migrate(con) == [6]
+        assert index_documents(con) == con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
