@@ -8,6 +8,7 @@ quarter" in the cookbook find rows whenever the tests run.
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -153,6 +154,7 @@ def build(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> Non
 def corpus_file() -> Path:
     """The corpus warehouse built once per test process; copy it before writing to it."""
     folder = Path(tempfile.mkdtemp(prefix="pw-corpus-"))
+    atexit.register(shutil.rmtree, folder, True)
     path = folder / "warehouse.duckdb"
     with open_writer(path) as con:
         build(con)

@@ -206,7 +206,8 @@ def bench_warehouse(
 ) -> None:
     """Load rate (loader and pure Arrow), cookbook query times, search latency and file size."""
     corpus, loader_docs = Corpus(), min(loader_docs, docs)
-    path = db or Path(tempfile.mkdtemp(prefix="pw-bench-")) / "warehouse.duckdb"
+    scratch = None if db else tempfile.TemporaryDirectory(prefix="pw-bench-")  # removed at the end
+    path = db or Path(scratch.name) / "warehouse.duckdb"  # type: ignore[union-attr]  # set when db is None
     results: list[tuple[str, str]] = []
     with open_writer(path) as con:
         results += _measure_loader(con, corpus, loader_docs, batch, profile)
@@ -216,6 +217,8 @@ def bench_warehouse(
         con.execute("CHECKPOINT")
         results.append(("file size", f"{path.stat().st_size / 2**20:,.0f} MiB ({docs:,} documents)"))
         results += _measure_queries(con, with_search)
+    if scratch is not None:
+        scratch.cleanup()
     _print(results, docs)
 
 
