@@ -9,10 +9,10 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from flows.digest_model import Digest
+from warehouse import queries
 from warehouse.queries import DigestDocument
 
 TEMPLATES = Path(__file__).with_name("templates")
-SQL_HINT = "SELECT * FROM documents WHERE week = '{week}' AND relevant ORDER BY published_on DESC;"
 SUMMARY_CHARS = 90  # about two lines of a 640 px column at 13 px
 BAR_PX = 20  # the tallest trend bar
 
@@ -54,7 +54,7 @@ _env.filters.update(safe_href=safe_href, clip=clip, meta=meta, bar_height=bar_he
 
 
 def _context(digest: Digest, unsubscribe: str | None) -> dict[str, object]:
-    return {"d": digest, "sql_hint": SQL_HINT.format(week=digest.week), "unsubscribe": unsubscribe}
+    return {"d": digest, "sql_hint": queries.sql_hint(digest.week), "unsubscribe": unsubscribe}
 
 
 def render_html(digest: Digest, *, unsubscribe: str | None = None) -> str:

@@ -39,12 +39,18 @@ def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = api
         yield api
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_process_group(process)
         log.close()
+
+
+def stop_process_group(process: subprocess.Popen[bytes], *, grace_seconds: float = 20) -> None:
+    """SIGTERM a child started in its own session, and SIGKILL it if it has not ended within the grace."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_seconds)
 
 
 def _wait_healthy(api: str, process: subprocess.Popen[bytes]) -> None:

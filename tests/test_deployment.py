@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.serve import stop_process_group
 from tests.conftest import REPO, copy_seeds
 
 pytestmark = pytest.mark.slow
@@ -56,11 +57,7 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         wait_for(lambda: healthy(api), 120, "prefect server")
         yield env
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
         log.close()
 
 
@@ -95,11 +92,7 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
         wait_for(lambda: state() in ("COMPLETED", "FAILED", "CRASHED"), 240, "the flow run to finish")
         assert state() == "COMPLETED", (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        stop_process_group(worker)
         worker_log.close()
     import duckdb
 

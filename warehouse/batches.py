@@ -44,3 +44,12 @@ def execute_with_batch(
         return
     with registered(con, rows, types):
         con.execute(statement)
+
+
+def insert_table(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> None:
+    """Bulk insert of a prepared Arrow table, columns matched by name."""
+    con.register(BATCH_NAME, batch)
+    try:
+        con.execute(sql.insert_by_name_from_batch(table))
+    finally:
+        con.unregister(BATCH_NAME)

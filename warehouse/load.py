@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ from parsers.links import cited_titles
 from parsers.records import ParsedDocument
 from parsers.urls import canonical_url, site_rank
 from warehouse import dedup_store, search, sql
-from warehouse.batches import insert_rows
+from warehouse.batches import execute_with_batch, insert_rows
 from warehouse.dedup_store import IndexEntry, KnownDocument, Probe
 from warehouse.frontier import UPSERT_FROM_BATCH, FrontierRow
 from warehouse.weeks import iso_week
@@ -392,18 +392,7 @@ def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: list[FrontierRow]) -> 
         if url in latest and row.status == "discovered":
             continue
         latest[url] = replace(row, url=url)
-    if not latest:
-        return
-    columns = list(FrontierRow.__dataclass_fields__)
-    batch = pa.Table.from_arrays(
-        [pa.array([getattr(r, c) for r in latest.values()], type=LOOSE_TYPES.get(c, pa.string())) for c in columns],
-        names=columns,
-    )
-    con.register("_pw_batch", batch)
-    try:
-        con.execute(UPSERT_FROM_BATCH)
-    finally:
-        con.unregister("_pw_batch")
+    execute_with_batch(con, UPSERT_FROM_BATCH, [asdict(r) for r in latest.values()], LOOSE_TYPES)
 
 
 def _record_health(con: duckdb.DuckDBPyConnection, attempts: list[SourceAttempt], now: datetime) -> None:

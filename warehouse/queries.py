@@ -135,3 +135,12 @@ def unhealthy_sources(con: duckdb.DuckDBPyConnection, start: datetime, end: date
               "failed_pages")
     rows = con.execute(UNHEALTHY_SOURCES, [start, end]).fetchall()
     return [SourceProblem(**dict(zip(fields, row, strict=True))) for row in rows]
+
+
+# Shown in the digest for readers to paste into DuckDB: a literal, not executed here.
+SQL_HINT = "SELECT * FROM documents WHERE week = '{week}' AND relevant ORDER BY published_on DESC;"
+
+
+def sql_hint(week: str) -> str:
+    """The query a digest reader can run to see the week's documents (week is a checked ISO week)."""
+    return SQL_HINT.format(week=week)

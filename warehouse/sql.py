@@ -15,6 +15,11 @@ def quote_ident(name: str) -> str:
     return ".".join(f'"{p}"' for p in parts)
 
 
+def insert_by_name_from_batch(table: str) -> str:
+    """INSERT of every column of the registered batch `_pw_batch`, matched to the table's by name."""
+    return f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM _pw_batch"
+
+
 def insert_from_batch(table: str, columns: list[str]) -> str:
     """INSERT of the registered Arrow batch `_pw_batch` into a table, columns matched by name."""
     cols = ", ".join(quote_ident(c) for c in columns)

@@ -157,14 +157,12 @@ def bulk_tables(docs: list[tuple[ParsedDocument, datetime, str]]) -> dict[str, p
 
 def load_bulk(con: Any, tables: dict[str, pa.Table]) -> float:
     """Seconds to insert prepared Arrow tables in one transaction (INSERT … BY NAME from each)."""
-    from warehouse.sql import quote_ident
+    from warehouse.batches import insert_table
 
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     for name, table in tables.items():
-        con.register("_pw_bench", table)
-        con.execute(f"INSERT INTO {quote_ident(name)} BY NAME SELECT * FROM _pw_bench")
-        con.unregister("_pw_bench")
+        insert_table(con, name, table)
     con.execute("COMMIT")
     return time.perf_counter() - started
 
