@@ -110,6 +110,8 @@ def parse_and_load(
         attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
                     for c in collected]
         report = loader.finish(attempts, [r for c in collected for r in c.frontier])
+    if report.search_error:
+        get_run_logger().warning("%s", report.search_error)
     return report, attempts
 
 

@@ -99,17 +99,25 @@ class DedupIndex:
     by_hash: dict[str, str] = field(default_factory=dict)
     by_url: dict[str, str] = field(default_factory=dict)
     hash_of_doc: dict[str, str] = field(default_factory=dict)
-    signatures: dict[str, np.ndarray] = field(default_factory=dict)
+    signatures: dict[str, Sequence[int]] = field(default_factory=dict)  # turned into arrays when compared
     _buckets: dict[int, str] = field(default_factory=dict)  # bucket -> first document in it
     _crowded: dict[int, list[str]] = field(default_factory=dict)  # bucket -> the others (rare)
     _last: tuple[object, tuple[int, ...]] = (None, ())  # the last signature banded: match() then add() reuse it
+    _banded: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict)  # see band_ahead
+
+    def band_ahead(self, signatures: Sequence[tuple[int, ...]]) -> None:
+        """Band a batch's signatures at once (vectorised), before they are matched and added one by one."""
+        full = [s for s in signatures if len(s) >= self.bands * self.rows]
+        if full:
+            keys = band_keys_many(np.asarray(full, dtype=np.uint64), bands=self.bands, rows=self.rows).tolist()
+            self._banded.update(zip(full, map(tuple, keys), strict=True))
 
     def add(self, doc_id: str, content_hash: str, minhash: Sequence[int], url: str | None = None) -> None:
         """Record a document's current content (and a URL it was seen at)."""
         self.by_hash.setdefault(content_hash, doc_id)
         self.hash_of_doc[doc_id] = content_hash
         if len(minhash):
-            self.signatures[doc_id] = np.asarray(minhash, dtype=np.uint32)
+            self.signatures[doc_id] = minhash
             self.add_buckets(doc_id, self._keys(minhash))
         if url:
             self.by_url.setdefault(url, doc_id)
@@ -169,11 +177,14 @@ class DedupIndex:
 
     def _keys(self, minhash: Sequence[int]) -> tuple[int, ...]:
         if self._last[0] is not minhash:
-            self._last = (minhash, band_keys(minhash, bands=self.bands, rows=self.rows))
+            ahead = self._banded.get(minhash) if isinstance(minhash, tuple) else None
+            self._last = (minhash, ahead or band_keys(minhash, bands=self.bands, rows=self.rows))
         return self._last[1]
 
     def _estimate(self, doc_id: str, signature: np.ndarray) -> float:
         other = self.signatures[doc_id]
+        if not isinstance(other, np.ndarray):
+            other = self.signatures[doc_id] = np.asarray(other, dtype=np.uint32)
         if len(other) != len(signature):
             return 0.0
         return int(np.count_nonzero(other == signature)) / len(signature)

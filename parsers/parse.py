@@ -5,6 +5,7 @@ from __future__ import annotations
 from parsers.classify import Taxonomy, classify, default_taxonomy
 from parsers.extract import extract
 from parsers.fingerprint import content_hash, minhash
+from parsers.links import cited_numbers, cited_titles
 from parsers.records import ParsedDocument, ParseOptions
 
 
@@ -23,4 +24,6 @@ def parse_document(data: bytes, options: ParseOptions, *, taxonomy: Taxonomy | N
         classification=labels,
         content_hash=content_hash(text),
         minhash=minhash(text),
+        cited_titles=cited_titles(text),
+        cited_numbers=cited_numbers(text),
     )

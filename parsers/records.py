@@ -101,6 +101,8 @@ class ParsedDocument:
     classification: Classification = field(default_factory=Classification)
     content_hash: str = ""  # of the normalised text; equal for a traditional and a simplified copy
     minhash: tuple[int, ...] = ()  # near-duplicate signature
+    cited_titles: tuple[str, ...] = ()  # keys of the 《titles》 the text names (parsers.links)
+    cited_numbers: tuple[str, ...] = ()  # keys of the 发文字号 the text names (parsers.links)
 
     @property
     def ok(self) -> bool:

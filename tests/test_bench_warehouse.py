@@ -10,9 +10,9 @@ from flows.cli import app
 
 
 def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["bench", "warehouse", "--docs", "300", "--loader-docs", "100", "--batch", "100",
+    result = CliRunner().invoke(app, ["bench", "warehouse", "--docs", "300", "--batch", "200", "--chunk", "50",
                                       "--db", str(tmp_path / "w.duckdb")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for measure in ("load_run (loader)", "Arrow bulk insert", "search index", "file size",
+    for measure in ("load (RunLoader", "300 documents in", "search index (after each commit)", "file size",
                     "cookbook 1. New documents this week", "search latency (20 queries)"):
         assert measure in result.output

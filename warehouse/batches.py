@@ -12,6 +12,7 @@ import pyarrow as pa
 from warehouse import sql
 
 BATCH_NAME = "_pw_batch"  # the name the statements in warehouse.sql read the batch by
+KEYS_NAME = "_pw_keys"  # one column `v`: the values a statement looks up (`IN (SELECT v FROM _pw_keys)`)
 
 
 @contextmanager
@@ -53,3 +54,17 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) ->
         con.execute(sql.insert_by_name_from_batch(table))
     finally:
         con.unregister(BATCH_NAME)
+
+
+@contextmanager
+def keys(con: duckdb.DuckDBPyConnection, values: list[Any], type: pa.DataType) -> Iterator[None]:
+    """Register values as the one-column table `_pw_keys(v)` for the duration.
+
+    Used instead of binding a Python list as a parameter: DuckDB's binding converts such a list element
+    by element (and probes for pandas on each one), seconds for a run's LSH buckets.
+    """
+    con.register(KEYS_NAME, pa.table({"v": pa.array(values, type=type)}))
+    try:
+        yield
+    finally:
+        con.unregister(KEYS_NAME)

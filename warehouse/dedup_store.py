@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from parsers.dedup import DedupIndex, band_keys, canonical_key
+from parsers.dedup import BANDS, ROWS, DedupIndex, band_keys_many, canonical_key
 from parsers.fingerprint import minhash
 from parsers.links import cited_numbers, cited_titles, number_key, title_keys
 from warehouse import sql
-from warehouse.batches import execute_with_batch, insert_rows
+from warehouse.batches import execute_with_batch, insert_rows, insert_table, keys
 
 _TYPES = {"bucket": pa.uint64(), "band": pa.int16(), "minhash": pa.list_(pa.uint64())}
 
@@ -43,8 +44,9 @@ class IndexEntry:
     title: str | None
     doc_number: str | None
     doc_type: str | None
-    text: str
     minhash: Sequence[int]
+    cited_titles: Sequence[str]
+    cited_numbers: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +55,7 @@ class Probe:
 
     urls: list[str]
     hashes: list[str]
-    signatures: list[Sequence[int]]
+    signatures: list[tuple[int, ...]]
 
 
 def read_index(
@@ -61,15 +63,21 @@ def read_index(
 ) -> tuple[DedupIndex, dict[str, KnownDocument]]:
     """An index of just the documents these pages can match: same URL, same hash, a shared bucket."""
     index = DedupIndex(threshold=threshold)
-    by_url = con.execute(sql.DOCS_BY_URL, [probe.urls, probe.urls]).fetchall()
-    buckets = sorted({key for sig in probe.signatures for key in band_keys(sig)})
+    index.band_ahead(probe.signatures)
+    with keys(con, probe.urls, pa.string()):
+        by_url = con.execute(sql.DOCS_BY_URL).fetchall()
     doc_ids = {doc_id for _, doc_id in by_url}
-    doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_HASH, [probe.hashes]).fetchall())
-    doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_BUCKET, [buckets]).fetchall())
+    with keys(con, probe.hashes, pa.string()):
+        doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_HASH).fetchall())
+    signatures = [s for s in probe.signatures if len(s) >= BANDS * ROWS]
+    if signatures:
+        buckets = np.unique(band_keys_many(np.asarray(signatures, dtype=np.uint64)))
+        with keys(con, buckets, pa.uint64()):
+            doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_BUCKET).fetchall())
     known = {}
-    for doc_id, content_hash, signature, version, key, url, published_on in con.execute(
-        sql.KNOWN_DOCS, [sorted(doc_ids)]
-    ).fetchall():
+    with keys(con, sorted(doc_ids), pa.string()):
+        rows = con.execute(sql.KNOWN_DOCS).fetchall()
+    for doc_id, content_hash, signature, version, key, url, published_on in rows:
         index.add(doc_id, content_hash, signature, url)
         key = key or canonical_key(url=url or "", published_on=published_on)
         known[doc_id] = KnownDocument(doc_id, content_hash, version, key)
@@ -80,13 +88,16 @@ def read_index(
 
 def refresh_stale(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Re-sign and re-index documents loaded before migration 0005 or re-parsed since; their ids."""
-    stale = con.execute(sql.STALE_DOCS).fetchall()
-    if not stale:
+    ids = [doc_id for (doc_id,) in con.execute(sql.STALE_IDS).fetchall()]
+    if not ids:
         return []
+    with keys(con, ids, pa.string()):
+        stale = con.execute(sql.STALE_DOCS).fetchall()
     entries, resigned = [], []
     for doc_id, title, doc_number, doc_type, text, url, published_on, key in stale:
         signature = minhash(text)
-        entries.append(IndexEntry(doc_id, title, doc_number, doc_type, text, signature))
+        entries.append(IndexEntry(doc_id, title, doc_number, doc_type, signature, cited_titles(text),
+                                  cited_numbers(text)))
         key = key or canonical_key(url=url or "", published_on=published_on)
         resigned.append({"doc_id": doc_id, "minhash": list(signature), "canonical_key": key})
     execute_with_batch(con, sql.RESIGN_FROM_BATCH, resigned, _TYPES)
@@ -94,22 +105,30 @@ def refresh_stale(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [e.doc_id for e in entries]
 
 
-def index_documents(con: duckdb.DuckDBPyConnection, entries: list[IndexEntry]) -> None:
-    """Replace the bands, citation keys and citations of these documents; mark them indexed."""
+def index_documents(con: duckdb.DuckDBPyConnection, entries: list[IndexEntry], *, new: bool = False) -> None:
+    """Replace the bands, citation keys and citations of these documents; mark them indexed.
+
+    `new`: documents inserted by this load with `indexed_hash` set: there is nothing to replace or mark.
+    """
     if not entries:
         return
-    doc_ids = [e.doc_id for e in entries]
-    for statement in (sql.CLEAR_BANDS, sql.CLEAR_KEYS, sql.CLEAR_CITATIONS):
-        con.execute(statement, [doc_ids])
-    insert_rows(con, "core.document_bands", [row for e in entries for row in _band_rows(e)], _TYPES)
+    if not new:
+        with keys(con, [e.doc_id for e in entries], pa.string()):
+            for statement in (sql.CLEAR_BANDS, sql.CLEAR_KEYS, sql.CLEAR_CITATIONS, sql.MARK_INDEXED):
+                con.execute(statement)
+    insert_table(con, "core.document_bands", _band_table(entries))
     insert_rows(con, "core.document_keys", [row for e in entries for row in _key_rows(e)], _TYPES)
     insert_rows(con, "core.document_citations", [row for e in entries for row in _citation_rows(e)], _TYPES)
-    con.execute(sql.MARK_INDEXED, [doc_ids])
 
 
-def _band_rows(entry: IndexEntry) -> list[dict[str, Any]]:
-    keys = band_keys(entry.minhash)
-    return [{"bucket": key, "band": band, "doc_id": entry.doc_id} for band, key in enumerate(keys)]
+def _band_table(entries: list[IndexEntry]) -> pa.Table:
+    banded = [e for e in entries if len(e.minhash) >= BANDS * ROWS]
+    buckets = band_keys_many(np.asarray([e.minhash for e in banded], dtype=np.uint64).reshape(len(banded), -1))
+    return pa.table({
+        "bucket": pa.array(buckets.ravel(), pa.uint64()),
+        "band": pa.array(np.tile(np.arange(BANDS, dtype=np.int16), len(banded)), pa.int16()),
+        "doc_id": pa.array(np.repeat(np.array([e.doc_id for e in banded], dtype=object), BANDS), pa.string()),
+    })
 
 
 def _key_rows(entry: IndexEntry) -> list[dict[str, Any]]:
@@ -123,15 +142,15 @@ def _key_rows(entry: IndexEntry) -> list[dict[str, Any]]:
 
 
 def _citation_rows(entry: IndexEntry) -> list[dict[str, Any]]:
-    cited = [(key, "title") for key in cited_titles(entry.text)]
-    cited += [(key, "number") for key in cited_numbers(entry.text)]
+    cited = [(key, "title") for key in entry.cited_titles] + [(key, "number") for key in entry.cited_numbers]
     return [{"key": key, "doc_id": entry.doc_id, "kind": kind} for key, kind in cited]
 
 
 def link(con: duckdb.DuckDBPyConnection, doc_ids: list[str], now: datetime) -> None:
     """Cites links both ways for these documents: what they cite, and who cites them."""
     if doc_ids:
-        con.execute(sql.LINK_CITATIONS, [now, doc_ids, doc_ids])
+        with keys(con, doc_ids, pa.string()):
+            con.execute(sql.LINK_CITATIONS, [now])
 
 
 def take_over(

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from parsers.urls import canonical_url
+from warehouse import batches
 
 # Failed pages are retried on later runs until they have failed this many times.
 MAX_FAILED_FETCHES = 3
 
 LOOKUP = """
 SELECT url, status, etag, last_modified, list_updated, fetches
-FROM core.frontier WHERE url IN (SELECT unnest(?::VARCHAR[]))
+FROM core.frontier WHERE url IN (SELECT v FROM _pw_keys)
 """
 UPSERT_FROM_BATCH = """
 INSERT INTO core.frontier
@@ -81,6 +83,7 @@ def lookup(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, Frontie
     if not urls:
         return {}
     canonical = {url: canonical_url(url) for url in urls}  # the loader stores canonical URLs
-    rows = con.execute(LOOKUP, [sorted(set(canonical.values()))]).fetchall()
+    with batches.keys(con, sorted(set(canonical.values())), pa.string()):
+        rows = con.execute(LOOKUP).fetchall()
     found = {url: FrontierState(status, etag, lm, upd, n) for url, status, etag, lm, upd, n in rows}
     return {url: found[c] for url, c in canonical.items() if c in found}

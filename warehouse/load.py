@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,6 @@ import pyarrow as pa
 
 from parsers.dedup import DedupIndex, Match, MatchKind, canonical_key
 from parsers.errors import LoadError
-from parsers.links import cited_titles
 from parsers.records import ParsedDocument
 from parsers.urls import canonical_url, site_rank
 from warehouse import dedup_store, search, sql
@@ -79,6 +79,7 @@ class LoadReport:
 
     by_source: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, url, message
+    search_error: str | None = None  # the search index could not be updated after the commit
 
     def count(self, source: str, outcome: str) -> None:
         """Count one page outcome for a source."""
@@ -110,6 +111,7 @@ class _Batch:
     updates: list[tuple[str, ParsedDocument, datetime, int]] = field(default_factory=list)
     takeovers: dict[str, _Copy] = field(default_factory=dict)  # doc_id -> its new canonical copy
     indexed: dict[str, IndexEntry] = field(default_factory=dict)  # documents whose text is new or changed
+    inserted: set[str] = field(default_factory=set)  # of them, the ones this batch inserts
 
 
 @dataclass(slots=True)
@@ -119,6 +121,11 @@ class _State:
     index: DedupIndex
     known: dict[str, KnownDocument]
     run_id: str
+
+
+# Pages placed and written at a time: each write is a dozen statements whatever its size, so small
+# chunks (the parse stage hands over 500 pages) are gathered; memory still holds one buffer, not the run.
+WRITE_EVERY = 5_000
 
 
 class RunLoader:
@@ -132,6 +139,7 @@ class RunLoader:
         self.con, self.run_id, self.now, self.threshold = con, run_id, now, near_threshold
         self.report = LoadReport()
         self._indexed: set[str] = set()
+        self._pending: list[PageOutcome] = []
         self._open = False
 
     def __enter__(self) -> RunLoader:
@@ -146,20 +154,32 @@ class RunLoader:
             self.con.execute("ROLLBACK")
 
     def add(self, pages: list[PageOutcome]) -> None:
-        """Place a chunk of pages (in canonical order within the chunk) and write its rows."""
-        self._guard(lambda: self._add(pages))
+        """Take a chunk of pages; every WRITE_EVERY pages are placed (in canonical order) and written."""
+        self._pending.extend(pages)
+        if len(self._pending) >= WRITE_EVERY:
+            self._flush()
 
-    def finish(self, attempts: list[SourceAttempt], frontier: list[FrontierRow] | None = None) -> LoadReport:
-        """Links, frontier, source health and the run row; then commit."""
+    def _flush(self) -> None:
+        pages, self._pending = self._pending, []
+        if pages:
+            self._guard(lambda: self._add(pages))
+
+    def finish(
+        self, attempts: list[SourceAttempt], frontier: list[FrontierRow] | None = None, *, search: bool = True
+    ) -> LoadReport:
+        """Links, frontier, source health and the run row; commit; then the search index (unless `search=False`)."""
+        self._flush()
+
         def close() -> None:
             dedup_store.link(self.con, sorted(self._indexed), self.now)
-            search.index_documents(self.con, sorted(self._indexed), now=self.now)
             _merge_frontier(self.con, frontier or [])
             _record_health(self.con, attempts, self.now)
             _finish_run(self.con, self.run_id, self.report, attempts, self.now)
             self.con.execute("COMMIT")
         self._guard(close)
         self._open = False
+        if search:
+            self.report.search_error = index_search(self.con, self.now)
         return self.report
 
     def _add(self, pages: list[PageOutcome]) -> None:
@@ -168,6 +188,7 @@ class RunLoader:
         state, batch = _State(index, known, self.run_id), _Batch()
         for page in failed:
             _record_failure(page, batch, self.report, self.run_id)
+        state.index.band_ahead([c.doc.minhash for c in copies])
         for copy in copies:
             _place(copy, state, batch, self.report)
         _write(self.con, batch, self.now)
@@ -180,6 +201,23 @@ class RunLoader:
             raise
         except Exception as exc:
             raise LoadError(f"load of run {self.run_id} failed and was rolled back: {exc}") from exc
+
+
+def index_search(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
+    """Index every document whose terms are missing or stale, in a transaction of its own; the error, if any.
+
+    Kept out of the load's transaction: term rows are the bulk of a load's writes, and a failure here
+    loses nothing (the next run indexes whatever is still unindexed, found by content hash).
+    """
+    try:
+        con.execute("BEGIN TRANSACTION")
+        search.index_documents(con, now=now)
+        con.execute("COMMIT")
+    except Exception as exc:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        return f"search index not updated (the next run retries): {exc}"
+    return None
 
 
 def load_run(
@@ -219,7 +257,7 @@ def _prepare(pages: list[PageOutcome]) -> tuple[list[_Copy], list[PageOutcome]]:
 def _probe(copies: list[_Copy]) -> Probe:
     return Probe(urls=sorted({c.url for c in copies} | {c.doc_url for c in copies}),
                  hashes=sorted({c.doc.content_hash for c in copies}),
-                 signatures=[c.doc.minhash for c in copies])
+                 signatures=[tuple(c.doc.minhash) for c in copies])
 
 
 def _record_failure(page: PageOutcome, batch: _Batch, report: LoadReport, run_id: str) -> None:
@@ -256,6 +294,7 @@ def _add_document(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> Non
     batch.labels.extend(label_rows(doc_id, doc))
     batch.versions.append(_version_row(doc_id, 1, doc, copy.page, None))
     batch.indexed[doc_id] = _entry(doc_id, doc)
+    batch.inserted.add(doc_id)
     state.known[doc_id] = KnownDocument(doc_id, doc.content_hash, 1, copy.key)
     state.index.add(doc_id, doc.content_hash, doc.minhash, copy.url)
     state.index.add_url(copy.doc_url, doc_id)
@@ -283,7 +322,7 @@ def _maybe_take_over(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> 
 
 def _entry(doc_id: str, doc: ParsedDocument) -> IndexEntry:
     ex = doc.extraction
-    return IndexEntry(doc_id, ex.title, ex.doc_number, ex.doc_type, ex.text, doc.minhash)
+    return IndexEntry(doc_id, ex.title, ex.doc_number, ex.doc_type, doc.minhash, doc.cited_titles, doc.cited_numbers)
 
 
 def _document_row(doc_id: str, copy: _Copy, seen_at: datetime) -> dict[str, Any]:
@@ -296,8 +335,9 @@ def _document_row(doc_id: str, copy: _Copy, seen_at: datetime) -> dict[str, Any]
         "regions": list(ex.regions), "level": ex.level, "doc_type": ex.doc_type,
         "source_name": doc.source_name, "original_source": ex.original_source, "original_url": ex.original_url,
         "relevant": cl.relevant, "text": ex.text, "summary": cl.summary, "keywords": list(cl.keywords),
-        "content_hash": doc.content_hash, "minhash": list(doc.minhash), "cited_titles": list(cited_titles(ex.text)),
-        "version": 1, "taxonomy_version": cl.taxonomy_version, "canonical_key": copy.key,
+        "content_hash": doc.content_hash, "minhash": list(doc.minhash), "cited_titles": list(doc.cited_titles),
+        "indexed_hash": doc.content_hash, "version": 1, "taxonomy_version": cl.taxonomy_version,
+        "canonical_key": copy.key,
     }
 
 
@@ -335,7 +375,8 @@ _DOCUMENT_TYPES = {
     "regions": pa.list_(pa.string()), "keywords": pa.list_(pa.string()), "minhash": pa.list_(pa.uint64()),
     "cited_titles": pa.list_(pa.string()), "doc_number": pa.string(), "index_number": pa.string(),
     "level": pa.string(), "doc_type": pa.string(), "original_source": pa.string(),
-    "original_url": pa.string(), "summary": pa.string(), "title": pa.string(), "url": pa.string(),
+    "original_url": pa.string(), "summary": pa.string(), "indexed_hash": pa.string(),
+    "title": pa.string(), "url": pa.string(),
     "source_name": pa.string(), "taxonomy_version": pa.string(), "canonical_key": pa.string(),
 }
 LOOSE_TYPES = {
@@ -357,7 +398,10 @@ def _write(con: duckdb.DuckDBPyConnection, batch: _Batch, now: datetime) -> None
     for doc_id, copy in sorted(batch.takeovers.items()):
         dedup_store.take_over(con, doc_id, url=copy.doc_url, source_name=copy.page.source_name, key=copy.key,
                               now=now)
-    dedup_store.index_documents(con, list(batch.indexed.values()))
+    updated = {doc_id for doc_id, *_ in batch.updates}
+    fresh = batch.inserted - updated  # inserted with indexed_hash set, and not changed since
+    dedup_store.index_documents(con, [e for d, e in batch.indexed.items() if d in fresh], new=True)
+    dedup_store.index_documents(con, [e for d, e in batch.indexed.items() if d not in fresh])
     insert_rows(con, "core.document_labels", batch.labels, LOOSE_TYPES)
     insert_rows(con, "core.document_sightings", _unique(batch.sightings, ("doc_id", "url")), LOOSE_TYPES)
     insert_rows(con, "core.document_versions", batch.versions, LOOSE_TYPES)
@@ -379,7 +423,7 @@ def _update_document(
         sql.UPDATE_DOCUMENT_VERSION,
         [ex.title, ex.published_on, ex.signed_on, fetched_at, list(ex.issuers), ex.doc_number, list(ex.regions),
          ex.doc_type, cl.relevant, ex.text, cl.summary, list(cl.keywords), doc.content_hash, list(doc.minhash),
-         list(cited_titles(ex.text)), version, cl.taxonomy_version, doc_id],
+         list(doc.cited_titles), version, cl.taxonomy_version, doc_id],
     )
     con.execute(sql.DELETE_LABELS, [doc_id])
 

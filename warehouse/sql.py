@@ -26,33 +26,36 @@ def insert_from_batch(table: str, columns: list[str]) -> str:
     return f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM _pw_batch"
 
 
+# Statements reading `_pw_keys` look up the values registered by warehouse.batches.keys.
 # Dedup reads only what touches this run's pages (issue 6): their URLs, hashes and LSH buckets.
 # A URL belongs to the document it was sighted as, or that it is the canonical URL of.
 DOCS_BY_URL = """
-SELECT url, doc_id FROM core.document_sightings WHERE url IN (SELECT unnest(?::VARCHAR[]))
-UNION SELECT url, doc_id FROM core.documents WHERE url IN (SELECT unnest(?::VARCHAR[]))
+SELECT url, doc_id FROM core.document_sightings WHERE url IN (SELECT v FROM _pw_keys)
+UNION SELECT url, doc_id FROM core.documents WHERE url IN (SELECT v FROM _pw_keys)
 """
-DOCS_BY_HASH = "SELECT doc_id FROM core.documents WHERE content_hash IN (SELECT unnest(?::VARCHAR[]))"
-DOCS_BY_BUCKET = "SELECT DISTINCT doc_id FROM core.document_bands WHERE bucket IN (SELECT unnest(?::UBIGINT[]))"
+DOCS_BY_HASH = "SELECT doc_id FROM core.documents WHERE content_hash IN (SELECT v FROM _pw_keys)"
+DOCS_BY_BUCKET = "SELECT DISTINCT doc_id FROM core.document_bands WHERE bucket IN (SELECT v FROM _pw_keys)"
 KNOWN_DOCS = """
 SELECT doc_id, content_hash, minhash, version, canonical_key, url, published_on
-FROM core.documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))
+FROM core.documents WHERE doc_id IN (SELECT v FROM _pw_keys)
 """
 # Documents whose bands, keys and citations are missing or older than their text: loaded before
-# migration 0005, or re-parsed since. Normally none; a scan of two short columns.
+# migration 0005, or re-parsed since. Normally none: the ids are a scan of two short columns, and
+# only their rows are then read (a filter on the whole row reads every text: seconds at 100 000).
+STALE_IDS = "SELECT doc_id FROM core.documents WHERE indexed_hash IS DISTINCT FROM content_hash"
 STALE_DOCS = """
 SELECT doc_id, title, doc_number, doc_type, text, url, published_on, canonical_key
-FROM core.documents WHERE indexed_hash IS DISTINCT FROM content_hash ORDER BY doc_id
+FROM core.documents WHERE doc_id IN (SELECT v FROM _pw_keys) ORDER BY doc_id
 """
 # Re-signed signatures and canonical keys of stale documents, from the registered batch.
 RESIGN_FROM_BATCH = """
 UPDATE core.documents AS d SET minhash = b.minhash, canonical_key = b.canonical_key
 FROM _pw_batch AS b WHERE d.doc_id = b.doc_id
 """
-CLEAR_BANDS = "DELETE FROM core.document_bands WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))"
-CLEAR_KEYS = "DELETE FROM core.document_keys WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))"
-CLEAR_CITATIONS = "DELETE FROM core.document_citations WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))"
-MARK_INDEXED = "UPDATE core.documents SET indexed_hash = content_hash WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))"
+CLEAR_BANDS = "DELETE FROM core.document_bands WHERE doc_id IN (SELECT v FROM _pw_keys)"
+CLEAR_KEYS = "DELETE FROM core.document_keys WHERE doc_id IN (SELECT v FROM _pw_keys)"
+CLEAR_CITATIONS = "DELETE FROM core.document_citations WHERE doc_id IN (SELECT v FROM _pw_keys)"
+MARK_INDEXED = "UPDATE core.documents SET indexed_hash = content_hash WHERE doc_id IN (SELECT v FROM _pw_keys)"
 # A better copy (parsers.dedup.canonical_key) becomes the document's face; doc_id stays.
 TAKE_OVER = "UPDATE core.documents SET url = ?, source_name = ?, canonical_key = ?, updated_at = ? WHERE doc_id = ?"
 # Cites links touching the given documents, both ways: they cite a known key, or are cited by one.
@@ -61,7 +64,7 @@ INSERT OR IGNORE INTO core.document_links
 SELECT c.doc_id, k.doc_id, 'cites', min(c.key), ?
 FROM core.document_citations AS c JOIN core.document_keys AS k ON k.key = c.key AND k.kind = c.kind
 WHERE c.doc_id <> k.doc_id
-  AND (c.doc_id IN (SELECT unnest(?::VARCHAR[])) OR k.doc_id IN (SELECT unnest(?::VARCHAR[])))
+  AND (c.doc_id IN (SELECT v FROM _pw_keys) OR k.doc_id IN (SELECT v FROM _pw_keys))
 GROUP BY c.doc_id, k.doc_id
 """
 

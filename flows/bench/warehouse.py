@@ -2,10 +2,10 @@
 
 The corpus is synthetic and deterministic: each document is a title and 5–10 paragraphs drawn from the
 seed documents' own lines, with 1–3 topics and maybe an instrument, spread over 104 weeks, and a random
-(distinct) MinHash-like signature, so no document is a copy of another. The first `--loader-docs`
-documents go through the public loader (`warehouse.load.load_run`, one run per `--batch`); the rest
-through a pure Arrow bulk insert of the same rows (the headroom the loader could reach). Then
-everything is indexed for search, and the cookbook of docs/warehouse.md and 20 searches are timed.
+(distinct) MinHash-like signature, so no document is a copy of another. Every document goes through
+the loader the nightly flow uses (`warehouse.load.RunLoader`: one run and one transaction per `--batch`,
+fed `--chunk` documents at a time), then the search index is updated after each commit, as the flow
+does. Then the cookbook of docs/warehouse.md and 20 searches are timed.
 """
 
 from __future__ import annotations
@@ -24,21 +24,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import pyarrow as pa
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from flows.bench.app import bench_app
 from flows.settings import REPO_ROOT
 from parsers.classify import default_taxonomy
-from parsers.dedup import band_keys_many
+from parsers.links import cited_numbers, cited_titles
 from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
 from warehouse.connection import open_writer
-from warehouse.load import PageOutcome, SourceAttempt, load_run
-from warehouse.search import index_documents, search
-from warehouse.weeks import iso_week
+from warehouse.load import PageOutcome, RunLoader, SourceAttempt, index_search
+from warehouse.search import search
 
 console = Console()
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
@@ -96,7 +95,8 @@ class Corpus:
         digest = hashlib.blake2b(f"{self.seed}:{i}".encode(), digest_size=16).hexdigest()
         url = f"https://bench{i % 50}.gov.cn/policy/{i}.html"
         doc = ParsedDocument(url=url, source_name=f"bench-{i % 50}", extraction=extraction,
-                             classification=classification, content_hash=digest, minhash=tuple(signature.tolist()))
+                             classification=classification, content_hash=digest, minhash=tuple(signature.tolist()),
+                             cited_titles=cited_titles(text), cited_numbers=cited_numbers(text))
         return doc, seen, url
 
 
@@ -105,66 +105,23 @@ def _pages(docs: list[tuple[ParsedDocument, datetime, str]]) -> list[PageOutcome
                         raw_size=len(doc.extraction.text), document=doc) for doc, seen, url in docs]
 
 
-def load_through_loader(con: Any, docs: list[tuple[ParsedDocument, datetime, str]], run_id: str) -> float:
-    """Seconds load_run takes for one batch (one run)."""
+def load_through_loader(con: Any, docs: list[tuple[ParsedDocument, datetime, str]], run_id: str,
+                        chunk: int, with_search: bool = True) -> tuple[float, float]:
+    """Seconds the loader takes for one run (its documents fed in chunks, as the parse stage does), and
+    seconds the search indexing after its commit takes."""
     pages = _pages(docs)
     attempts = [SourceAttempt(source_name=s, kind="files", ok=True) for s in sorted({p.source_name for p in pages})]
+    now = max(p.fetched_at for p in pages)
     started = time.perf_counter()
-    load_run(con, run_id=run_id, pages=pages, attempts=attempts, now=max(p.fetched_at for p in pages))
-    return time.perf_counter() - started
-
-
-def bulk_tables(docs: list[tuple[ParsedDocument, datetime, str]]) -> dict[str, pa.Table]:
-    """The same rows the loader writes for new documents, built column by column as Arrow tables."""
-    ids = ["b" + d.content_hash[:15] for d, _, _ in docs]
-    ex = [d.extraction for d, _, _ in docs]
-    cl = [d.classification for d, _, _ in docs]
-    seen = [s for _, s, _ in docs]
-    urls = [u for _, _, u in docs]
-    sigs = np.array([d.minhash for d, _, _ in docs], dtype=np.uint64)
-    documents = pa.table({
-        "doc_id": ids, "title": [e.title for e in ex], "url": urls, "published_on": [e.published_on for e in ex],
-        "first_seen_at": seen, "week": [iso_week(s) for s in seen], "updated_at": seen,
-        "issuers": [list(e.issuers) for e in ex], "regions": [list(e.regions) for e in ex],
-        "level": [e.level for e in ex], "doc_type": [e.doc_type for e in ex],
-        "source_name": [d.source_name for d, _, _ in docs], "relevant": [c.relevant for c in cl],
-        "text": [e.text for e in ex], "summary": [c.summary for c in cl], "keywords": [list(c.keywords) for c in cl],
-        "content_hash": [d.content_hash for d, _, _ in docs],
-        "minhash": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel()), 128).cast(pa.list_(pa.uint64())),
-        "cited_titles": pa.array([[] for _ in docs], pa.list_(pa.string())), "version": [1] * len(docs),
-        "taxonomy_version": [c.taxonomy_version for c in cl], "indexed_hash": [d.content_hash for d, _, _ in docs],
-    })
-    labels = [(i, t) for i, c in zip(ids, cl, strict=True) for t in (*c.topics, *c.instruments)]
-    bands = band_keys_many(sigs)
-    return {
-        "core.documents": documents,
-        "core.document_labels": pa.table({
-            "doc_id": [i for i, _ in labels], "facet": [t.facet for _, t in labels],
-            "topic_id": [t.topic_id for _, t in labels], "topic": [t.topic for _, t in labels],
-            "score": [t.score for _, t in labels], "evidence": [list(t.evidence) for _, t in labels]}),
-        "core.document_sightings": pa.table({"doc_id": ids, "url": urls, "source_name": documents["source_name"],
-                                             "seen_at": seen, "match": ["first"] * len(ids)}),
-        "core.document_versions": pa.table({"doc_id": ids, "version": [1] * len(ids), "fetched_at": seen,
-                                            "content_hash": documents["content_hash"], "url": urls,
-                                            "title": documents["title"], "text": documents["text"]}),
-        "core.pages": pa.table({"url": urls, "source_name": documents["source_name"], "run_id": ["bulk"] * len(ids),
-                                "fetched_at": seen, "outcome": ["new"] * len(ids), "doc_id": ids}),
-        "core.document_bands": pa.table({"bucket": pa.array(bands.ravel()),
-                                         "band": np.tile(np.arange(bands.shape[1], dtype=np.int16), len(ids)),
-                                         "doc_id": np.repeat(np.array(ids, dtype=object), bands.shape[1])}),
-    }
-
-
-def load_bulk(con: Any, tables: dict[str, pa.Table]) -> float:
-    """Seconds to insert prepared Arrow tables in one transaction (INSERT … BY NAME from each)."""
-    from warehouse.batches import insert_table
-
-    started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    for name, table in tables.items():
-        insert_table(con, name, table)
-    con.execute("COMMIT")
-    return time.perf_counter() - started
+    with RunLoader(con, run_id=run_id, now=now) as loader:
+        for first in range(0, len(pages), chunk):
+            loader.add(pages[first:first + chunk])
+        loader.finish(attempts, search=False)
+    loaded = time.perf_counter()
+    error = index_search(con, now) if with_search else None
+    if error:
+        raise RuntimeError(error)
+    return loaded - started, time.perf_counter() - loaded
 
 
 def cookbook() -> list[tuple[str, str]]:
@@ -195,23 +152,20 @@ def _batches(total: int, size: int) -> Iterator[tuple[int, int]]:
 
 @bench_app.command("warehouse")
 def bench_warehouse(
-    docs: Annotated[int, typer.Option("--docs", help="synthetic documents in the warehouse")] = 50_000,
-    loader_docs: Annotated[int, typer.Option("--loader-docs", help="of them, how many through load_run")] = 20_000,
-    batch: Annotated[int, typer.Option("--batch", help="documents per run / bulk transaction")] = 10_000,
+    docs: Annotated[int, typer.Option("--docs", help="synthetic documents loaded into the warehouse")] = 50_000,
+    batch: Annotated[int, typer.Option("--batch", help="documents per run (one load transaction each)")] = 50_000,
+    chunk: Annotated[int, typer.Option("--chunk", help="documents per RunLoader.add call")] = 5_000,
     db: Annotated[Path | None, typer.Option("--db", help="warehouse file (default: a temporary one)")] = None,
-    profile: Annotated[bool, typer.Option("--profile", help="print where load_run spends its time")] = False,
+    profile: Annotated[bool, typer.Option("--profile", help="profile the second run")] = False,
     with_search: Annotated[bool, typer.Option("--search/--no-search", help="index for search and time it")] = True,
 ) -> None:
-    """Load rate (loader and pure Arrow), cookbook query times, search latency and file size."""
-    corpus, loader_docs = Corpus(), min(loader_docs, docs)
+    """Load rate of the loader, search indexing rate, cookbook query times, search latency and file size."""
+    corpus = Corpus()
     scratch = None if db else tempfile.TemporaryDirectory(prefix="pw-bench-")  # removed at the end
     path = db or Path(scratch.name) / "warehouse.duckdb"  # type: ignore[union-attr]  # set when db is None
     results: list[tuple[str, str]] = []
     with open_writer(path) as con:
-        results += _measure_loader(con, corpus, loader_docs, batch, profile)
-        results += _measure_bulk(con, corpus, loader_docs, docs, batch)
-        if with_search:
-            results.append(_measure_index(con))
+        results += _measure_loader(con, corpus, docs, batch, chunk, profile, with_search)
         con.execute("CHECKPOINT")
         results.append(("file size", f"{path.stat().st_size / 2**20:,.0f} MiB ({docs:,} documents)"))
         results += _measure_queries(con, with_search)
@@ -220,42 +174,35 @@ def bench_warehouse(
     _print(results, docs)
 
 
-def _measure_loader(con: Any, corpus: Corpus, count: int, batch: int, profile: bool) -> list[tuple[str, str]]:
-    seconds = 0.0
-    for n, (start, size) in enumerate(_batches(count, batch)):
-        docs = corpus.documents(start, size)
-        if profile and n == 1:
-            profiler = cProfile.Profile()
-            profiler.enable()
-        seconds += load_through_loader(con, docs, f"bench-{start}")
-        if profile and n == 1:
-            profiler.disable()
-            stream = io.StringIO()
-            pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(12)
-            console.print(stream.getvalue(), highlight=False)
-    rate = count / seconds if seconds else 0
-    return [("load_run (loader)", f"{count:,} documents in {seconds:.1f} s = {rate:,.0f} docs/s")] if count else []
-
-
-def _measure_bulk(con: Any, corpus: Corpus, start: int, total: int, batch: int) -> list[tuple[str, str]]:
-    build = insert = 0.0
-    for first, size in _batches(total - start, batch):
-        began = time.perf_counter()
-        tables = bulk_tables(corpus.documents(start + first, size))
-        build += time.perf_counter() - began
-        insert += load_bulk(con, tables)
-    count = total - start
-    if not count:
-        return []
-    return [("Arrow bulk insert", f"{count:,} documents in {insert:.1f} s = {count / insert:,.0f} docs/s "
-             f"(+ {build:.1f} s building Arrow from records = {count / (insert + build):,.0f} docs/s overall)")]
-
-
-def _measure_index(con: Any) -> tuple[str, str]:
-    started = time.perf_counter()
-    indexed = index_documents(con)
-    seconds = time.perf_counter() - started
-    return "search index", f"{indexed:,} documents in {seconds:.1f} s = {indexed / seconds:,.0f} docs/s"
+def _measure_loader(
+    con: Any, corpus: Corpus, count: int, batch: int, chunk: int, profile: bool, with_search: bool
+) -> list[tuple[str, str]]:
+    load = index = build = 0.0
+    progress = Progress(*Progress.get_default_columns(), console=console, transient=True)
+    with progress:
+        task = progress.add_task("loading", total=count)
+        for n, (start, size) in enumerate(_batches(count, batch)):
+            began = time.perf_counter()
+            docs = corpus.documents(start, size)
+            build += time.perf_counter() - began
+            profiler = cProfile.Profile() if profile and n == 1 else None
+            if profiler:
+                profiler.enable()
+            seconds, searched = load_through_loader(con, docs, f"bench-{start}", chunk, with_search)
+            if profiler:
+                profiler.disable()
+                stream = io.StringIO()
+                pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(15)
+                console.print(stream.getvalue(), highlight=False)
+            load, index = load + seconds, index + searched
+            progress.advance(task, size)
+    rows = [("load (RunLoader, one transaction per run)",
+             f"{count:,} documents in {load:.1f} s = {count / load:,.0f} docs/s "
+             f"(runs of {batch:,}, chunks of {chunk:,}; building the synthetic records took {build:.1f} s more)")]
+    if with_search:
+        rows.append(("search index (after each commit)", f"{count:,} documents in {index:.1f} s = "
+                     f"{count / index:,.0f} docs/s"))
+    return rows
 
 
 def _measure_queries(con: Any, with_search: bool) -> list[tuple[str, str]]:
