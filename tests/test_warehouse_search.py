@@ -158,3 +158,29 @@ def test_index_documents_indexes_documents_loaded_before_migration_6(tmp_path: P
         assert migrate(con) == [6]
         assert index_documents(con) == con.execute("SELECT count(*) FROM documents").fetchone()[0]
         assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
+
+
+def test_a_failed_search_index_keeps_the_load_and_the_next_run_indexes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.warehouse_corpus import seed_pages
+    from warehouse import search as search_module
+    from warehouse.load import load_run
+
+    def broken(*args: object, **kwargs: object) -> int:  # e.g. the disk filled while writing terms
+        raise duckdb.IOException("No space left on device")
+
+    seen = datetime(2026, 11, 20, 2, 0)
+    with open_writer(tmp_path / "w.duckdb") as con:
+        with monkeypatch.context() as patched:
+            patched.setattr(search_module, "index_documents", broken)
+            report = load_run(con, run_id="r1", pages=seed_pages(seen), attempts=[], now=seen)
+        assert report.search_error is not None and "No space left" in report.search_error
+        loaded = con.execute("SELECT count(*) FROM core.documents").fetchone()[0]
+        assert loaded == report.total("new") > 0  # the load committed
+        assert con.execute("SELECT count(*) FROM core.search_documents").fetchone() == (0,)
+        assert search(con, "生物") == []
+        report = load_run(con, run_id="r2", pages=[], attempts=[], now=seen)  # the next night, nothing new
+        assert report.search_error is None
+        assert con.execute("SELECT count(*) FROM core.search_documents").fetchone() == (loaded,)
+        assert search(con, "生物")
