@@ -26,6 +26,11 @@ def check_file(path: Path) -> None:
         raise LoadError(f"{path} is not a DuckDB warehouse (refusing to touch it)")
 
 
+# DuckDB's buffer for the writer (default: 80 % of RAM). A load's uncommitted rows count against it and
+# spill to `<file>.tmp` beyond it: at 40 000 documents in one transaction, peak RSS 2.0 GB -> 1.4 GB.
+WRITER_MEMORY = "512MB"
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     check_file(path)
     if read_only and not path.exists():
@@ -67,6 +72,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path, read_only=False)
     try:
+        con.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
         migrate(con)
         yield con
     finally:

@@ -204,15 +204,13 @@ class RunLoader:
 
 
 def index_search(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
-    """Index every document whose terms are missing or stale, in a transaction of its own; the error, if any.
+    """Index every document whose terms are missing or stale, in transactions of their own; the error, if any.
 
     Kept out of the load's transaction: term rows are the bulk of a load's writes, and a failure here
     loses nothing (the next run indexes whatever is still unindexed, found by content hash).
     """
     try:
-        con.execute("BEGIN TRANSACTION")
-        search.index_documents(con, now=now)
-        con.execute("COMMIT")
+        search.index_documents(con, now=now, commit_each=True)
     except Exception as exc:
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")
