@@ -1,7 +1,7 @@
 """Chinese full-text search: jieba terms per document in core.document_terms, ranked with BM25 in SQL.
 
 Chosen over the `fts` extension (measured in docs/benchmarks.md): this index is incremental (a night
-re-indexes only its new and changed documents, inside the load's transaction), while `fts` rebuilds
+re-indexes only its new and changed documents, right after the load commits), while `fts` rebuilds
 the whole index on every change and is tied to DuckDB 1.5.5 through its wheel.
 """
 
