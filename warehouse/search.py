@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from parsers.normalize import normalize_text
 from parsers.tokens import query_terms, term_counts
+from warehouse.batches import keys
 
 __all__ = ["SearchHit", "index_documents", "search"]
 
@@ -37,16 +38,16 @@ UNINDEXED = """
 SELECT d.doc_id FROM core.documents d LEFT JOIN core.search_documents s USING (doc_id)
 WHERE s.doc_id IS NULL OR s.content_hash <> d.content_hash ORDER BY d.doc_id
 """
+# {ids}: `$dN` placeholders. A constant IN list filters inside the scan; a semi-join on a registered
+# table read every text of the warehouse for each chunk (see FETCH).
 DOCS_TO_INDEX = """
-SELECT doc_id, coalesce(title, ''), text, content_hash FROM core.documents
-WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids) ORDER BY doc_id
+SELECT doc_id, coalesce(title, ''), text, content_hash FROM core.documents WHERE doc_id IN ({ids}) ORDER BY doc_id
 """
-# Terms first (they are found through the keys of the rows about to go), then the rows themselves.
-CLEAR_TERMS = """
-DELETE FROM core.document_terms WHERE doc_key IN (
-    SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids))
-"""
-CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
+# Re-indexed documents only: terms first (found through the keys of the rows about to go), then the rows.
+# A chunk of new documents skips both (the DELETE scans the whole terms table).
+INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
+CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"
+CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
 INSERT_INDEXED = """
 INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_terms, body_terms, indexed_at)
 SELECT nextval('core.search_doc_key'), doc_id, content_hash, title_terms, body_terms, $now
@@ -156,10 +157,14 @@ def index_documents(
 
 
 def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) -> None:
+    query = DOCS_TO_INDEX.replace("{ids}", _placeholders("d", len(ids)))
+    docs = con.execute(query, {f"d{i}": doc_id for i, doc_id in enumerate(ids)}).fetchall()
     with _registered(con, "_pw_search_ids", pa.table({"doc_id": pa.array(ids, pa.string())})):
-        docs = con.execute(DOCS_TO_INDEX).fetchall()
-        con.execute(CLEAR_TERMS)
-        con.execute(CLEAR_INDEXED)
+        indexed = [key for (key,) in con.execute(INDEXED_KEYS).fetchall()]
+    if indexed:
+        with keys(con, indexed, pa.int64()):
+            con.execute(CLEAR_TERMS)
+            con.execute(CLEAR_INDEXED)
     found = pa.table({"doc_id": pa.array([d[0] for d in docs], pa.string()),
                       "content_hash": pa.array([d[3] for d in docs], pa.string())})
     doc_lines, lines = _line_tables(docs)
