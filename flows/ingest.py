@@ -19,6 +19,7 @@ from flows.discover import Known
 from flows.fetch import Fetcher
 from flows.parse_pool import parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
+from flows.search_index import update_search_index
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from parsers.errors import PolicyWatchError
@@ -109,7 +110,9 @@ def parse_and_load(
             loader.add(chunk)
         attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
                     for c in collected]
-        report = loader.finish(attempts, [r for c in collected for r in c.frontier])
+        report = loader.finish(attempts, [r for c in collected for r in c.frontier], search=False)
+    changed = report.total("new") + report.total("version")
+    report.search_error = update_search_index(settings.db, utcnow(), documents=changed)
     if report.search_error:
         get_run_logger().warning("%s", report.search_error)
     return report, attempts

@@ -33,8 +33,9 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
     """Bulk insert through Arrow: one statement per table, columns matched by name."""
     if not rows:
         return
-    with registered(con, rows, types) as columns:
-        con.execute(sql.insert_from_batch(table, columns))
+    columns = list(rows[0])
+    arrays = [pa.array([r[c] for r in rows], type=types.get(c)) for c in columns]
+    insert_table(con, table, pa.Table.from_arrays(arrays, names=columns))
 
 
 def execute_with_batch(
@@ -48,12 +49,22 @@ def execute_with_batch(
 
 
 def insert_table(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> None:
-    """Bulk insert of a prepared Arrow table, columns matched by name."""
-    con.register(BATCH_NAME, batch)
-    try:
-        con.execute(sql.insert_by_name_from_batch(table))
-    finally:
-        con.unregister(BATCH_NAME)
+    """Bulk insert of a prepared Arrow table, columns matched by name (absent ones NULL).
+
+    Through a relation, not a registered table: DuckDB keeps every Python object a statement read
+    until the transaction ends, so a run's registered batches (its whole text, twice) stayed in
+    memory until COMMIT; a relation's Arrow data is released once inserted.
+    """
+    schema, name = table.split(".")
+    columns = con.execute(sql.TABLE_COLUMNS, [schema, name]).fetchall()
+    unknown = set(batch.column_names) - {c for c, _ in columns}
+    if unknown:
+        raise ValueError(f"{table} has no column {', '.join(sorted(unknown))}")
+    present = set(batch.column_names)
+    projection = ", ".join(
+        sql.quote_ident(c) if c in present else f"NULL::{type_} AS {sql.quote_ident(c)}" for c, type_ in columns
+    )
+    con.from_arrow(batch).project(projection).insert_into(table)
 
 
 @contextmanager

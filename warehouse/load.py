@@ -124,8 +124,9 @@ class _State:
 
 
 # Pages placed and written at a time: each write is a dozen statements whatever its size, so small
-# chunks (the parse stage hands over 500 pages) are gathered; memory still holds one buffer, not the run.
-WRITE_EVERY = 5_000
+# chunks (the parse stage hands over 500 pages) are gathered; memory holds one buffer, not the run
+# (5 000 pages took ~150 MB while being written).
+WRITE_EVERY = 2_000
 
 
 class RunLoader:

@@ -15,16 +15,9 @@ def quote_ident(name: str) -> str:
     return ".".join(f'"{p}"' for p in parts)
 
 
-def insert_by_name_from_batch(table: str) -> str:
-    """INSERT of every column of the registered batch `_pw_batch`, matched to the table's by name."""
-    return f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM _pw_batch"
-
-
-def insert_from_batch(table: str, columns: list[str]) -> str:
-    """INSERT of the registered Arrow batch `_pw_batch` into a table, columns matched by name."""
-    cols = ", ".join(quote_ident(c) for c in columns)
-    return f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM _pw_batch"
-
+TABLE_COLUMNS = """
+SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index
+"""
 
 # Statements reading `_pw_keys` look up the values registered by warehouse.batches.keys.
 # Dedup reads only what touches this run's pages (issue 6): their URLs, hashes and LSH buckets.

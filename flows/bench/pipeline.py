@@ -157,6 +157,6 @@ def bench_pipeline(
     table.add_row("no-change run: new documents", str(again.report.total("new")))
     table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
     table.add_row("peak RSS of this process (MiB)", f"{rss_full:.0f}")
-    table.add_row("peak RSS of a parse worker (MiB)", f"{_peak_child_rss_mib():.0f}")
+    table.add_row("peak RSS of a child: parse worker or search indexer (MiB)", f"{_peak_child_rss_mib():.0f}")
     table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
     console.print(table)

@@ -1,0 +1,33 @@
+"""Updating the search index after a load: in this process for a night's handful, in a spawned one for a backfill.
+
+A backfill's indexing loads jieba's dictionary (~110 MB) and builds term rows for every new document;
+in a process of its own that memory is returned when it ends instead of weighing on the flow's process
+(which also holds the parse pool and Prefect) for the rest of its life.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+from flows.parse_pool import POOL_THRESHOLD
+from warehouse.connection import open_writer
+from warehouse.load import index_search
+
+
+def update_search_index(db: Path, now: datetime, *, documents: int) -> str | None:
+    """Index every document not indexed at its current text; the error, if any (the load is kept either way)."""
+    try:
+        if documents < POOL_THRESHOLD:
+            return _index(db, now)
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            return pool.submit(_index, db, now).result()
+    except Exception as exc:  # the writer could not be opened, or the indexing process died
+        return f"search index not updated (the next run retries): {exc}"
+
+
+def _index(db: Path, now: datetime) -> str | None:
+    with open_writer(db) as con:
+        return index_search(con, now)
