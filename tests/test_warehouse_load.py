@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
+import pytest
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
@@ -92,3 +94,14 @@ def test_load_failed_page_is_recorded_not_lost(warehouse: duckdb.DuckDBPyConnect
                          raw_size=3, document=parse_document(b"", ParseOptions()))
     assert load(warehouse, broken)["failed"] == 1
     assert warehouse.execute("SELECT outcome, raw_sha256 FROM pages").fetchall() == [("failed", "y" * 64)]
+
+
+def test_writer_memory_cap_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse.connection import open_writer
+
+    monkeypatch.setenv("POLICYWATCH_DUCKDB_MEMORY", "256MiB")
+    with open_writer(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == ("256.0 MiB",)
+    monkeypatch.delenv("POLICYWATCH_DUCKDB_MEMORY")
+    with open_writer(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() != ("256.0 MiB",)

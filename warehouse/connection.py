@@ -26,11 +26,11 @@ def check_file(path: Path) -> None:
         raise LoadError(f"{path} is not a DuckDB warehouse (refusing to touch it)")
 
 
-# DuckDB's buffer for the writer (default: 80 % of RAM). A load's uncommitted rows count against it and
-# spill to `<file>.tmp` beyond it, so a backfill of any size loads in one transaction in flat memory
-# (40 000 documents: RSS 470–570 MB throughout at 128 MB; 2.0 GB without a limit). Override with
-# POLICYWATCH_DUCKDB_MEMORY (e.g. "1GB") on a machine with memory to spare.
-WRITER_MEMORY = "128MB"
+# POLICYWATCH_DUCKDB_MEMORY (e.g. "512MB") caps the writer's DuckDB buffer; uncommitted rows then spill
+# to `<file>.tmp` (40 000 documents in one transaction: RSS flat at 470–570 MB with 128 MB, 2.0 GB
+# uncapped). Not capped by default: some of a large load's memory cannot spill (a 100 000-document
+# backfill failed at 128 MB with "failed to pin block"), and a failed load is worse than a big one.
+WRITER_MEMORY: str | None = None
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -41,7 +41,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         if read_only:
             return duckdb.connect(str(path), read_only=True)
         memory = os.environ.get("POLICYWATCH_DUCKDB_MEMORY", WRITER_MEMORY)
-        return duckdb.connect(str(path), config={"memory_limit": memory})
+        return duckdb.connect(str(path), config={"memory_limit": memory} if memory else {})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             message = f"{path} is in use by another process (a run is loading); try again later"
