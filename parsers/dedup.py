@@ -105,12 +105,17 @@ class DedupIndex:
     _last: tuple[object, tuple[int, ...]] = (None, ())  # the last signature banded: match() then add() reuse it
     _banded: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict)  # see band_ahead
 
-    def band_ahead(self, signatures: Sequence[tuple[int, ...]]) -> None:
-        """Band a batch's signatures at once (vectorised), before they are matched and added one by one."""
+    def band_ahead(self, signatures: Sequence[tuple[int, ...]]) -> np.ndarray:
+        """Band a batch's signatures at once (vectorised), before they are matched and added one by one.
+
+        Returns the bucket keys of the signatures long enough to band, one row each.
+        """
         full = [s for s in signatures if len(s) >= self.bands * self.rows]
-        if full:
-            keys = band_keys_many(np.asarray(full, dtype=np.uint64), bands=self.bands, rows=self.rows).tolist()
-            self._banded.update(zip(full, map(tuple, keys), strict=True))
+        if not full:
+            return np.empty((0, self.bands), dtype=np.uint64)
+        keys = band_keys_many(np.asarray(full, dtype=np.uint64), bands=self.bands, rows=self.rows)
+        self._banded.update(zip(full, map(tuple, keys.tolist()), strict=True))
+        return keys
 
     def add(self, doc_id: str, content_hash: str, minhash: Sequence[int], url: str | None = None) -> None:
         """Record a document's current content (and a URL it was seen at)."""

@@ -21,21 +21,19 @@ def registered(
 ) -> Iterator[list[str]]:
     """Register rows as the Arrow table `_pw_batch` for the duration; yields its column names."""
     columns = list(rows[0])
-    arrays = [pa.array([r[c] for r in rows], type=types.get(c)) for c in columns]
-    con.register(BATCH_NAME, pa.Table.from_arrays(arrays, names=columns))
-    try:
+    with registered_table(con, BATCH_NAME, _arrow(rows, columns, types)):
         yield columns
-    finally:
-        con.unregister(BATCH_NAME)
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], types: dict[str, Any]) -> None:
     """Bulk insert through Arrow: one statement per table, columns matched by name."""
     if not rows:
         return
-    columns = list(rows[0])
-    arrays = [pa.array([r[c] for r in rows], type=types.get(c)) for c in columns]
-    insert_table(con, table, pa.Table.from_arrays(arrays, names=columns))
+    insert_table(con, table, _arrow(rows, list(rows[0]), types))
+
+
+def _arrow(rows: list[dict[str, Any]], columns: list[str], types: dict[str, Any]) -> pa.Table:
+    return pa.Table.from_arrays([pa.array([r[c] for r in rows], type=types.get(c)) for c in columns], names=columns)
 
 
 def execute_with_batch(
@@ -74,8 +72,15 @@ def keys(con: duckdb.DuckDBPyConnection, values: list[Any], type: pa.DataType) -
     Used instead of binding a Python list as a parameter: DuckDB's binding converts such a list element
     by element (and probes for pandas on each one), seconds for a run's LSH buckets.
     """
-    con.register(KEYS_NAME, pa.table({"v": pa.array(values, type=type)}))
+    with registered_table(con, KEYS_NAME, pa.table({"v": pa.array(values, type=type)})):
+        yield
+
+
+@contextmanager
+def registered_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """Register an Arrow table under a name for the duration of a block (for statements that read it)."""
+    con.register(name, table)
     try:
         yield
     finally:
-        con.unregister(KEYS_NAME)
+        con.unregister(name)

@@ -63,16 +63,14 @@ def read_index(
 ) -> tuple[DedupIndex, dict[str, KnownDocument]]:
     """An index of just the documents these pages can match: same URL, same hash, a shared bucket."""
     index = DedupIndex(threshold=threshold)
-    index.band_ahead(probe.signatures)
+    banded = index.band_ahead(probe.signatures)  # matching the run's pages reuses these keys
     with keys(con, probe.urls, pa.string()):
         by_url = con.execute(sql.DOCS_BY_URL).fetchall()
     doc_ids = {doc_id for _, doc_id in by_url}
     with keys(con, probe.hashes, pa.string()):
         doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_HASH).fetchall())
-    signatures = [s for s in probe.signatures if len(s) >= BANDS * ROWS]
-    if signatures:
-        buckets = np.unique(band_keys_many(np.asarray(signatures, dtype=np.uint64)))
-        with keys(con, buckets, pa.uint64()):
+    if banded.size:
+        with keys(con, np.unique(banded), pa.uint64()):
             doc_ids.update(d for (d,) in con.execute(sql.DOCS_BY_BUCKET).fetchall())
     known = {}
     with keys(con, sorted(doc_ids), pa.string()):

@@ -189,7 +189,6 @@ class RunLoader:
         state, batch = _State(index, known, self.run_id), _Batch()
         for page in failed:
             _record_failure(page, batch, self.report, self.run_id)
-        state.index.band_ahead([c.doc.minhash for c in copies])
         for copy in copies:
             _place(copy, state, batch, self.report)
         _write(self.con, batch, self.now)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from parsers.normalize import normalize_text
 from parsers.tokens import query_terms, term_counts
-from warehouse.batches import keys
+from warehouse.batches import keys, registered_table
 
 __all__ = ["SearchHit", "index_documents", "search"]
 
@@ -159,7 +159,7 @@ def index_documents(
 def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) -> None:
     query = DOCS_TO_INDEX.replace("{ids}", _placeholders("d", len(ids)))
     docs = con.execute(query, {f"d{i}": doc_id for i, doc_id in enumerate(ids)}).fetchall()
-    with _registered(con, "_pw_search_ids", pa.table({"doc_id": pa.array(ids, pa.string())})):
+    with registered_table(con, "_pw_search_ids", pa.table({"doc_id": pa.array(ids, pa.string())})):
         indexed = [key for (key,) in con.execute(INDEXED_KEYS).fetchall()]
     if indexed:
         with keys(con, indexed, pa.int64()):
@@ -168,8 +168,8 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) 
     found = pa.table({"doc_id": pa.array([d[0] for d in docs], pa.string()),
                       "content_hash": pa.array([d[3] for d in docs], pa.string())})
     doc_lines, lines = _line_tables(docs)
-    with _registered(con, "_pw_search_ids", found), _registered(con, "_pw_search_doc_lines", doc_lines), \
-            _registered(con, "_pw_search_lines", lines):
+    with registered_table(con, "_pw_search_ids", found), registered_table(con, "_pw_search_doc_lines", doc_lines), \
+            registered_table(con, "_pw_search_lines", lines):
         con.execute(INSERT_INDEXED, {"now": now})
         con.execute(INSERT_TERMS)
 
@@ -196,19 +196,6 @@ def _line_tables(docs: list[tuple[Any, ...]]) -> tuple[pa.Table, pa.Table]:
     lines = pa.table({"line_id": pa.array(term_line, pa.int32()), "term": pa.array(term_col, pa.string()),
                       "tf": pa.array(tf_col, pa.int32())})
     return doc_lines, lines
-
-
-class _registered:
-    """Register an Arrow table under a name for the duration of a block."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-        self.con, self.name, self.table = con, name, table
-
-    def __enter__(self) -> None:
-        self.con.register(self.name, self.table)
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.unregister(self.name)
 
 
 def search(
