@@ -17,6 +17,7 @@ from parsers.records import ParseOptions
 from warehouse.frontier import FrontierRow
 from warehouse.load import PageOutcome, SourceAttempt
 
+FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
 _KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "content-encoding",
                  "retry-after", "location")
@@ -104,7 +105,16 @@ async def collect_web(
                                    last_modified=_state(states, item, "last_modified"), headers=headers)
         _take(source, item, result, archive_root, collected)
 
-    await asyncio.gather(*(fetch_and_keep(item) for item in todo))
+    queue = iter(todo)
+
+    async def worker() -> None:
+        for item in queue:  # a shared iterator: each item is taken by exactly one worker
+            await fetch_and_keep(item)
+
+    # A fixed pool, not a task per page: 100 000 waiting tasks alone held ~300 MB in a backfill.
+    # The fetcher's per-host limits still decide how many requests are in flight.
+    workers = max(FETCH_WORKERS, int(source.options.get("concurrency") or 0))
+    await asyncio.gather(*(worker() for _ in range(min(len(todo), workers))))
     return collected
 
 

@@ -114,10 +114,16 @@ def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]
         return con.execute(sql, params or []).fetchall()
 
 
+ROW_KEYS = {"core.documents": "doc_id", "core.document_labels": "doc_id, facet, topic_id",
+            "core.document_sightings": "doc_id, url", "core.document_versions": "doc_id, version"}
+
+
 def assert_consistent(db: Path, archive: Path) -> None:
     """No partial run, no duplicate document, no lost page."""
     assert query(db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(0,)]
     assert query(db, "SELECT count(*) - count(DISTINCT content_hash) FROM core.documents") == [(0,)]
+    for table, key in ROW_KEYS.items():  # unique by the loader, not by a DuckDB constraint (migration 0008)
+        assert query(db, f"SELECT count(*) - count(DISTINCT ({key})) FROM {table}") == [(0,)], table
     for url, raw in query(db, "SELECT url, raw_sha256 FROM pages WHERE raw_sha256 IS NOT NULL"):
         assert raw_path(archive, raw).exists(), f"{url}: fetched body not in the archive"
     assert query(db, "SELECT count(*) FROM pages WHERE outcome = 'failed' AND error IS NULL") == [(0,)]

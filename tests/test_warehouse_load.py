@@ -96,12 +96,17 @@ def test_load_failed_page_is_recorded_not_lost(warehouse: duckdb.DuckDBPyConnect
     assert warehouse.execute("SELECT outcome, raw_sha256 FROM pages").fetchall() == [("failed", "y" * 64)]
 
 
-def test_writer_memory_cap_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_writer_memory_and_threads_are_capped_unless_the_environment_says_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from warehouse.connection import open_writer
 
+    settings = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    monkeypatch.delenv("POLICYWATCH_DUCKDB_MEMORY", raising=False)
+    monkeypatch.delenv("POLICYWATCH_DUCKDB_THREADS", raising=False)
+    with open_writer(tmp_path / "w.duckdb") as con:
+        assert con.execute(settings).fetchone() == ("128.0 MiB", 1)
     monkeypatch.setenv("POLICYWATCH_DUCKDB_MEMORY", "256MiB")
+    monkeypatch.setenv("POLICYWATCH_DUCKDB_THREADS", "2")
     with open_writer(tmp_path / "w.duckdb") as con:
-        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == ("256.0 MiB",)
-    monkeypatch.delenv("POLICYWATCH_DUCKDB_MEMORY")
-    with open_writer(tmp_path / "w.duckdb") as con:
-        assert con.execute("SELECT current_setting('memory_limit')").fetchone() != ("256.0 MiB",)
+        assert con.execute(settings).fetchone() == ("256.0 MiB", 2)

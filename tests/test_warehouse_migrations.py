@@ -59,3 +59,22 @@ def test_migrate_upgrades_a_warehouse_that_holds_data(tmp_path: Path) -> None:
     with open_writer(db) as con:
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
         assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (last,)
+
+
+def test_row_tables_lose_their_primary_keys_but_keep_rows_comments_and_not_null(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        migrate(con, upto=7)
+        con.execute("INSERT INTO core.document_sightings VALUES ('d1', 'https://a.gov.cn/1', 's', now(), 'first', NULL)")
+    with open_writer(db) as con:
+        assert con.execute("SELECT doc_id, match FROM core.document_sightings").fetchall() == [("d1", "first")]
+        constraints = con.execute(
+            "SELECT table_name, constraint_type FROM duckdb_constraints() WHERE schema_name = 'core' AND table_name IN "
+            "('documents', 'document_labels', 'document_sightings', 'document_versions')").fetchall()
+        assert ("document_sightings", "NOT NULL") in constraints
+        assert not [c for c in constraints if c[1] == "PRIMARY KEY"]
+        comments = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = "
+                               "'documents' AND comment IS NOT NULL").fetchone()
+        assert comments == (28,)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO core.document_sightings VALUES (NULL, 'u', 's', now(), 'first', NULL)")

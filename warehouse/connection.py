@@ -26,11 +26,21 @@ def check_file(path: Path) -> None:
         raise LoadError(f"{path} is not a DuckDB warehouse (refusing to touch it)")
 
 
-# POLICYWATCH_DUCKDB_MEMORY (e.g. "512MB") caps the writer's DuckDB buffer; uncommitted rows then spill
-# to `<file>.tmp` (40 000 documents in one transaction: RSS flat at 470–570 MB with 128 MB, 2.0 GB
-# uncapped). Not capped by default: some of a large load's memory cannot spill (a 100 000-document
-# backfill failed at 128 MB with "failed to pin block"), and a failed load is worse than a big one.
-WRITER_MEMORY: str | None = None
+# The writer's DuckDB is capped so that a backfill spills its uncommitted rows to `<file>.tmp` instead of
+# holding them (100 000 documents in one transaction: 2.0 GB uncapped). Nothing of a load is pinned for
+# the whole transaction since migration 0008 (the row tables' key indexes were, and failed a capped
+# backfill). One thread: DuckDB's per-thread allocations grew ~1.4 KB per document loaded with two,
+# ~0.7 with one, and the load is never the slow stage of a run. POLICYWATCH_DUCKDB_MEMORY ("1GB") and
+# POLICYWATCH_DUCKDB_THREADS raise them for a faster bulk load on a bigger machine.
+WRITER_MEMORY = "128MiB"
+WRITER_THREADS = "1"
+
+
+def writer_config() -> dict[str, str]:
+    """DuckDB settings of the write connection: its memory cap and threads, from the environment or the defaults."""
+    config = {"memory_limit": os.environ.get("POLICYWATCH_DUCKDB_MEMORY") or WRITER_MEMORY}
+    threads = os.environ.get("POLICYWATCH_DUCKDB_THREADS") or WRITER_THREADS
+    return config | ({"threads": threads} if threads else {})
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -40,8 +50,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         if read_only:
             return duckdb.connect(str(path), read_only=True)
-        memory = os.environ.get("POLICYWATCH_DUCKDB_MEMORY", WRITER_MEMORY)
-        return duckdb.connect(str(path), config={"memory_limit": memory} if memory else {})
+        return duckdb.connect(str(path), config=writer_config())
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             message = f"{path} is in use by another process (a run is loading); try again later"
