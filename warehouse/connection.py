@@ -38,9 +38,8 @@ WRITER_THREADS = "1"
 
 def writer_config() -> dict[str, str]:
     """DuckDB settings of the write connection: its memory cap and threads, from the environment or the defaults."""
-    config = {"memory_limit": os.environ.get("POLICYWATCH_DUCKDB_MEMORY") or WRITER_MEMORY}
-    threads = os.environ.get("POLICYWATCH_DUCKDB_THREADS") or WRITER_THREADS
-    return config | ({"threads": threads} if threads else {})
+    return {"memory_limit": os.environ.get("POLICYWATCH_DUCKDB_MEMORY") or WRITER_MEMORY,
+            "threads": os.environ.get("POLICYWATCH_DUCKDB_THREADS") or WRITER_THREADS}
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
