@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from flows import archive, files_source
 from flows.discover import Known, discover
 from flows.fetch import Fetcher, FetchResult
 from flows.sources import Source
+from flows.spool import Spool, SpooledList
 from parsers.errors import PolicyWatchError
 from parsers.listing import ListItem
 from parsers.records import ParseOptions
@@ -41,13 +42,18 @@ class RawPage:
 
 @dataclass(slots=True)
 class Collected:
-    """What one source yielded this run."""
+    """What one source yielded this run; its pages wait in the run's spool, not in memory."""
 
     attempt: SourceAttempt
-    raw: list[RawPage] = field(default_factory=list)
-    failed: list[PageOutcome] = field(default_factory=list)  # pages that could not be read or fetched
-    frontier: list[FrontierRow] = field(default_factory=list)
+    raw: SpooledList[RawPage]
+    failed: SpooledList[PageOutcome]  # pages that could not be read or fetched
+    frontier: SpooledList[FrontierRow]
     unchanged: int = 0
+
+    @classmethod
+    def start(cls, attempt: SourceAttempt, spool: Spool) -> Collected:
+        """Nothing collected yet."""
+        return cls(attempt, SpooledList(spool), SpooledList(spool), SpooledList(spool))
 
 
 def utcnow() -> datetime:
@@ -55,14 +61,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]) -> Collected:
+def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]], spool: Spool) -> Collected:
     """Read a `files` source; files whose bytes were already archived for their path count as unchanged."""
     try:
         items = files_source.discover(source)
         manifest = files_source.load_manifest(source)
     except PolicyWatchError as exc:
-        return Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)))
-    collected = Collected(SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)))
+        return Collected.start(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)),
+                               spool)
+    collected = Collected.start(SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)),
+                                spool)
     for item in items:
         now = utcnow()
         try:
@@ -81,22 +89,24 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
 
 
 async def collect_web(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, *, backfill: bool
+    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, *, backfill: bool
 ) -> Collected:
     """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised."""
     found = await discover(source, fetcher, known, backfill=backfill)
     now = utcnow()
-    frontier = [FrontierRow(url=i.url, source_name=source.name, seen_at=now, list_updated=i.updated,
-                            title_hint=i.title) for i in found.items]
     attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=found.error is None,
                             items=len(found.items), error=found.error)
     if found.error is None and not found.items:
         attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=True, drifted=True,
                                 drift_reason="its lists yielded no links: the page layout may have changed")
-    collected = Collected(attempt, frontier=frontier)
+    collected = Collected.start(attempt, spool)
+    collected.frontier.extend(FrontierRow(url=i.url, source_name=source.name, seen_at=now, list_updated=i.updated,
+                                          title_hint=i.title) for i in found.items)
     states = known([i.url for i in found.items])
-    todo = [i for i in found.items if _wanted(i, states)]
+    todo: SpooledList[ListItem] = SpooledList(spool)
+    todo.extend(i for i in found.items if _wanted(i, states))
     collected.unchanged = len(found.items) - len(todo)
+    del found  # a backfill's list items wait in the spool while their pages are fetched
     headers = {"Referer": source.url, **(source.options.get("headers") or {})}
 
     async def fetch_and_keep(item: ListItem) -> None:

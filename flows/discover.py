@@ -56,11 +56,15 @@ class Discovery:
     items: list[ListItem] = field(default_factory=list)
     lists_read: int = 0
     error: str | None = None  # the source failed as a whole (its first list could not be read)
+    _seen: set[str] = field(default_factory=set, repr=False)  # URLs of `items`: not rebuilt for every list page
 
     def add(self, found: list[ListItem]) -> int:
         """Add items not already found this run; returns how many were new to this run."""
-        seen = {i.url for i in self.items}
-        fresh = [i for i in found if i.url not in seen]
+        fresh = []
+        for item in found:
+            if item.url not in self._seen:
+                self._seen.add(item.url)
+                fresh.append(item)
         self.items.extend(fresh)
         return len(fresh)
 

@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,14 +18,16 @@ from prefect.runtime import task_run
 from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
 from flows.discover import Known
 from flows.fetch import Fetcher
-from flows.parse_pool import parse_in_chunks
+from flows.parse_pool import CHUNK, parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.search_index import update_search_index
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from flows.spool import Spool, sorted_spooled
 from parsers.errors import PolicyWatchError
 from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
+from warehouse.batches import chunked
 from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
 from warehouse.frontier import FrontierState
 from warehouse.load import LoadReport, RunLoader, SourceAttempt
@@ -57,9 +60,9 @@ def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str
 
 @task(name="collect-files", cache_policy=NO_CACHE, persist_result=False, task_run_name="collect {source.name}",
       timeout_seconds=3600)
-def collect_files_task(source: Source, settings: Settings, known: dict[str, set[str]]) -> Collected:
+def collect_files_task(source: Source, settings: Settings, known: dict[str, set[str]], spool: Spool) -> Collected:
     """Read one `files` source, archiving each body before anything parses it."""
-    return collect_files(source, settings.archive, known)
+    return collect_files(source, settings.archive, known, spool)
 
 
 def _source_run_name() -> str:
@@ -70,17 +73,17 @@ def _source_run_name() -> str:
 @task(name="ingest-source", cache_policy=NO_CACHE, persist_result=False, task_run_name=_source_run_name,
       timeout_seconds=3 * 3600)
 async def ingest_web_source(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, backfill: bool
+    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, backfill: bool
 ) -> Collected:
     """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
-    collected = await collect_web(source, fetcher, known, archive_root, backfill=backfill)
+    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill)
     if collected.attempt.error:
         get_run_logger().warning("source %s failed: %s", source.name, collected.attempt.error)
     return collected
 
 
 @flow(name="fetch-web", flow_run_name="fetch web sources", persist_result=False)
-async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -> list[Collected]:
+async def fetch_web(sources: list[Source], settings: Settings, backfill: bool, spool: Spool) -> list[Collected]:
     """Every web source in one event loop, sharing one client and its per-host limits."""
     with open_reader_if_exists(settings.db) as con:
         def known(urls: list[str]) -> dict[str, FrontierState]:
@@ -89,7 +92,7 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -
         async with Fetcher(fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources),
                            host_policies=host_policies(sources)) as fetcher:
             return list(await asyncio.gather(*(
-                ingest_web_source(s, fetcher, known, settings.archive, backfill) for s in sources
+                ingest_web_source(s, fetcher, known, settings.archive, spool, backfill) for s in sources
             )))
 
 
@@ -97,20 +100,22 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool) -
 @task(name="parse-and-load", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=2,
       timeout_seconds=6 * 3600)
 def parse_and_load(
-    settings: Settings, run_id: str, collected: list[Collected]
+    settings: Settings, run_id: str, collected: list[Collected], spool: Spool
 ) -> tuple[LoadReport, list[SourceAttempt]]:
     """Parse archived bodies chunk by chunk (in processes for a large run) into one load transaction."""
-    raw = sorted((p for c in collected for p in c.raw), key=placing_order)
-    fetched: Counter[str] = Counter(p.source_name for p in raw)
+    raw = sorted_spooled((c.raw for c in collected), placing_order, spool)
+    fetched = Counter({c.attempt.source_name: len(c.raw) for c in collected})
     articles: Counter[str] = Counter()
     with open_writer(settings.db) as con, RunLoader(con, run_id=run_id, now=utcnow()) as loader:
-        loader.add([p for c in collected for p in c.failed])
+        for c in collected:
+            for failed in chunked(c.failed, CHUNK):
+                loader.add(failed)
         for chunk in parse_in_chunks(settings.archive, raw):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
             loader.add(chunk)
         attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
                     for c in collected]
-        report = loader.finish(attempts, [r for c in collected for r in c.frontier], search=False)
+        report = loader.finish(attempts, chain.from_iterable(c.frontier for c in collected), search=False)
     changed = report.total("new") + report.total("version")
     report.search_error = update_search_index(settings.db, utcnow(), documents=changed)
     if report.search_error:
@@ -135,13 +140,13 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
     settings = load_settings(db=Path(db) if db else None, sources=Path(sources_file) if sources_file else None)
     sources = [s for s in load_sources(settings.sources) if s.enabled]
     run_id = uuid.uuid4().hex[:16]
-    with writer_lock(settings.db):
+    with writer_lock(settings.db), Spool(settings.home) as spool:
         known = open_run(settings, [s for s in sources if s.kind == "files"], run_id)
-        collected = [collect_files_task(s, settings, known[s.name]) for s in sources if s.kind == "files"]
+        collected = [collect_files_task(s, settings, known[s.name], spool) for s in sources if s.kind == "files"]
         web = [s for s in sources if s.kind != "files"]
-        collected += asyncio.run(fetch_web(web, settings, backfill)) if web else []
+        collected += asyncio.run(fetch_web(web, settings, backfill, spool)) if web else []
         try:
-            report, attempts = parse_and_load(settings, run_id, collected)
+            report, attempts = parse_and_load(settings, run_id, collected, spool)
         except Exception as exc:
             with open_writer(settings.db) as con:
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())

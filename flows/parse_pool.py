@@ -7,8 +7,10 @@ no lock of the flow's threads is inherited); a small run parses in-process and s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -16,13 +18,15 @@ from flows import archive
 from flows.collect import RawPage
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument
+from warehouse.batches import chunked
 from warehouse.load import PageOutcome
 
 CHUNK = 500  # pages parsed and handed to the loader at a time: bounds memory to a chunk of records
 POOL_THRESHOLD = 400  # fewer pages than this parse in-process (a worker costs ~2 s to start)
+Parsed = tuple[ParsedDocument | None, str | None]  # a document, or why there is none
 
 
-def parse_one(root: Path, page: RawPage) -> tuple[ParsedDocument | None, str | None]:
+def parse_one(root: Path, page: RawPage) -> Parsed:
     """Parse one archived body; a parser exception becomes an error message, never escapes."""
     try:
         return parse_document(archive.load(root, page.sha256), page.options), None
@@ -32,7 +36,7 @@ def parse_one(root: Path, page: RawPage) -> tuple[ParsedDocument | None, str | N
         return None, f"parser error: {type(exc).__name__}: {exc}"
 
 
-def _outcome(page: RawPage, parsed: tuple[ParsedDocument | None, str | None]) -> PageOutcome:
+def _outcome(page: RawPage, parsed: Parsed) -> PageOutcome:
     document, error = parsed
     return PageOutcome(url=page.url, source_name=page.source_name, fetched_at=page.fetched_at,
                        raw_sha256=page.sha256, raw_size=page.size, content_type=page.content_type,
@@ -40,27 +44,32 @@ def _outcome(page: RawPage, parsed: tuple[ParsedDocument | None, str | None]) ->
                        headers=page.headers)
 
 
-def _parse_chunk(root: Path, pages: Sequence[RawPage]) -> list[tuple[ParsedDocument | None, str | None]]:
+def _parse_chunk(root: Path, pages: Sequence[RawPage]) -> list[Parsed]:
     return [parse_one(root, page) for page in pages]
 
 
-def parse_in_chunks(root: Path, pages: Sequence[RawPage], *, workers: int | None = None) -> Iterator[list[PageOutcome]]:
-    """Parse pages chunk by chunk, in order; processes are used only for a large run."""
-    chunks = [pages[i:i + CHUNK] for i in range(0, len(pages), CHUNK)]
+def parse_in_chunks(
+    root: Path, pages: Collection[RawPage], *, workers: int | None = None
+) -> Iterator[list[PageOutcome]]:
+    """Parse pages chunk by chunk, in order, reading them as they are needed; processes only for a large run."""
+    chunks = chunked(pages, CHUNK)
     workers = workers or os.cpu_count() or 1
     if len(pages) < POOL_THRESHOLD or workers < 2:
         for chunk in chunks:
             yield [_outcome(p, parse_one(root, p)) for p in chunk]
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        small = [[chunk[i::workers] for i in range(workers)] for chunk in chunks]
-        pending = [[pool.submit(_parse_chunk, root, part) for part in parts] for parts in small[:2]]
-        for index, chunk in enumerate(chunks):
-            if index + 2 < len(chunks):  # keep two chunks in flight: the loader never waits for a cold pool
-                pending.append([pool.submit(_parse_chunk, root, part) for part in small[index + 2]])
-            results = [f.result() for f in pending[index]]
-            merged: list[tuple[ParsedDocument | None, str | None]] = [None] * len(chunk)  # type: ignore[list-item]
-            for offset, part in enumerate(results):
-                merged[offset::workers] = part
-            pending[index] = []
+
+        def submit(chunk: list[RawPage]) -> tuple[list[RawPage], list[Future[list[Parsed]]]]:
+            return chunk, [pool.submit(_parse_chunk, root, chunk[i::workers]) for i in range(workers)]
+
+        # Two chunks in flight: the loader never waits for a cold pool.
+        pending = deque(submit(chunk) for chunk in islice(chunks, 2))
+        while pending:
+            chunk, futures = pending.popleft()
+            if (following := next(chunks, None)) is not None:
+                pending.append(submit(following))
+            merged: list[Parsed] = [None] * len(chunk)  # type: ignore[list-item]
+            for offset, future in enumerate(futures):
+                merged[offset::workers] = future.result()
             yield [_outcome(p, r) for p, r in zip(chunk, merged, strict=True)]

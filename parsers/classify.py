@@ -8,7 +8,6 @@ second, so a whole 20 KB document would cost ten times the rest of the work.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import threading
@@ -19,16 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from itertools import islice
-from typing import Any
-
-import jieba  # type: ignore[import-untyped]  # jieba ships no type hints
+from typing import TYPE_CHECKING, Any
 
 from parsers.records import Classification, TopicLabel
+from parsers.segmenter import tokenizer_keeping
 from parsers.taxonomy import Scoring, Taxonomy, TaxonomyError, Topic, default_taxonomy, load_taxonomy
 
-__all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_taxonomy"]
+if TYPE_CHECKING:
+    from jieba import Tokenizer  # type: ignore[import-untyped]
 
-jieba.setLogLevel(logging.WARNING)  # jieba prints "Building prefix dict..." to stderr otherwise
+__all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_taxonomy"]
 
 MAX_EVIDENCE = 5
 MAX_KEYWORDS = 10
@@ -37,7 +36,6 @@ SUMMARY_CANDIDATES = 40  # the summary comes from the first sentences: later one
 _DOMAIN_BOOST = 1.5  # a taxonomy term outranks a general word of the same tf-idf
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _CLAUSE_END = re.compile(r"[，,；;：:、]")
-_ONLY_HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _WORD = re.compile(r"[\u4e00-\u9fffa-z][\u4e00-\u9fffa-z0-9+\-]*")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _END, _END_WORD = "<end>", "<end-word>"  # trie keys longer than one character cannot clash with text
@@ -88,14 +86,14 @@ class _Engine:
             term: max((c.weight for c in credits if _is_industry(taxonomy, c)), default=0.0)
             for term, credits in self.credits.items()
         }
-        self._tokenizer: jieba.Tokenizer | None = None
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
-    def tokenizer(self) -> jieba.Tokenizer:
+    def tokenizer(self) -> Tokenizer:
         """A private jieba tokenizer that keeps every taxonomy term whole (built on first use)."""
         with self._lock:
             if self._tokenizer is None:
-                self._tokenizer = _build_tokenizer(self.display.values())
+                self._tokenizer = tokenizer_keeping(self.display.values())
             return self._tokenizer
 
 
@@ -349,15 +347,6 @@ def _trie_node(node: dict[str, Any], *, root: bool = False) -> str:
     if len(branches) == 1:
         return branches[0]
     return "(?:" + "|".join(branches) + ")"
-
-
-def _build_tokenizer(terms: Iterable[str]) -> jieba.Tokenizer:
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for term in terms:
-        if _ONLY_HAN.fullmatch(term):
-            tokenizer.suggest_freq(term, tune=True)
-    return tokenizer
 
 
 @cache

@@ -13,15 +13,17 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
-
-import jieba  # type: ignore[import-untyped]  # jieba ships no type hints
+from typing import TYPE_CHECKING
 
 from parsers.classify import default_taxonomy
 from parsers.normalize import normalize_text
+from parsers.segmenter import tokenizer_keeping
+
+if TYPE_CHECKING:
+    from jieba import Tokenizer  # type: ignore[import-untyped]
 
 __all__ = ["line_terms", "query_terms", "term_counts"]
 
-_ONLY_HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
 # A token worth indexing: two or more Han characters, or a Latin/digit word of two or more (mRNA, CAR-T).
 _KEEP = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z0-9][a-z0-9+\-.]*[a-z0-9+]")
 # Function words that match nearly every document: they add noise and index rows, never ranking.
@@ -36,15 +38,10 @@ LINE_CACHE = 4_096
 
 
 @cache
-def _tokenizer() -> jieba.Tokenizer:
+def _tokenizer() -> Tokenizer:
     """A private jieba tokenizer that keeps the default taxonomy's terms whole (built once, about 1 s)."""
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for topic in default_taxonomy().topics:
-        for term in (*topic.keywords, *topic.synonyms, *topic.context):
-            if _ONLY_HAN.fullmatch(term):
-                tokenizer.suggest_freq(term, tune=True)
-    return tokenizer
+    topics = default_taxonomy().topics
+    return tokenizer_keeping(term for t in topics for term in (*t.keywords, *t.synonyms, *t.context))
 
 
 def _keep(tokens: Iterable[str]) -> list[str]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from flows import archive
+from pytest import MonkeyPatch
+
+from flows import archive, parse_pool
 from flows.collect import RawPage
 from flows.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks
+from flows.spool import Spool, SpooledList
 from parsers.records import ParseOptions
 
 
@@ -41,3 +44,14 @@ def test_parse_in_chunks_reports_a_missing_archive_body(tmp_path: Path) -> None:
     [[outcome]] = list(parse_in_chunks(tmp_path, [page]))
     assert outcome.document is None
     assert "missing" in (outcome.error or "")
+
+
+def test_parse_in_chunks_streams_a_spooled_run_through_many_chunks(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    monkeypatch.setattr(parse_pool, "CHUNK", 100)  # five chunks: more than the two kept in flight
+    with Spool(tmp_path / "spool") as spool:
+        pages: SpooledList[RawPage] = SpooledList(spool)
+        pages.extend(raw_pages(tmp_path, POOL_THRESHOLD + 50))
+        chunks = list(parse_in_chunks(tmp_path, pages, workers=2))
+    assert [len(c) for c in chunks] == [100, 100, 100, 100, 50]
+    expected = [f"https://example.gov.cn/{i}.html" for i in range(POOL_THRESHOLD + 50)]
+    assert [o.url for c in chunks for o in c] == expected

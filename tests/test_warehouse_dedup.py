@@ -178,3 +178,27 @@ def test_frontier_urls_are_canonical(warehouse: duckdb.DuckDBPyConnection) -> No
     load_run(warehouse, run_id="r1", pages=[], attempts=[], now=NOW, frontier=frontier)
     assert rows(warehouse, "SELECT url FROM core.frontier") == [("https://a.gov.cn/x/",)]
     assert set(lookup(warehouse, ["https://a.gov.cn/x/index.html"])) == {"https://a.gov.cn/x/index.html"}
+
+
+def test_frontier_keeps_the_last_fetch_of_a_url_else_its_first_sighting(
+    warehouse: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import load as loader
+    from warehouse.frontier import FrontierRow
+
+    monkeypatch.setattr(loader, "FRONTIER_CHUNK", 2)  # the rows of one URL land in different staged chunks
+    warehouse.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')",
+                      [NOW])
+    a, b = "https://a.gov.cn/1.html", "https://a.gov.cn/2.html"
+    frontier = [
+        FrontierRow(url=a, source_name="s", seen_at=NOW, title_hint="first"),
+        FrontierRow(url=b, source_name="s", seen_at=NOW, title_hint="listed"),
+        FrontierRow(url=a, source_name="s", seen_at=NOW, status="failed", fetched_at=NOW, error="timeout"),
+        FrontierRow(url=a, source_name="t", seen_at=NOW, status="fetched", fetched_at=NOW, etag="e2"),
+        FrontierRow(url=a + "#top", source_name="s", seen_at=NOW, title_hint="later"),
+        FrontierRow(url=b, source_name="t", seen_at=NOW, title_hint="again"),
+    ]
+    load_run(warehouse, run_id="r1", pages=[], attempts=[], now=NOW, frontier=iter(frontier))
+    assert rows(warehouse, "SELECT url, source_name, status, etag, error, title_hint, fetches FROM core.frontier "
+                           "ORDER BY url") == [(a, "t", "fetched", "e2", None, None, 1),
+                                               (b, "s", "discovered", None, None, "listed", 0)]

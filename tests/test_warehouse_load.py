@@ -105,7 +105,7 @@ def test_writer_memory_and_threads_are_capped_unless_the_environment_says_otherw
     monkeypatch.delenv("POLICYWATCH_DUCKDB_MEMORY", raising=False)
     monkeypatch.delenv("POLICYWATCH_DUCKDB_THREADS", raising=False)
     with open_writer(tmp_path / "w.duckdb") as con:
-        assert con.execute(settings).fetchone() == ("128.0 MiB", 1)
+        assert con.execute(settings).fetchone() == ("64.0 MiB", 1)
     monkeypatch.setenv("POLICYWATCH_DUCKDB_MEMORY", "256MiB")
     monkeypatch.setenv("POLICYWATCH_DUCKDB_THREADS", "2")
     with open_writer(tmp_path / "w.duckdb") as con:

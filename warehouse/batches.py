@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -13,6 +14,10 @@ from warehouse import sql
 
 BATCH_NAME = "_pw_batch"  # the name the statements in warehouse.sql read the batch by
 KEYS_NAME = "_pw_keys"  # one column `v`: the values a statement looks up (`IN (SELECT v FROM _pw_keys)`)
+
+# Process-wide: pyarrow's default pool (mimalloc) kept the freed buffers of a load's batches, ~100 MB
+# more RSS after 10 000 documents than the system allocator, which hands them back.
+pa.set_memory_pool(pa.system_memory_pool())
 
 
 @contextmanager
@@ -53,7 +58,7 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) ->
     until the transaction ends, so a run's registered batches (its whole text, twice) stayed in
     memory until COMMIT; a relation's Arrow data is released once inserted.
     """
-    schema, name = table.split(".")
+    schema, name = table.split(".")[-2:]  # a temporary table is named temp.main.<name>
     columns = con.execute(sql.TABLE_COLUMNS, [schema, name]).fetchall()
     unknown = set(batch.column_names) - {c for c, _ in columns}
     if unknown:
@@ -84,3 +89,13 @@ def registered_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table)
         yield
     finally:
         con.unregister(name)
+
+
+T = TypeVar("T")
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Items in lists of `size` (the last one shorter), read lazily: batches of a stream too long to hold."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

@@ -22,11 +22,26 @@ LOOKUP = """
 SELECT url, status, etag, last_modified, list_updated, fetches
 FROM core.frontier WHERE url IN (SELECT v FROM _pw_keys)
 """
-UPSERT_FROM_BATCH = """
+# A run's frontier news is staged here chunk by chunk, then upserted with one statement.
+NEWS_TABLE = "temp.main.pw_frontier_news"
+CREATE_NEWS = """
+CREATE OR REPLACE TEMP TABLE pw_frontier_news (
+    seq BIGINT, url VARCHAR, source_name VARCHAR, seen_at TIMESTAMP, status VARCHAR, fetched_at TIMESTAMP,
+    http_status INTEGER, etag VARCHAR, last_modified VARCHAR, raw_sha256 VARCHAR, list_updated VARCHAR,
+    title_hint VARCHAR, error VARCHAR
+)
+"""
+DROP_NEWS = "DROP TABLE IF EXISTS temp.main.pw_frontier_news"
+# One row per URL: its last fetch if it was fetched (or failed), else the first list that named it.
+UPSERT_FROM_NEWS = """
 INSERT INTO core.frontier
 SELECT url, source_name, seen_at, seen_at, fetched_at, status, http_status, etag, last_modified, raw_sha256,
        list_updated, title_hint, error, CASE WHEN fetched_at IS NULL THEN 0 ELSE 1 END
-FROM _pw_batch
+FROM temp.main.pw_frontier_news
+QUALIFY row_number() OVER (
+    PARTITION BY url
+    ORDER BY status <> 'discovered' DESC, CASE WHEN status = 'discovered' THEN -seq ELSE seq END DESC
+) = 1
 ON CONFLICT (url) DO UPDATE SET
     last_seen_at = excluded.last_seen_at,
     last_fetched_at = coalesce(excluded.last_fetched_at, frontier.last_fetched_at),

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +34,9 @@ from parsers.errors import LoadError
 from parsers.records import ParsedDocument
 from parsers.urls import canonical_url, site_rank
 from warehouse import dedup_store, search, sql
-from warehouse.batches import execute_with_batch, insert_rows
+from warehouse.batches import chunked, insert_rows
 from warehouse.dedup_store import IndexEntry, KnownDocument, Probe
-from warehouse.frontier import UPSERT_FROM_BATCH, FrontierRow
+from warehouse.frontier import CREATE_NEWS, DROP_NEWS, NEWS_TABLE, UPSERT_FROM_NEWS, FrontierRow
 from warehouse.weeks import iso_week
 
 __all__ = [
@@ -127,6 +128,7 @@ class _State:
 # chunks (the parse stage hands over 500 pages) are gathered; memory holds one buffer, not the run
 # (5 000 pages took ~150 MB while being written).
 WRITE_EVERY = 2_000
+FRONTIER_CHUNK = 5_000  # frontier rows staged at a time
 
 
 class RunLoader:
@@ -166,14 +168,14 @@ class RunLoader:
             self._guard(lambda: self._add(pages))
 
     def finish(
-        self, attempts: list[SourceAttempt], frontier: list[FrontierRow] | None = None, *, search: bool = True
+        self, attempts: list[SourceAttempt], frontier: Iterable[FrontierRow] = (), *, search: bool = True
     ) -> LoadReport:
         """Links, frontier, source health and the run row; commit; then the search index (unless `search=False`)."""
         self._flush()
 
         def close() -> None:
             dedup_store.link(self.con, sorted(self._indexed), self.now)
-            _merge_frontier(self.con, frontier or [])
+            _merge_frontier(self.con, frontier)
             _record_health(self.con, attempts, self.now)
             _finish_run(self.con, self.run_id, self.report, attempts, self.now)
             self.con.execute("COMMIT")
@@ -225,7 +227,7 @@ def load_run(
     pages: list[PageOutcome],
     attempts: list[SourceAttempt],
     now: datetime,
-    frontier: list[FrontierRow] | None = None,
+    frontier: Iterable[FrontierRow] = (),
     near_threshold: float = 0.8,
 ) -> LoadReport:
     """Write one run's pages, documents, health and run row atomically: all or nothing."""
@@ -426,15 +428,21 @@ def _update_document(
     con.execute(sql.DELETE_LABELS, [doc_id])
 
 
-def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: list[FrontierRow]) -> None:
-    """Upsert the run's frontier news; of several rows for one URL the last (the fetch) wins."""
-    latest: dict[str, FrontierRow] = {}
-    for row in rows:
-        url = canonical_url(row.url)
-        if url in latest and row.status == "discovered":
-            continue
-        latest[url] = replace(row, url=url)
-    execute_with_batch(con, UPSERT_FROM_BATCH, [asdict(r) for r in latest.values()], LOOSE_TYPES)
+def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: Iterable[FrontierRow]) -> None:
+    """Upsert the run's frontier news; of several rows for one URL the last fetch wins, else the first sighting.
+
+    Staged in a temporary table a chunk at a time: a backfill's 200 000 rows never sit in memory as dicts.
+    """
+    con.execute(CREATE_NEWS)
+    try:
+        seq = 0
+        for chunk in chunked(rows, FRONTIER_CHUNK):
+            news = [{**asdict(row), "url": canonical_url(row.url), "seq": seq + i} for i, row in enumerate(chunk)]
+            insert_rows(con, NEWS_TABLE, news, LOOSE_TYPES)
+            seq += len(chunk)
+        con.execute(UPSERT_FROM_NEWS)
+    finally:
+        con.execute(DROP_NEWS)
 
 
 def _record_health(con: duckdb.DuckDBPyConnection, attempts: list[SourceAttempt], now: datetime) -> None:

@@ -1,0 +1,58 @@
+"""The run spool: pages wait on disk, in order, and vanish with the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from flows.spool import Spool, SpooledList, sorted_spooled
+
+
+@dataclass(frozen=True)
+class Item:
+    url: str
+    rank: int
+
+
+def test_a_spooled_list_reads_back_what_was_appended_in_order(tmp_path: Path) -> None:
+    with Spool(tmp_path) as spool:
+        items: SpooledList[Item] = SpooledList(spool)
+        items.extend(Item(f"https://a.gov.cn/{i}", i % 3) for i in range(1000))
+        assert len(items) == 1000 and bool(items)
+        assert list(items)[:2] == [Item("https://a.gov.cn/0", 0), Item("https://a.gov.cn/1", 1)]
+        assert items[-1] == Item("https://a.gov.cn/999", 0)
+        assert [i.url for i in items[10:12]] == ["https://a.gov.cn/10", "https://a.gov.cn/11"]
+        assert spool.size > 1000 * 20  # the items are in the file, not only in memory
+
+
+def test_an_empty_spooled_list_is_falsy(tmp_path: Path) -> None:
+    with Spool(tmp_path) as spool:
+        assert not SpooledList(spool) and list(SpooledList(spool)) == []
+
+
+def test_sorted_spooled_merges_lists_by_key_keeping_ties_in_arrival_order(tmp_path: Path) -> None:
+    with Spool(tmp_path) as spool:
+        first: SpooledList[Item] = SpooledList(spool)
+        second: SpooledList[Item] = SpooledList(spool)
+        first.extend([Item("b", 1), Item("a", 0), Item("c", 1)])
+        second.extend([Item("d", 0), Item("e", 2)])
+        merged = sorted_spooled([first, second], lambda i: i.rank, spool)
+        assert [i.url for i in merged] == ["a", "d", "b", "c", "e"]
+        assert [i.url for i in first] == ["b", "a", "c"]  # the inputs are untouched
+
+
+def test_sorted_spooled_refuses_a_list_of_another_spool(tmp_path: Path) -> None:
+    with Spool(tmp_path) as spool, Spool(tmp_path) as other:
+        stray: SpooledList[Item] = SpooledList(other)
+        stray.append(Item("x", 0))
+        with pytest.raises(ValueError, match="spool"):
+            sorted_spooled([stray], lambda i: i.rank, spool)
+
+
+def test_the_spool_file_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "home"
+    with Spool(folder) as spool:
+        SpooledList(spool).append(Item("x", 0))
+    assert list(folder.iterdir()) == []
