@@ -9,6 +9,7 @@ since every body is already in the archive and the frontier refetches what no ru
 
 from __future__ import annotations
 
+import errno
 import pickle
 import tempfile
 import threading
@@ -27,23 +28,32 @@ class Spool:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._file = tempfile.TemporaryFile(dir=folder, prefix="pw-spool-")  # noqa: SIM115  # closed by close()
+        # Unbuffered: a full disk fails the write of the record that does not fit, not a later flush.
+        self._file = tempfile.TemporaryFile(dir=folder, prefix="pw-spool-", buffering=0)  # noqa: SIM115  # close()
         self._end = 0
+        self._held: list[object] = []  # records the disk refused
         self._lock = threading.Lock()
 
     def put(self, record: object) -> int:
-        """Append a record; its offset."""
+        """Append a record; its offset (negative: the disk refused it, and it is held in memory instead)."""
         data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             offset = self._end
-            self._file.seek(offset)
-            self._file.write(len(data).to_bytes(_LENGTH, "little"))
-            self._file.write(data)
+            try:
+                self._file.seek(offset)
+                blob = len(data).to_bytes(_LENGTH, "little") + data
+                if self._file.write(blob) != len(blob):
+                    raise OSError(errno.ENOSPC, "short write")
+            except OSError:  # a full disk costs memory, never a page: the next record overwrites this one
+                self._held.append(record)
+                return -len(self._held)
             self._end += _LENGTH + len(data)
         return offset
 
     def get(self, offset: int) -> Any:
         """The record at an offset."""
+        if offset < 0:
+            return self._held[-offset - 1]
         with self._lock:
             self._file.seek(offset)
             size = int.from_bytes(self._file.read(_LENGTH), "little")

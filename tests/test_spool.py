@@ -56,3 +56,30 @@ def test_the_spool_file_leaves_nothing_behind(tmp_path: Path) -> None:
     with Spool(folder) as spool:
         SpooledList(spool).append(Item("x", 0))
     assert list(folder.iterdir()) == []
+
+
+class FullDisk:
+    """A file on a disk with no space left (the fault: we cannot fill a real disk in a test)."""
+
+    def __init__(self, file: object) -> None:
+        self.file = file
+
+    def write(self, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.file, name)
+
+
+def test_records_the_disk_refuses_are_held_in_memory_and_none_is_lost(tmp_path: Path) -> None:
+    with Spool(tmp_path) as spool:
+        items: SpooledList[Item] = SpooledList(spool)
+        items.append(Item("on-disk", 0))
+        real = spool._file
+        spool._file = FullDisk(real)  # type: ignore[assignment]
+        items.extend([Item("held-1", 1), Item("held-2", 2)])
+        spool._file = real
+        items.append(Item("on-disk-again", 3))
+        assert [i.url for i in items] == ["on-disk", "held-1", "held-2", "on-disk-again"]
+        assert [i.url for i in sorted_spooled([items], lambda i: -i.rank, spool)] == [
+            "on-disk-again", "held-2", "held-1", "on-disk"]

@@ -9,11 +9,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Annotated
 
+import psutil
 import typer
 import yaml
 from rich.console import Console
@@ -123,9 +124,35 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _peak_child_rss_mib() -> float:
-    """The largest child process (parse workers; the Prefect server of an ephemeral run counts too)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+class ChildPeaks:
+    """Peak RSS of the child processes, sampled (`ru_maxrss` of children is no use: a child forked by a
+    large process is charged the parent's size at the fork), by role, and of all processes together."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        self.every = every
+        self.peaks: dict[str, float] = {"worker": 0.0, "other": 0.0, "together": 0.0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ChildPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(self.every):
+            together = me.memory_info().rss
+            for child in me.children(recursive=True):
+                with suppress(psutil.Error):
+                    rss = child.memory_info().rss
+                    role = "worker" if "multiprocessing" in " ".join(child.cmdline()) else "other"
+                    self.peaks[role] = max(self.peaks[role], rss / 2**20)
+                    together += rss
+            self.peaks["together"] = max(self.peaks["together"], together / 2**20)
 
 
 @bench_app.command("pipeline")
@@ -142,7 +169,8 @@ def bench_pipeline(
         os.environ["POLICYWATCH_HOME"] = str(home)
         sources, db = _registry(home, base, docs), home / "warehouse.duckdb"
         started = time.perf_counter()
-        full = nightly_ingest(str(sources), str(db), True)
+        with ChildPeaks() as children:
+            full = nightly_ingest(str(sources), str(db), True)
         full_seconds = time.perf_counter() - started
         rss_full = _peak_rss_mib()
         started = time.perf_counter()
@@ -156,7 +184,11 @@ def bench_pipeline(
     table.add_row("no-change run: seconds", f"{quiet_seconds:.1f}")
     table.add_row("no-change run: new documents", str(again.report.total("new")))
     table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
-    table.add_row("peak RSS of this process (MiB)", f"{rss_full:.0f}")
-    table.add_row("peak RSS of a child: parse worker or search indexer (MiB)", f"{_peak_child_rss_mib():.0f}")
+    table.add_row("full load: peak RSS of the flow's process (MiB)", f"{rss_full:.0f}")
+    table.add_row("full load: peak RSS of a parse worker or the search indexer (MiB)",
+                  f"{children.peaks['worker']:.0f}")
+    table.add_row("full load: peak RSS of another child: Prefect's temporary server (MiB)",
+                  f"{children.peaks['other']:.0f}")
+    table.add_row("full load: peak RSS of all processes together (MiB)", f"{children.peaks['together']:.0f}")
     table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
     console.print(table)

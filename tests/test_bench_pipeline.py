@@ -1,0 +1,47 @@
+"""`policywatch bench pipeline`: the real flow over the synthetic site, then a run that finds nothing new."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.bench.pipeline import ChildPeaks, Corpus
+from flows.cli import app
+
+
+def _value(output: str, measure: str) -> str:
+    match = re.search(rf"{re.escape(measure)}\s*│\s*([^│\s]+)", output)
+    assert match, f"{measure!r} missing from:\n{output}"
+    return match.group(1)
+
+
+def test_bench_pipeline_loads_every_document_then_finds_nothing_new(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYWATCH_HOME", str(tmp_path))  # the command points it at its own folder; restored after
+    result = CliRunner().invoke(app, ["bench", "pipeline", "--docs", "150"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert _value(result.output, "full load: new documents") == "150"
+    assert _value(result.output, "no-change run: new documents") == "0"
+    assert float(_value(result.output, "full load: peak RSS of the flow's process (MiB)")) > 50
+
+
+def test_the_synthetic_site_lists_every_document_once_newest_first() -> None:
+    corpus = Corpus(250)
+    hrefs = [re.findall(rb"href='/doc/(\d+)\.html'", corpus.list_page(n)) for n in range(3)]
+    assert [int(h) for page in hrefs for h in page] == list(range(249, -1, -1))
+    assert b"a class='next'" in corpus.list_page(1) and b"a class='next'" not in corpus.list_page(2)
+    assert corpus.page(7) == Corpus(250).page(7) and corpus.title(7).encode() in corpus.page(7)
+
+
+def test_child_peaks_sees_a_child_process() -> None:
+    import subprocess
+    import sys
+
+    with ChildPeaks(every=0.05) as peaks:
+        subprocess.run([sys.executable, "-c", "import time; x = bytearray(60 << 20); time.sleep(1.0)"], check=True)
+    assert peaks.peaks["other"] >= 60  # not a multiprocessing worker: counted as another child
+    assert peaks.peaks["together"] >= peaks.peaks["other"]
