@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from parsers.errors import LoadError, WarehouseBusyError
+from warehouse import sql
 from warehouse.migrate import migrate
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
@@ -36,6 +37,10 @@ def check_file(path: Path) -> None:
 # a bigger machine.
 WRITER_MEMORY = "64MiB"
 WRITER_THREADS = "1"
+# Rows per row group written by the writer (DuckDB's default: 122 880). A checkpoint compresses a row
+# group's column at once, so a backfill's COMMIT took a row group of text, ~300 MB at 100 000 documents,
+# above the cap; at 8 192 rows a row group's text is ~25 MB. Not a property of the file: set per ATTACH.
+WRITER_ROW_GROUP = 8_192
 
 
 def writer_config() -> dict[str, str]:
@@ -51,7 +56,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         if read_only:
             return duckdb.connect(str(path), read_only=True)
-        return duckdb.connect(str(path), config=writer_config())
+        return _connect_writer(path)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             message = f"{path} is in use by another process (a run is loading); try again later"
@@ -59,6 +64,17 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise LoadError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
     except duckdb.Error as exc:
         raise LoadError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """The file attached under its usual name (its stem) with small row groups, spilling to `<file>.tmp`."""
+    con = duckdb.connect(config={**writer_config(), "temp_directory": f"{path}.tmp"})
+    try:
+        con.execute(sql.attach_writer(str(path), path.stem, WRITER_ROW_GROUP))
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 @contextmanager

@@ -15,6 +15,14 @@ def quote_ident(name: str) -> str:
     return ".".join(f'"{p}"' for p in parts)
 
 
+def attach_writer(path: str, alias: str, row_group_size: int) -> str:
+    """ATTACH of the warehouse file for writing. DuckDB takes no parameters in ATTACH, so the path and
+    alias are quoted here (a quote inside is doubled), and the size is an int."""
+    literal = "'" + path.replace("'", "''") + "'"
+    ident = '"' + alias.replace('"', '""') + '"'
+    return f"ATTACH {literal} AS {ident} (ROW_GROUP_SIZE {int(row_group_size)}); USE {ident}"
+
+
 TABLE_COLUMNS = """
 SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index
 """
