@@ -18,6 +18,7 @@ from prefect.runtime import task_run
 from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
 from flows.discover import Known
 from flows.fetch import Fetcher
+from flows.memory import release_freed_memory
 from flows.parse_pool import CHUNK, parse_in_chunks
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.search_index import update_search_index
@@ -110,9 +111,11 @@ def parse_and_load(
         for c in collected:
             for failed in chunked(c.failed, CHUNK):
                 loader.add(failed)
+        release_freed_memory()  # what the fetch stage freed
         for chunk in parse_in_chunks(settings.archive, raw):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
             loader.add(chunk)
+            release_freed_memory()
         attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
                     for c in collected]
         report = loader.finish(attempts, chain.from_iterable(c.frontier for c in collected), search=False)

@@ -77,6 +77,16 @@ def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def cursor_on_same_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor of a connection, on the database the connection uses (a cursor starts on the
+    instance's default one, which for the writer is not the attached warehouse)."""
+    row = con.execute("SELECT current_database()").fetchone()
+    cursor = con.cursor()
+    if row is not None:
+        cursor.execute(sql.use(row[0]))
+    return cursor
+
+
 @contextmanager
 def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
     """Hold `<db>.lock` so that two runs never write at once; the second exits unless it may wait."""

@@ -19,7 +19,7 @@ import pyarrow as pa
 from parsers.classify import Taxonomy, classify
 from parsers.errors import LoadError
 from parsers.records import Classification
-from warehouse.connection import open_writer, writer_lock
+from warehouse.connection import cursor_on_same_database, open_writer, writer_lock
 
 READ_BATCH = 500  # documents fetched per round trip: bounds memory to a few hundred texts
 
@@ -104,7 +104,7 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str]]:
-    cursor = con.cursor()  # its own cursor: the batches stream while nothing else runs on it
+    cursor = cursor_on_same_database(con)  # its own cursor: the batches stream while nothing else runs on it
     try:
         cursor.execute(READ_DOCUMENTS)
         while rows := cursor.fetchmany(READ_BATCH):

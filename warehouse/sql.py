@@ -19,8 +19,16 @@ def attach_writer(path: str, alias: str, row_group_size: int) -> str:
     """ATTACH of the warehouse file for writing. DuckDB takes no parameters in ATTACH, so the path and
     alias are quoted here (a quote inside is doubled), and the size is an int."""
     literal = "'" + path.replace("'", "''") + "'"
-    ident = '"' + alias.replace('"', '""') + '"'
-    return f"ATTACH {literal} AS {ident} (ROW_GROUP_SIZE {int(row_group_size)}); USE {ident}"
+    return f"ATTACH {literal} AS {_any_ident(alias)} (ROW_GROUP_SIZE {int(row_group_size)}); {use(alias)}"
+
+
+def use(database: str) -> str:
+    """USE of a database by name (any name: a quote inside is doubled)."""
+    return f"USE {_any_ident(database)}"
+
+
+def _any_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 TABLE_COLUMNS = """
