@@ -108,9 +108,8 @@ def parse_and_load(
     fetched = Counter({c.attempt.source_name: len(c.raw) for c in collected})
     articles: Counter[str] = Counter()
     with open_writer(settings.db) as con, RunLoader(con, run_id=run_id, now=utcnow()) as loader:
-        for c in collected:
-            for failed in chunked(c.failed, CHUNK):
-                loader.add(failed)
+        for failed in chunked(chain.from_iterable(c.failed for c in collected), CHUNK):
+            loader.add(failed)
         release_freed_memory()  # what the fetch stage freed
         for chunk in parse_in_chunks(settings.archive, raw):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)

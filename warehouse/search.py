@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from parsers.normalize import normalize_text
 from parsers.tokens import query_terms, term_counts
-from warehouse.batches import keys, registered_table
+from warehouse.batches import chunked, keys, registered_table
 
 __all__ = ["SearchHit", "index_documents", "search"]
 
@@ -147,10 +147,10 @@ def index_documents(
     """
     ids = [r[0] for r in con.execute(UNINDEXED).fetchall()] if doc_ids is None else sorted(set(doc_ids))
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunked(ids, CHUNK):
         if commit_each:
             con.execute("BEGIN TRANSACTION")
-        _index_chunk(con, ids[start:start + CHUNK], stamp)
+        _index_chunk(con, chunk, stamp)
         if commit_each:
             con.execute("COMMIT")
     return len(ids)

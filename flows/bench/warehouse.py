@@ -35,6 +35,7 @@ from parsers.classify import default_taxonomy
 from parsers.links import cited_numbers, cited_titles
 from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
+from warehouse.batches import chunked
 from warehouse.connection import open_writer
 from warehouse.load import PageOutcome, RunLoader, SourceAttempt, index_search
 from warehouse.search import search
@@ -114,8 +115,8 @@ def load_through_loader(con: Any, docs: list[tuple[ParsedDocument, datetime, str
     now = max(p.fetched_at for p in pages)
     started = time.perf_counter()
     with RunLoader(con, run_id=run_id, now=now) as loader:
-        for first in range(0, len(pages), chunk):
-            loader.add(pages[first:first + chunk])
+        for part in chunked(pages, chunk):
+            loader.add(part)
         loader.finish(attempts, search=False)
     loaded = time.perf_counter()
     error = index_search(con, now) if with_search else None
