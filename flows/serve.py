@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import httpx
 
@@ -24,7 +24,7 @@ SERVER_START_SECONDS = 120
 @contextmanager
 def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
     """The configured Prefect API, or a `prefect server start` of our own on 127.0.0.1 for as long as we serve."""
-    configured = os.environ.get("PREFECT_API_URL")
+    configured = configured_api()
     if configured:
         yield configured
         return
@@ -36,11 +36,36 @@ def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
     )
     try:
         _wait_healthy(api, process)
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        # Prefect reads the environment once, at import; the environment is for the processes we start.
         os.environ["PREFECT_API_URL"] = api
-        yield api
+        with temporary_settings(updates={PREFECT_API_URL: api}):
+            try:
+                yield api
+            finally:
+                _drain_to_api()
     finally:
+        os.environ.pop("PREFECT_API_URL", None)
         stop_process_group(process)
         log.close()
+
+
+def _drain_to_api() -> None:
+    """Send the logs and events still queued for the server before it stops."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with suppress(Exception):  # best effort: the run itself is already recorded
+            worker.drain_all(timeout=5)
+
+
+def configured_api() -> str | None:
+    """The Prefect API this process is set to use (environment, profile or a test harness), if any."""
+    from prefect.settings import get_current_settings
+
+    return os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
 
 
 def stop_process_group(process: subprocess.Popen[bytes], *, grace_seconds: float = 20) -> None:

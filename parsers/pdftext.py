@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 # Page numbers printed alone on a line: —2—, - 3 -, 4, 第5页, 第5页 共9页, 5/9.
 _PAGE_NUMBER = re.compile(
@@ -82,6 +84,8 @@ def rejoin(lines: list[str]) -> str:
 
 def pdf_text(data: bytes) -> str:
     """The text of a PDF's pages as paragraphs; raises pypdf's errors on a broken or locked file."""
+    from pypdf import PdfReader  # imported here: ~20 MB that only a process reading a PDF needs
+
     reader = PdfReader(BytesIO(data))
     if reader.is_encrypted:
         reader.decrypt("")  # most government PDFs are "encrypted" with an empty user password

@@ -45,3 +45,18 @@ def test_child_peaks_sees_a_child_process() -> None:
         subprocess.run([sys.executable, "-c", "import time; x = bytearray(60 << 20); time.sleep(1.0)"], check=True)
     assert peaks.peaks["other"] >= 60  # not a multiprocessing worker: counted as another child
     assert peaks.peaks["together"] >= peaks.peaks["other"]
+
+
+def test_child_peaks_reports_a_named_child_apart_from_the_pipeline() -> None:
+    import subprocess
+    import sys
+
+    site = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(80 << 20); time.sleep(1.5)"])
+    try:
+        # Two samplers over the same children (a test session has others: Prefect's test server).
+        with ChildPeaks(every=0.05, named={site.pid: "site"}) as named, ChildPeaks(every=0.05) as plain:
+            site.wait(10)
+    finally:
+        site.kill()
+    assert named.peaks["site"] >= 80 and plain.peaks["other"] >= 80  # a role's peak is its largest child
+    assert plain.peaks["together"] - named.peaks["together"] >= 60  # not part of the pipeline's total

@@ -98,3 +98,35 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents").fetchone() == (5,)
+
+
+def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: Path) -> None:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
+                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--port", str(port)], env=env, cwd=REPO,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def deployments() -> dict[str, str]:
+        try:
+            found = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return {}
+        return {d["name"]: d["id"] for d in found} if isinstance(found, list) else {}
+
+    def scheduled(deployment_id: str) -> int:
+        body = {"deployments": {"id": {"any_": [deployment_id]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+        return int(httpx.post(f"{api}/flow_runs/count", json=body, timeout=5).json())
+
+    try:
+        wait_for(lambda: {"nightly", "weekly"} <= deployments().keys(), 180, "serve's two deployments")
+        ids = deployments()
+        wait_for(lambda: all(scheduled(ids[name]) > 0 for name in ("nightly", "weekly")), 120, "their next runs")
+    finally:
+        stop_process_group(serve)
+        log.close()
+    assert "nightly-ingest/nightly" in (tmp_path / "serve.log").read_text(errors="replace")
+    assert not healthy(api)  # stopping serve stopped the server it started
