@@ -51,9 +51,15 @@ def settings_for(**overrides: Any) -> Settings:
     return settings
 
 
-def run_flow(label: str, call: Callable[[], Any]) -> Any:
-    """Run a Prefect flow under a spinner; a flow that raises is a failed run (exit 1)."""
-    with errors_to_exit(), console.status(label):
+def run_flow(label: str, call: Callable[[], Any], settings: Settings) -> Any:
+    """Run a Prefect flow under a spinner; a flow that raises is a failed run (exit 1).
+
+    On the configured Prefect API, else on a server of our own for the command's duration (Prefect's
+    ephemeral API would load that server, ~70 MB, into the process that runs the flow).
+    """
+    from flows.serve import free_port, prefect_server
+
+    with errors_to_exit(), console.status(label), prefect_server(settings, port=free_port(), services=False):
         try:
             return call()
         except PolicyWatchError:
@@ -78,7 +84,8 @@ def run(
         ensure_not_busy(settings.db)
     from flows.ingest import nightly_ingest, summary_rows
 
-    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill))
+    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill),
+                      settings)
     table = Table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
     for name, new, changed, dups, unchanged, failed, error in summary_rows(result):
         status = "[red]failed[/red]" if error else "ok"
@@ -141,7 +148,7 @@ def digest(
             check_mail_settings(settings.smtp)
     label = "writing and sending digest…" if send else "writing digest…"
     files = run_flow(label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db),
-                                                  send, resend))
+                                                  send, resend), settings)
     out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
     if files.mail is not None:
         out.print(f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}",
@@ -184,7 +191,8 @@ def reparse(
     settings = settings_for(db=db, sources=sources)
     from flows.reparse import reparse_archive
 
-    result = run_flow("re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)))
+    result = run_flow("re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)),
+                      settings)
     r = result.report
     out.print(f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
               f"recovered: {len(r.recovered)} ({result.recovered_new} new documents); still failing: "

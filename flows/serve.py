@@ -1,9 +1,14 @@
-"""`policywatch serve`: both schedules on this machine, with a local Prefect server when none is configured."""
+"""`policywatch serve`: both schedules on this machine, with a local Prefect server when none is configured.
+
+The same local server carries the flow of a one-off command (`policywatch run`, `digest`, `reparse`).
+"""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,11 +24,16 @@ NIGHTLY_CRON = "0 2 * * *"  # 02:00 Asia/Shanghai
 WEEKLY_CRON = "0 8 * * 1"  # Monday 08:00 Asia/Shanghai
 TIMEZONE = "Asia/Shanghai"
 SERVER_START_SECONDS = 120
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @contextmanager
-def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
-    """The configured Prefect API, or a `prefect server start` of our own on 127.0.0.1 for as long as we serve."""
+def prefect_server(settings: Settings, *, port: int, services: bool = True) -> Iterator[str]:
+    """The configured Prefect API, or a `prefect server start` of our own on 127.0.0.1 for as long as the block runs.
+
+    The server stops with the block, and with this process if it dies without running the block's end.
+    `services=False` runs its API and UI alone: enough for a flow run, not for schedules.
+    """
     configured = configured_api()
     if configured:
         yield configured
@@ -31,8 +41,9 @@ def prefect_server(settings: Settings, *, port: int) -> Iterator[str]:
     api = f"http://127.0.0.1:{port}/api"
     log = (settings.home / "prefect-server.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+         *(() if services else ("--no-services",))],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
     )
     try:
         _wait_healthy(api, process)
@@ -66,6 +77,19 @@ def configured_api() -> str | None:
     from prefect.settings import get_current_settings
 
     return os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec: SIGTERM when ours dies, even by SIGKILL (Linux; elsewhere a no-op)."""
+    with suppress(AttributeError, OSError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def stop_process_group(process: subprocess.Popen[bytes], *, grace_seconds: float = 20) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.serve import stop_process_group
+from flows.serve import free_port, stop_process_group
 from tests.conftest import REPO, copy_seeds
 
 pytestmark = pytest.mark.slow
 PREFECT = [sys.executable, "-m", "prefect"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(predicate, seconds: float, what: str) -> None:
@@ -103,11 +97,9 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
 def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: Path) -> None:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
-                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     log = (tmp_path / "serve.log").open("wb")
-    serve = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--port", str(port)], env=env, cwd=REPO,
+    serve = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--port", str(port)],
+                             env=own_server_env(tmp_path), cwd=REPO,
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def deployments() -> dict[str, str]:
@@ -130,3 +122,45 @@ def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: P
         log.close()
     assert "nightly-ingest/nightly" in (tmp_path / "serve.log").read_text(errors="replace")
     assert not healthy(api)  # stopping serve stopped the server it started
+
+
+def own_server_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with no Prefect server configured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
+                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    return env
+
+
+def test_run_with_no_server_configured_uses_one_of_its_own_and_stops_it(tmp_path: Path) -> None:
+    sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
+    done = subprocess.run([sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
+                          cwd=REPO, env=own_server_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Starting temporary server" not in done.stdout + done.stderr  # not Prefect's ephemeral API
+    server_log = (tmp_path / "home" / "prefect-server.log").read_text(errors="replace")
+    api = re.search(r"PREFECT_API_URL=(http://127\.0\.0\.1:\d+/api)", server_log)
+    assert api, server_log[-2000:]
+    assert not healthy(api.group(1))
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone() == (5,)
+
+
+def test_a_command_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path: Path) -> None:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    script = ("import time\nfrom flows.settings import load_settings, prepare_prefect_env\n"
+              "settings = load_settings()\nprepare_prefect_env(settings)\nfrom flows.serve import prefect_server\n"
+              f"with prefect_server(settings, port={port}):\n    print('up', flush=True)\n    time.sleep(600)\n")
+    command = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=own_server_env(tmp_path),
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert command.stdout is not None and command.stdout.readline().strip() == "up"
+        assert healthy(api)
+        command.kill()  # no finally runs in the command
+        command.wait(10)
+        wait_for(lambda: not healthy(api), 60, "the orphaned server to stop")
+    finally:
+        command.kill()

@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import random
 import resource
-import socket
 import tempfile
 import threading
 import time
@@ -141,12 +140,6 @@ def _site(docs: int) -> Iterator[tuple[str, int]]:
             process.kill()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _registry(folder: Path, base: str, size: int) -> Path:
     source = {"name": "synthetic", "kind": "html-list", "url": f"{base}/list/index.html",
               "link_selector": "ul.u-list li a", "next_selector": "a.next",
@@ -207,19 +200,19 @@ class ChildPeaks:
 def bench_pipeline(
     docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
     ephemeral: Annotated[bool, typer.Option(
-        "--ephemeral", help="on Prefect's ephemeral API, as an ad-hoc `policywatch run`, not a server"
+        "--ephemeral", help="on Prefect's ephemeral API (its server loaded into the flow's process)"
     )] = False,
 ) -> None:
     """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
     settings = load_settings()
     prepare_prefect_env(settings)
     from flows.ingest import nightly_ingest
-    from flows.serve import prefect_server
+    from flows.serve import free_port, prefect_server
 
     # The flow talks to a Prefect server in a process of its own, as a scheduled run does (`policywatch serve`,
     # workers). Prefect's ephemeral mode loads its whole server (FastAPI, SQLAlchemy: ~70 MB) into the
     # flow's process; with a server already configured (PREFECT_API_URL, a test harness) that one is used.
-    api = nullcontext() if ephemeral else prefect_server(settings, port=_free_port())
+    api = nullcontext() if ephemeral else prefect_server(settings, port=free_port())
     with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp, _site(docs) as (base, site_pid), api:
         home = Path(tmp)
         os.environ["POLICYWATCH_HOME"] = str(home)
