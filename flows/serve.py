@@ -5,7 +5,6 @@ The same local server carries the flow of a one-off command (`policywatch run`, 
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -24,7 +23,19 @@ NIGHTLY_CRON = "0 2 * * *"  # 02:00 Asia/Shanghai
 WEEKLY_CRON = "0 8 * * 1"  # Monday 08:00 Asia/Shanghai
 TIMEZONE = "Asia/Shanghai"
 SERVER_START_SECONDS = 120
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Starts the server so that it gets SIGTERM when the process that started it dies, even by SIGKILL: Linux's
+# PR_SET_PDEATHSIG, set by a Python that then execs the server (it survives exec; elsewhere a no-op). Set
+# here, not in a `preexec_fn`: that runs between fork and exec, unsafe in a process with threads.
+_DYING_WITH_US = """
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+except (AttributeError, OSError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(0)  # the process that started us is already gone
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
 
 
 @contextmanager
@@ -40,10 +51,11 @@ def prefect_server(settings: Settings, *, port: int, services: bool = True) -> I
         return
     api = f"http://127.0.0.1:{port}/api"
     log = (settings.home / "prefect-server.log").open("ab")
+    server = ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+              *([] if services else ["--no-services"])]
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-         *(() if services else ("--no-services",))],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+        [sys.executable, "-c", _DYING_WITH_US, str(os.getpid()), *server],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         _wait_healthy(api, process)
@@ -77,12 +89,6 @@ def configured_api() -> str | None:
     from prefect.settings import get_current_settings
 
     return os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
-
-
-def _die_with_parent() -> None:
-    """In the server's process before exec: SIGTERM when ours dies, even by SIGKILL (Linux; elsewhere a no-op)."""
-    with suppress(AttributeError, OSError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:

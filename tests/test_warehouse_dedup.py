@@ -12,10 +12,10 @@ import pytest
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
-from warehouse.load import PageOutcome, SourceAttempt, load_run
+from tests.test_warehouse_load import NOW, load
+from warehouse.load import PageOutcome, load_run
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
-NOW = datetime(2026, 11, 20, 1, 0)
 _S2T = opencc.OpenCC("s2t")
 
 
@@ -27,14 +27,6 @@ def page(text: str, url: str, source: str = "test", *, fetched_at: datetime = NO
     doc = parse_document(text.encode("utf-8"), ParseOptions(url=url, source_name=source))
     return PageOutcome(url=url, source_name=source, fetched_at=fetched_at, raw_sha256="x" * 64,
                        raw_size=len(text), document=doc)
-
-
-def load(con: duckdb.DuckDBPyConnection, *pages: PageOutcome, run_id: str = "r1") -> dict[str, int]:
-    con.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')",
-                [run_id, NOW])
-    report = load_run(con, run_id=run_id, pages=list(pages),
-                      attempts=[SourceAttempt(source_name="test", kind="files", ok=True)], now=NOW)
-    return {k: report.total(k) for k in ("new", "exact", "near", "version", "unchanged", "failed")}
 
 
 def rows(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[object, ...]]:
