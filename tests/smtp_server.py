@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from flows.serve import free_port
 
 USER, PASSWORD = "digest-bot", "s3cret-pa55"
 
@@ -72,13 +73,6 @@ class Mailbox:
         self.logins.append((login, password))
         self.login_peers.add(tuple(session.peer))
         return AuthResult(success=(login, password) == (USER, PASSWORD), handled=False)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -94,6 +94,14 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
         assert con.execute("SELECT count(*) FROM documents").fetchone() == (5,)
 
 
+def own_server_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with no Prefect server configured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
+                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    return env
+
+
 def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: Path) -> None:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -122,14 +130,6 @@ def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: P
         log.close()
     assert "nightly-ingest/nightly" in (tmp_path / "serve.log").read_text(errors="replace")
     assert not healthy(api)  # stopping serve stopped the server it started
-
-
-def own_server_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a machine with no Prefect server configured."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
-                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
-    return env
 
 
 def test_run_with_no_server_configured_uses_one_of_its_own_and_stops_it(tmp_path: Path) -> None:

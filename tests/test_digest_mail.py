@@ -19,9 +19,10 @@ from flows.mail import (
     message_id,
     smtp_password,
 )
+from flows.serve import free_port
 from flows.settings import SmtpSettings
 from parsers.errors import ConfigError, SendError
-from tests.smtp_server import PASSWORD, USER, Mailbox, free_port, self_signed_cert, smtp_server
+from tests.smtp_server import PASSWORD, USER, Mailbox, self_signed_cert, smtp_server
 from warehouse.weeks import SHANGHAI
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -125,8 +125,9 @@ def _site_main(docs: int, conn: Connection) -> None:
 def _site(docs: int) -> Iterator[tuple[str, int]]:
     """The synthetic site in a process of its own (its base URL and pid): the flow's process, whose memory the
     bench reports, then holds the pipeline alone, and the site's request handling does not take its GIL."""
-    ours, theirs = multiprocessing.get_context("spawn").Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=_site_main, args=(docs, theirs), daemon=True)
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    process = spawn.Process(target=_site_main, args=(docs, theirs), daemon=True)
     process.start()
     try:
         if not ours.poll(60):
@@ -181,13 +182,14 @@ class ChildPeaks:
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.wait(self.every):
-            together = me.memory_info().rss
+            together = me.memory_info().rss / 2**20
             for child in me.children(recursive=True):
                 with suppress(psutil.Error):
                     role, rss = self._role(child), child.memory_info().rss / 2**20
                     self.peaks[role] = max(self.peaks[role], rss)
-                    together += 0 if role in self.named.values() else rss * 2**20
-            self.peaks["together"] = max(self.peaks["together"], together / 2**20)
+                    if role not in self.named.values():
+                        together += rss
+            self.peaks["together"] = max(self.peaks["together"], together)
 
     def _role(self, child: psutil.Process) -> str:
         for process in (child, *child.parents()):
