@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -15,6 +16,9 @@ from rich.table import Table
 
 from flows.settings import Settings, load_settings, prepare_prefect_env
 from parsers.errors import ConfigError, PolicyWatchError
+
+if TYPE_CHECKING:
+    from flows.discover import ListPage
 
 app = typer.Typer(
     name="policywatch",
@@ -229,9 +233,9 @@ def sources_list(
 
     with errors_to_exit():
         registry = load_sources(settings.sources)
-    table = Table("name", "kind", "enabled", "title", "url", title=str(settings.sources))
+    table = Table("name", "kind", "enabled", "verified", "title", "url", title=str(settings.sources))
     for s in registry:
-        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.title, s.url)
+        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.verified, s.title, s.url)
     out.print(table)
 
 
@@ -250,6 +254,49 @@ def sources_check(
         status = "[red]failed[/red]" if not r.ok else "[green]ok[/green]" if r.links else "[yellow]no links[/yellow]"
         table.add_row(r.name, r.kind, status, str(r.links), f"{r.seconds:.1f}", r.detail)
     out.print(table)
+
+
+@sources_app.command("try")
+def sources_try(
+    name: Annotated[str, typer.Argument(help="the source entry to run, by name")],
+    page: Annotated[Path, typer.Option("--page", help="a saved list page or API response (or a detail page)")],
+    url: Annotated[str | None, typer.Option("--url", help="the page's URL (default: the source's url)")] = None,
+    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+) -> None:
+    """Run one source entry's discovery on a saved page and print what it finds (the extractor, for a detail page)."""
+    settings = settings_for(sources=sources)
+    from flows.probe import try_source
+    from flows.sources import find_source, load_sources
+
+    with errors_to_exit():
+        source = find_source(load_sources(settings.sources), name)
+    try:
+        data = page.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {page}: {exc.strerror}", 2)
+    tried = try_source(source, data, url=url)
+    if tried.listed is not None:
+        _print_links(tried.listed, f"{source.name} on {page.name} ({tried.url})")
+        out.print(f"pagination: {tried.pagination}", highlight=False, soft_wrap=True)
+        return
+    out.print(f"{tried.why_detail}: read as a document with the source's defaults", highlight=False)
+    for key in ("title", "published_on", "issuers", "doc_number", "regions", "doc_type", "extraction_status",
+                "attachments"):
+        out.print(f"[bold]{key}[/bold]: {tried.record[key] if tried.record else None}", highlight=False)
+
+
+def _print_links(listed: ListPage, title: str) -> None:
+    table = Table("#", "date", "title", "url", title=title)
+    for column in table.columns[2:]:
+        column.overflow = "fold"  # a maintainer checks the whole URL and title, not a cut one
+    for number, item in enumerate(listed.items, 1):
+        table.add_row(str(number), str(item.published_on or ""), item.title or "", item.url)
+    out.print(table)
+    out.print(f"{len(listed.items)} links", highlight=False)
+    if listed.off_site:
+        hosts = sorted({urlsplit(i.url).hostname or "?" for i in listed.off_site})
+        out.print(f"{len(listed.off_site)} more on hosts this source does not fetch ({', '.join(hosts)}): "
+                  "skipped; add them to allowed_hosts to take them", highlight=False, soft_wrap=True)
 
 
 @app.command("search")

@@ -14,14 +14,17 @@ from flows.sources import Source
 from parsers.decode import decode_bytes
 from parsers.listing import (
     ListItem,
+    OrderKey,
+    Pager,
     feed_items,
+    find_pager,
     html_links,
     json_items,
     load_json,
+    newest_first,
     next_page_url,
     pattern_page_url,
     sitemap_items,
-    trs_total_pages,
 )
 from warehouse.frontier import FrontierState
 
@@ -45,8 +48,19 @@ GKMLPT = {
     "fields": {"url": "url", "title": "title", "published_on": "created_at", "issuer": "publisher",
                "doc_number": "document_number", "index_number": "identifier"},
 }
+PRESETS = {"gov-policy-library": GOV_POLICY_LIBRARY, "gkmlpt": GKMLPT}
 _GKMLPT_SID = re.compile(r"SID\s*:\s*['\"]?(\d+)")
 _GKMLPT_TREE = re.compile(r"TREE\s*:\s*(\[.*?\])\s*,\s*\n", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """What one list page, feed, sitemap or API response holds for a source."""
+
+    items: list[ListItem]
+    off_site: list[ListItem] = field(default_factory=list)  # links to hosts the source does not fetch
+    pager: Pager | None = None
+    children: list[str] = field(default_factory=list)  # child sitemaps of a sitemap index
 
 
 @dataclass(slots=True)
@@ -56,7 +70,10 @@ class Discovery:
     items: list[ListItem] = field(default_factory=list)
     lists_read: int = 0
     error: str | None = None  # the source failed as a whole (its first list could not be read)
+    off_site: int = 0  # links skipped: on hosts the source does not name
+    newest_first: bool = True  # the items so far prove the list newest first (an early stop is safe)
     _seen: set[str] = field(default_factory=set, repr=False)  # URLs of `items`: not rebuilt for every list page
+    _last: OrderKey | None = field(default=None, repr=False)
 
     def add(self, found: list[ListItem]) -> int:
         """Add items not already found this run; returns how many were new to this run."""
@@ -66,11 +83,19 @@ class Discovery:
                 self._seen.add(item.url)
                 fresh.append(item)
         self.items.extend(fresh)
+        if self.newest_first:
+            self.newest_first, self._last = newest_first(fresh, self._last)
         return len(fresh)
+
+    def take(self, page: ListPage) -> None:
+        """Add what a list page holds."""
+        self.lists_read += 1
+        self.off_site += len(page.off_site)
+        self.add(page.items)
 
 
 async def discover(source: Source, fetcher: Fetcher, known: Known, *, backfill: bool) -> Discovery:
-    """Walk a web source's lists; stop at the first list page whose links are all known (unless backfill)."""
+    """Walk a web source's lists; stop early only where no new link can follow (see `_can_stop`)."""
     walkers = {"html-list": _html_list, "rss": _feed, "sitemap": _sitemap, "json-api": _json_api}
     discovery = Discovery()
     try:
@@ -78,6 +103,47 @@ async def discover(source: Source, fetcher: Fetcher, known: Known, *, backfill: 
     except ValueError as exc:
         discovery.error = f"list could not be read: {exc}"
     return discovery
+
+
+def read_list(source: Source, body: bytes, *, url: str, content_type: str | None = None) -> ListPage:
+    """The links one list page (feed, sitemap, API response) of `source` holds; ValueError if it is unreadable."""
+    if source.kind == "rss":
+        return _on_site(source, feed_items(body))
+    if source.kind == "sitemap":
+        pages, children = sitemap_items(body)
+        return _on_site(source, pages, children=children)
+    text = decode_bytes(body, content_type=content_type, forced=source.encoding).text
+    if source.kind == "json-api":
+        return _on_site(source, _api_items(api_spec(source), load_json(text), url))
+    configured = source.next_selector or source.options.get("page_url_pattern")
+    pager = None if configured else find_pager(text, base_url=url, limit=source.max_pages - 1)
+    links = html_links(text, base_url=url, selector=source.link_selector or "a", exclude=source.exclude_selector)
+    return _on_site(source, links, pager=pager)
+
+
+def api_spec(source: Source) -> dict[str, Any]:
+    """A JSON API source's settings: its preset under its own keys; headers of both."""
+    preset: dict[str, Any] = PRESETS.get(str(source.options.get("api")), {})
+    spec = {**preset, **source.options}
+    spec["headers"] = {**preset.get("headers", {}), **source.headers}
+    return spec
+
+
+def _on_site(source: Source, items: list[ListItem], **more: Any) -> ListPage:
+    """Links on the source's own hosts; the rest could not be fetched, so they are counted, not taken."""
+    hosts, mine, foreign = set(source.hosts), [], []
+    for item in items:
+        (mine if (urlsplit(item.url).hostname or "").lower() in hosts else foreign).append(item)
+    return ListPage(items=mine, off_site=foreign, **more)
+
+
+def _api_items(spec: dict[str, Any], payload: Any, url: str) -> list[ListItem]:
+    paths = spec.get("items_path") or [""]
+    for path in [paths] if isinstance(paths, str) else paths:
+        items = json_items(payload, items_path=path, fields=spec.get("fields") or {}, base_url=url)
+        if items:
+            return items
+    return []
 
 
 def _fail(discovery: Discovery, result: FetchResult) -> bool:
@@ -89,114 +155,111 @@ def _fail(discovery: Discovery, result: FetchResult) -> bool:
     return True
 
 
-def _all_known(items: list[ListItem], known: Known) -> bool:
-    states = known([i.url for i in items])
-    return bool(items) and all(i.url in states and states[i.url].settled for i in items)
+def _can_stop(page: ListPage, discovery: Discovery, known: Known, backfill: bool) -> bool:
+    """Stop at a page whose links are all known, if the list has shown itself newest first.
 
-
-def _text(source: Source, result: FetchResult) -> str:
-    return decode_bytes(result.body or b"", content_type=result.headers.get("content-type"),
-                        forced=source.encoding).text
+    Only then can no new link hide further on. CSRC, NFRA and SASAC lists are not in date order, and a
+    list without dates or increasing URL numbers proves nothing: those are walked to `max_pages`.
+    """
+    if backfill or not discovery.newest_first or not page.items:
+        return False
+    states = known([i.url for i in page.items])
+    return all(i.url in states and states[i.url].settled for i in page.items)
 
 
 async def _html_list(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
     url: str | None = source.url
-    pattern = source.options.get("page_url_pattern")
-    headers = source.options.get("headers") or {}
+    planned: list[str] = []  # the following pages, when page 1's pager script names them all
+    visited: set[str] = set()
     for page in range(1, source.max_pages + 1):
-        if url is None:
+        if url is None or url in visited:
             return
-        result = await fetcher.get(url, headers=headers)
+        visited.add(url)
+        result = await fetcher.get(url, headers=source.headers)
         if _fail(discovery, result):
             return
-        discovery.lists_read += 1
-        html = _text(source, result)
-        items = html_links(html, base_url=result.final_url, selector=source.link_selector or "a")
-        discovery.add(items)
-        if not backfill and _all_known(items, known):
+        listed = read_list(source, result.body or b"", url=result.final_url,
+                           content_type=result.headers.get("content-type"))
+        discovery.take(listed)
+        if _can_stop(listed, discovery, known, backfill):
             return
-        if page == 1 and not pattern and not source.next_selector:
-            pattern = _trs_pattern(source.url, html)
-        url = (next_page_url(html, base_url=result.final_url, selector=source.next_selector)
-               if source.next_selector else pattern_page_url(pattern, page + 1) if pattern else None)
+        if page == 1 and listed.pager is not None and listed.pager.rule != "next-link":
+            planned = list(listed.pager.pages)
+        url = _next_list(source, result, listed, page, planned)
 
 
-def _trs_pattern(url: str, html: str) -> str | None:
-    """TRS-CMS lists: index.html, then index_1.html … when the page announces more than one page."""
-    total = trs_total_pages(html)
-    if not total or total < 2:
-        return None
-    parts = urlsplit(url)
-    folder = parts.path if parts.path.endswith("/") else parts.path.rsplit("/", 1)[0] + "/"
-    return urlunsplit((parts.scheme, parts.netloc, folder + "index_{n}.html", "", ""))
+def _next_list(source: Source, result: FetchResult, listed: ListPage, page: int, planned: list[str]) -> str | None:
+    """The list page after `page`: configured selector or pattern first, then the page's own pager."""
+    if source.next_selector:
+        html = decode_bytes(result.body or b"", content_type=result.headers.get("content-type"),
+                            forced=source.encoding).text
+        return next_page_url(html, base_url=result.final_url, selector=source.next_selector)
+    pattern = source.options.get("page_url_pattern")
+    if pattern:
+        return pattern_page_url(str(pattern), page + 1)
+    if listed.pager is not None and listed.pager.rule == "next-link":
+        return listed.pager.pages[0]
+    return planned[page - 1] if page - 1 < len(planned) else None
 
 
 async def _feed(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
-    result = await fetcher.get(source.url, headers=source.options.get("headers") or {})
+    result = await fetcher.get(source.url, headers=source.headers)
     if _fail(discovery, result):
         return
-    discovery.lists_read += 1
-    discovery.add(feed_items(result.body or b""))
+    discovery.take(read_list(source, result.body or b"", url=result.final_url))
 
 
 async def _sitemap(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
     queue = [source.url]
     while queue and discovery.lists_read < source.max_pages:
-        result = await fetcher.get(queue.pop(0), headers=source.options.get("headers") or {})
+        result = await fetcher.get(queue.pop(0), headers=source.headers)
         if _fail(discovery, result):
             continue
-        discovery.lists_read += 1
-        pages, children = sitemap_items(result.body or b"")
-        discovery.add(pages)
-        queue.extend(children)
+        listed = read_list(source, result.body or b"", url=result.final_url)
+        discovery.take(listed)
+        queue.extend(listed.children)
 
 
 async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
-    preset = source.options.get("api")
-    if preset == "gkmlpt":
+    if source.options.get("api") == "gkmlpt":
         await _gkmlpt(source, fetcher, known, backfill, discovery)
         return
-    spec = {**(GOV_POLICY_LIBRARY if preset == "gov-policy-library" else {}), **source.options}
-    paths = spec.get("items_path") or [""]
-    paths = [paths] if isinstance(paths, str) else paths
+    spec = api_spec(source)
     for page in range(1, source.max_pages + 1):
         paging = {spec["page_param"]: str(page)} if spec.get("page_param") else {}
         params = {str(k): str(v) for k, v in (spec.get("params") or {}).items()} | paging
         if spec.get("method", "get").lower() == "post":  # form-encoded list APIs (CDE)
-            items = await _json_page(source.url, spec, paths, fetcher, discovery, source, form=params)
+            listed = await _json_page(source, source.url, spec["headers"], fetcher, discovery, form=params)
         else:
-            items = await _json_page(_with_params(source.url, params), spec, paths, fetcher, discovery, source)
-        if items is None:
+            listed = await _json_page(source, _with_params(source.url, params), spec["headers"], fetcher, discovery)
+        if listed is None:
             return
-        discovery.add(items)
-        if not spec.get("page_param") or not items or (not backfill and _all_known(items, known)):
+        if not spec.get("page_param") or not listed.items or _can_stop(listed, discovery, known, backfill):
             return
 
 
 async def _json_page(
-    url: str, spec: dict[str, Any], paths: list[str], fetcher: Fetcher, discovery: Discovery, source: Source,
+    source: Source, url: str, headers: dict[str, str], fetcher: Fetcher, discovery: Discovery,
     form: dict[str, str] | None = None,
-) -> list[ListItem] | None:
-    result = await fetcher.get(url, headers=spec.get("headers") or {}, form=form)
+) -> ListPage | None:
+    result = await fetcher.get(url, headers=headers, form=form)
     if _fail(discovery, result):
         return None
-    discovery.lists_read += 1
-    payload = load_json(_text(source, result))
-    for path in paths:
-        items = json_items(payload, items_path=path, fields=spec.get("fields") or {}, base_url=result.final_url)
-        if items:
-            return items
-    return []
+    listed = read_list(source, result.body or b"", url=result.final_url,
+                       content_type=result.headers.get("content-type"))
+    discovery.take(listed)
+    return listed
 
 
 async def _gkmlpt(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
     parts = urlsplit(source.url)
     base = f"{parts.scheme}://{parts.netloc}"
-    index = await fetcher.get(f"{base}/gkmlpt/index")
+    index = await fetcher.get(f"{base}/gkmlpt/index", headers=source.headers)
     if _fail(discovery, index):
         return
     discovery.lists_read += 1
-    html = _text(source, index)
+    html = decode_bytes(index.body or b"", content_type=index.headers.get("content-type"),
+                        forced=source.encoding).text
     sid = _GKMLPT_SID.search(html)
     if sid is None:
         discovery.error = "gkmlpt index has no SID: layout changed?"
@@ -205,12 +268,8 @@ async def _gkmlpt(source: Source, fetcher: Fetcher, known: Known, backfill: bool
     for column in columns:
         for page in range(1, source.max_pages + 1):
             url = f"{base}/gkmlpt/api/all/{column}?page={page}&sid={sid[1]}"
-            items = await _json_page(url, {**GKMLPT, "page_param": "page"}, GKMLPT["items_path"], fetcher,
-                                     discovery, source)
-            if not items:
-                break
-            discovery.add(items)
-            if not backfill and _all_known(items, known):
+            listed = await _json_page(source, url, api_spec(source)["headers"], fetcher, discovery)
+            if listed is None or not listed.items or _can_stop(listed, discovery, known, backfill):
                 break
 
 

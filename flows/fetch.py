@@ -9,12 +9,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from protego import Protego
 
 from flows.errors import classify_transport_error
+from parsers.errors import ConfigError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -42,6 +43,8 @@ class FetchPolicy:
     backoff_max_seconds: float = 60.0
     retry_after_max_seconds: float = 120.0
     respect_robots: bool = True
+    contact: str | None = None  # sent as From on every request, whatever User-Agent a source sends
+    resolve: Mapping[str, str] = field(default_factory=dict)  # host -> "127.0.0.1:PORT": replay a saved site
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +113,7 @@ class Fetcher:
             http2=transport is None, timeout=timeout, follow_redirects=False, transport=transport,
             headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
         )
+        self._own = {"From": policy.contact} if policy.contact else {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -211,7 +215,11 @@ class Fetcher:
 
     async def _stream(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
         method = "POST" if form is not None else "GET"
-        async with self.client.stream(method, url, headers=dict(headers), data=form) as response:
+        target = _resolved(url, self.policy.resolve)
+        sent = {k: v for k, v in headers.items() if not (self._own and k.lower() == "from")} | self._own
+        if target != url:
+            sent["Host"] = urlsplit(url).netloc  # the replaying server sees the site's own request
+        async with self.client.stream(method, target, headers=sent, data=form) as response:
             meta = {k.lower(): v for k, v in response.headers.items()}
             if response.status_code == 304:
                 return FetchResult(url=url, final_url=url, status=304, headers=meta, not_modified=True)
@@ -221,7 +229,8 @@ class Fetcher:
                                    error_kind="http" if error else None)
             body, truncated = await self._read_bounded(response)
             error = f"body larger than {self.policy.max_bytes} bytes: cut" if truncated else None
-            return FetchResult(url=url, final_url=str(response.url), status=response.status_code, headers=meta,
+            final_url = str(response.url) if target == url else url
+            return FetchResult(url=url, final_url=final_url, status=response.status_code, headers=meta,
                                body=body, truncated=truncated, error=error,
                                error_kind="too_large" if truncated else None)
 
@@ -255,6 +264,25 @@ class Fetcher:
         if result.status is not None and result.status >= 500:
             return Protego.parse("User-agent: *\nDisallow: /")  # RFC 9309: a server error means assume disallow
         return None
+
+
+def parse_resolve(text: str) -> dict[str, str]:
+    """A host -> address mapping from "www.ndrc.gov.cn=127.0.0.1:8000,www.gov.cn=127.0.0.1:8001"."""
+    mapping = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        host, _, address = part.partition("=")
+        name, _, port = address.strip().rpartition(":")
+        if not host.strip() or not name or not port.isdigit():
+            raise ConfigError(f"POLICYWATCH_RESOLVE: expected HOST=ADDRESS:PORT, not {part!r}")
+        mapping[host.strip().lower()] = address.strip()
+    return mapping
+
+
+def _resolved(url: str, resolve: Mapping[str, str]) -> str:
+    """The URL actually requested: a mapped host's requests go over plain HTTP to its local address."""
+    parts = urlsplit(url)
+    address = resolve.get((parts.hostname or "").lower())
+    return urlunsplit(("http", address, parts.path or "/", parts.query, "")) if address else url
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 
-from flows.fetch import FetchPolicy, HostPolicy
+from flows.fetch import FetchPolicy, HostPolicy, parse_resolve
 from flows.settings import Settings
 from flows.sources import Source
 
@@ -22,33 +23,43 @@ def user_agent(settings: Settings) -> str:
     return f"PolicyWatch/{release} (biotech policy monitor; +{settings.contact})"
 
 
+def contact_address(settings: Settings) -> str:
+    """Our contact as the From header wants it (an address, not a mailto: URL)."""
+    return settings.contact.removeprefix("mailto:")
+
+
 def allowed_hosts(sources: list[Source]) -> set[str]:
-    """Hosts of configured web sources: nothing else is ever fetched, redirects included."""
-    return {s.host for s in sources if s.host}
+    """Hosts of configured web sources and the extra hosts they declare: nothing else is ever fetched."""
+    return {host for s in sources for host in s.hosts}
 
 
 def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
     """Per host, the strictest limits any of its sources asks for."""
     policies: dict[str, HostPolicy] = {}
     for source in sources:
-        if not source.host:
-            continue
         wanted = HostPolicy(
             concurrency=int(source.options.get("concurrency", DEFAULT_CONCURRENCY)),
             delay_seconds=float(source.options.get("delay_seconds", DEFAULT_DELAY_SECONDS)),
         )
-        current = policies.get(source.host, wanted)
-        policies[source.host] = HostPolicy(concurrency=min(current.concurrency, wanted.concurrency),
-                                           delay_seconds=max(current.delay_seconds, wanted.delay_seconds))
+        for host in source.hosts:
+            current = policies.get(host, wanted)
+            policies[host] = HostPolicy(concurrency=min(current.concurrency, wanted.concurrency),
+                                        delay_seconds=max(current.delay_seconds, wanted.delay_seconds))
     return policies
 
 
 def fetch_policy(settings: Settings, sources: list[Source]) -> FetchPolicy:
-    """Time and size bounds of this run (the largest any source asks for)."""
+    """Time and size bounds of this run (the largest any source asks for), who we are, and any replay mapping.
+
+    `POLICYWATCH_RESOLVE` ("www.ndrc.gov.cn=127.0.0.1:8000,…") sends a host's requests to a local server,
+    like curl's --resolve: a testing and debugging aid for replaying saved sites.
+    """
     timeouts = [float(s.options["timeout_seconds"]) for s in sources if "timeout_seconds" in s.options]
     sizes = [int(s.options["max_bytes"]) for s in sources if "max_bytes" in s.options]
     return FetchPolicy(
         user_agent=user_agent(settings),
+        contact=contact_address(settings),
         timeout_seconds=max(timeouts, default=30.0),
         max_bytes=max(sizes, default=DEFAULT_MAX_BYTES),
+        resolve=parse_resolve(os.environ.get("POLICYWATCH_RESOLVE", "")),
     )

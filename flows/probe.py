@@ -1,13 +1,17 @@
-"""`policywatch sources check`: probe each source's first list now, without touching the warehouse."""
+"""`policywatch sources check` and `sources try`: a source's first list now, or what it makes of a saved page.
+
+Neither touches the warehouse.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from flows import files_source
-from flows.discover import discover
+from flows.discover import ListPage, api_spec, discover, read_list
 from flows.fetch import Fetcher
 from flows.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings
@@ -54,5 +58,68 @@ async def _probe_one(source: Source, fetcher: Fetcher) -> ProbeResult:
     started = time.monotonic()
     found = await discover(replace(source, max_pages=1), fetcher, lambda urls: {}, backfill=False)
     detail = found.error or (f"first link: {found.items[0].url}" if found.items else "no links: layout changed?")
+    if found.off_site and not found.error:
+        detail += f" ({found.off_site} links to hosts it does not fetch skipped)"
     return ProbeResult(source.name, source.kind, found.error is None, len(found.items), time.monotonic() - started,
                        detail)
+
+
+@dataclass(frozen=True, slots=True)
+class Tried:
+    """What one source entry makes of a saved page: its list links, or the extracted record of a detail page."""
+
+    source: Source
+    url: str
+    listed: ListPage | None = None
+    record: dict[str, Any] | None = None
+    why_detail: str | None = None  # why the page was read as a document, not as a list
+    pagination: str | None = None  # how the walk would go on from this page, in words
+
+
+def try_source(source: Source, data: bytes, *, url: str | None = None) -> Tried:
+    """Run a source's discovery on a saved page; a page that is no list of it goes through the extractor."""
+    page_url = url or source.url
+    why = "a files source lists no pages" if source.kind == "files" else None
+    if why is None:
+        try:
+            listed = read_list(source, data, url=page_url)
+        except ValueError as exc:
+            why = f"not readable as a {source.kind} of this source: {exc}"
+        else:
+            if listed.items or listed.off_site:
+                return Tried(source, page_url, listed=listed, pagination=_pagination(source, listed))
+            why = f"no links match this source's {_what_matches(source)}"
+    return Tried(source, page_url, record=_extract(source, data, page_url), why_detail=why)
+
+
+def _pagination(source: Source, listed: ListPage) -> str:
+    """How the walk goes on: configured selector, pattern or API parameter first, then the page's own pager."""
+    if source.next_selector:
+        return f"next_selector {source.next_selector!r}"
+    if source.options.get("page_url_pattern"):
+        return f"page_url_pattern {source.options['page_url_pattern']}"
+    if source.kind == "json-api":
+        param = api_spec(source).get("page_param")
+        return f"page parameter {param!r}, up to max_pages={source.max_pages}" if param else "one response"
+    pager = listed.pager
+    if pager is None:
+        return "none found"
+    total = f"{pager.total} pages in all; " if pager.total else ""
+    return f"{pager.rule} pager, {total}next (up to max_pages={source.max_pages}): {', '.join(pager.pages) or 'none'}"
+
+
+def _what_matches(source: Source) -> str:
+    if source.kind == "html-list":
+        return f"link_selector {source.link_selector or 'a'!r}"
+    if source.kind == "json-api":
+        return f"items_path {api_spec(source).get('items_path')!r}"
+    return source.kind
+
+
+def _extract(source: Source, data: bytes, url: str) -> dict[str, Any]:
+    from parsers.parse import parse_document
+    from parsers.records import ParseOptions
+
+    options = ParseOptions(url=url, source_name=source.name, encoding=source.encoding,
+                           default_issuer=source.issuer, default_region=source.region)
+    return parse_document(data, options).to_json()

@@ -48,7 +48,8 @@ def utf8_article(title: str, n: int) -> Response:
 
 def build_site() -> Site:
     site = Site()
-    gbk_links = [(f"art/{n}.html", NOTICE.format(n), f"2026-11-{n:02d}") for n in range(1, 6)]
+    # Newest first, as lists are: an incremental walk may stop at a page it knows only on such a list.
+    gbk_links = [(f"art/{n}.html", NOTICE.format(n), f"2026-11-{n:02d}") for n in range(5, 0, -1)]
     site.routes.update({
         "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n"),
         "/gbk/index.html": Response(list_page(gbk_links[:3], "index_1.html", "gb2312")),
