@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flows.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy
+from flows.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy, parse_resolve
+from parsers.errors import ConfigError
 from tests.fixture_site import Response, Site, etag_route, once_then, serve
 
 UA = "PolicyWatch/test (+mailto:test@example.org)"
@@ -135,3 +136,38 @@ def test_fetch_per_host_limit_spaces_requests(site: Site) -> None:
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4
     assert min(gaps) >= 0.25
+
+
+def test_fetch_sends_our_contact_in_from_whatever_user_agent_a_source_sends(site: Site) -> None:
+    policy = FetchPolicy(user_agent=UA, contact="ops@example.org", respect_robots=False)
+    result = fetch(site, "/ok.html", policy=policy, headers={"User-Agent": "Mozilla/5.0", "from": "someone@else"})
+    assert result.ok
+    headers = next(h for _, path, h in site.log if path == "/ok.html")
+    assert (headers["user-agent"], headers["from"]) == ("Mozilla/5.0", "ops@example.org")
+
+
+def test_fetch_resolve_replays_a_site_host_on_a_local_server(site: Site) -> None:
+    async def go() -> FetchResult:
+        policy = FetchPolicy(user_agent=UA, resolve={"www.ndrc.gov.cn": urlsplit(site.base).netloc})
+        async with Fetcher(policy, allowed_hosts={"www.ndrc.gov.cn"},
+                           host_policies={"www.ndrc.gov.cn": HostPolicy(delay_seconds=0)}) as fetcher:
+            return await fetcher.get("https://www.ndrc.gov.cn/ok.html")
+    result = asyncio.run(go())
+    assert (result.status, result.final_url) == (200, "https://www.ndrc.gov.cn/ok.html")
+    assert [h["host"] for _, path, h in site.log if path == "/ok.html"] == ["www.ndrc.gov.cn"]
+    assert site.hits["/robots.txt"] == 1  # the site's own robots.txt, replayed too
+
+
+@pytest.mark.parametrize(("text", "mapping"), [
+    ("www.ndrc.gov.cn=127.0.0.1:8000, WWW.GOV.CN=127.0.0.1:8001",
+     {"www.ndrc.gov.cn": "127.0.0.1:8000", "www.gov.cn": "127.0.0.1:8001"}),
+    ("", {}),
+])
+def test_parse_resolve_reads_host_address_pairs(text: str, mapping: dict[str, str]) -> None:
+    assert parse_resolve(text) == mapping
+
+
+@pytest.mark.parametrize("text", ["www.ndrc.gov.cn", "www.ndrc.gov.cn=127.0.0.1", "=127.0.0.1:80"])
+def test_parse_resolve_rejects_a_malformed_pair(text: str) -> None:
+    with pytest.raises(ConfigError, match="POLICYWATCH_RESOLVE"):
+        parse_resolve(text)
