@@ -131,7 +131,9 @@ def api_spec(source: Source) -> dict[str, Any]:
 
 def _on_site(source: Source, items: list[ListItem], **more: Any) -> ListPage:
     """Links on the source's own hosts; the rest could not be fetched, so they are counted, not taken."""
-    hosts, mine, foreign = set(source.hosts), [], []
+    hosts = set(source.hosts)
+    mine: list[ListItem] = []
+    foreign: list[ListItem] = []
     for item in items:
         (mine if (urlsplit(item.url).hostname or "").lower() in hosts else foreign).append(item)
     return ListPage(items=mine, off_site=foreign, **more)
@@ -228,13 +230,15 @@ async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bo
     for page in range(1, source.max_pages + 1):
         paging = {spec["page_param"]: str(page)} if spec.get("page_param") else {}
         params = {str(k): str(v) for k, v in (spec.get("params") or {}).items()} | paging
+        before = len(discovery.items)
         if spec.get("method", "get").lower() == "post":  # form-encoded list APIs (CDE)
             listed = await _json_page(source, source.url, spec["headers"], fetcher, discovery, form=params)
         else:
             listed = await _json_page(source, _with_params(source.url, params), spec["headers"], fetcher, discovery)
         if listed is None:
             return
-        if not spec.get("page_param") or not listed.items or _can_stop(listed, discovery, known, backfill):
+        repeated = len(discovery.items) == before  # an API that ignores the page parameter answers page 1 again
+        if not spec.get("page_param") or repeated or _can_stop(listed, discovery, known, backfill):
             return
 
 

@@ -191,7 +191,7 @@ def _anchor_title(anchor: Tag) -> str | None:
     """The fuller of title= and the link text: a CMS cuts long text with `…` and keeps it whole in title=."""
     candidates = [t for t in (squash(str(anchor.get("title") or "")), squash(anchor.get_text(" "))) if t]
     whole = [t for t in candidates if not _CUT.search(t)]
-    return (whole or sorted(candidates, key=len, reverse=True) or [None])[0]
+    return whole[0] if whole else max(candidates, key=len, default=None)
 
 
 def _row_date(row: Tag | None, anchor: Tag) -> date | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}
@@ -71,3 +73,14 @@ def test_sources_list_shows_whether_each_source_is_verified() -> None:
     assert any("ndrc-fzggwl" in line and "2026-12-02" in line for line in lines)
     assert "ndrc_golden_list_page.html" in result.output
     assert any("miit-zcwj" in line and " no " in line for line in lines)
+
+
+README_TRIES = re.findall(r"^policywatch (sources try .+)$", (REPO / "README.md").read_text(encoding="utf-8"), re.M)
+
+
+@pytest.mark.parametrize("command", README_TRIES)
+def test_readme_sources_try_commands_run(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, command.split(), env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^\d+ links$", result.output, re.M)

@@ -119,3 +119,11 @@ def test_discover_json_api_sends_preset_and_source_headers(site: Site) -> None:
     assert len(found.items) == 1
     assert (headers["user-agent"], headers["referer"]) == ("Browser/1",
                                                            "https://sousuo.www.gov.cn/zcwjk/policyDocumentLibrary")
+
+
+def test_discover_json_api_stops_when_a_page_repeats_the_last(site: Site) -> None:
+    site.routes["/api"] = Response(b'{"list": [{"url": "/a.htm", "title": "t", "date": "2026-03-01"}]}')
+    src = Source(name="t", title="t", kind="json-api", url=site.url("/api"), base_dir=Path("."), max_pages=5,
+                 options={"items_path": "list", "page_param": "page", "fields": {"published_on": "date"}})
+    found = walk(site, src)
+    assert (len(found.items), site.hits["/api"]) == (1, 2)
