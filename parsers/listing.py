@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import Comment, NavigableString, Script, Stylesheet
+from bs4.element import NavigableString
 from lxml import etree
 
 # Dates as list pages print them: 2026-03-27, 2026/03/27, 2026.03.27, 2026年3月27日.
@@ -205,23 +205,18 @@ def _row_date(row: Tag | None, anchor: Tag) -> date | None:
     found = parse_date(outside) if _DATE.search(outside) else None
     if found:
         return found
-    inside = (s for s in anchor.find_all(string=True) if _DATE_ONLY.match(s))
+    inside = (s for s in anchor.strings if _DATE_ONLY.match(s))
     return parse_date(next(inside, None))
 
 
-def _own_strings(row: Tag, anchor: Tag) -> Iterator[str]:
-    for text in row.find_all(string=True):
-        if isinstance(text, Comment | Script | Stylesheet) or not isinstance(text, NavigableString):
-            continue
-        if not any(p is anchor or (p.name in _NESTED and p is not row) for p in _parents_below(text, row)):
-            yield str(text)
-
-
-def _parents_below(node: NavigableString, top: Tag) -> Iterator[Tag]:
-    for parent in node.parents:
-        if parent is top:
-            return
-        yield parent
+def _own_strings(node: Tag, anchor: Tag) -> Iterator[str]:
+    """Text of a row outside its link and outside anything nested in it (lists, scripts)."""
+    for child in node.children:
+        if isinstance(child, Tag):
+            if child is not anchor and child.name not in _NESTED:
+                yield from _own_strings(child, anchor)
+        elif type(child) is NavigableString:  # not a comment, script text or CDATA
+            yield str(child)
 
 
 def next_page_url(html: str, *, base_url: str, selector: str) -> str | None:
