@@ -23,8 +23,6 @@ _DATE_ONLY = re.compile(r"^[\s\[(（【]*" + _DATE.pattern + r"\s*日?[\s\])）�
 # API dates without separators: 20260601, and epoch seconds (10 digits) or milliseconds (13 digits) as text.
 _COMPACT_DATE = re.compile(r"^(20\d{2}|19\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
-# TRS-CMS pagers print the total page count in an inline call: createPageHTML(TOTAL, CURRENT, "index", "html").
-_TRS_TOTAL = re.compile(r"createPageHTML\(\s*(\d+)\s*,")
 # Markup inside API titles: search highlights (<em>生物</em>) go, a line break (<br/>) between a title's
 # parts becomes a space. A tag opens with a letter: <证券法> in a title is text.
 _TAGS = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -41,6 +39,8 @@ _URL_NUMBER = re.compile(r"(\d+)\D*$")
 _STRAY_LT = re.compile(r"<(?![A-Za-z/!?])")
 # Rows of a list: one article each. Rows nested in a row (NDRC's 相关解读 popups) belong to that row.
 _ROW_TAGS = ("li", "tr")
+# A row's other links are its buttons and tags (下载文字版, [国务院文件], 解读) unless their titles are this long.
+_ARTICLE_TITLE = 12
 # Containers below a row whose text is not the row's own (a nested list of related links).
 _NESTED = frozenset({"ul", "ol", "table", "li", "tr", "script", "style"})
 _BEIJING = timezone(timedelta(hours=8))  # API epochs name Beijing days; China has had no DST since 1991
@@ -140,33 +140,38 @@ def absolute(url: str, base: str) -> str | None:
 
 
 def html_links(html: str, *, base_url: str, selector: str, exclude: str | None = None) -> list[ListItem]:
-    """Article links of a list page, one per row: `selector` picks anchors (or rows holding them).
+    """Article links of a list page: `selector` picks anchors (or rows holding them).
 
     Links inside `exclude` are never articles. A row's own link is taken, not those of a list nested in
-    it (related 解读 popups); of several links in one row (download buttons, a category tag), the one
-    with the fullest title. A link to a PDF or other file is an article like any other.
+    it (related 解读 popups), nor its buttons and tags (下载文字版, [通知]): of a row's links with short
+    titles only the fullest counts. A link to a PDF or other file is an article like any other.
     """
     soup = _soup(html)
     excluded = {id(a) for node in soup.select(exclude) for a in _anchors(node)} if exclude else set()
     anchors = [a for node in soup.select(selector) for a in _anchors(node) if id(a) not in excluded]
     rows = {id(a): _row(a) for a in anchors}
     row_ids = {id(row) for row in rows.values() if row is not None}
-    best: dict[int, tuple[Tag, str | None, str]] = {}  # row (or anchor) -> its article link
+    by_row: dict[int, list[tuple[Tag, str | None, str]]] = {}  # row (or lone anchor) -> its links
     for anchor in anchors:
         row = rows[id(anchor)]
         url = absolute(str(anchor.get("href") or ""), base_url)
-        if url is None or (row is not None and _nested(row, row_ids)):
-            continue
-        title = _anchor_title(anchor)
-        key = id(row) if row is not None else id(anchor)
-        if key not in best or len(title or "") > len(best[key][1] or ""):
-            best[key] = (anchor, title, url)
+        if url is not None and not (row is not None and _nested(row, row_ids)):
+            by_row.setdefault(id(row) if row is not None else id(anchor), []).append(
+                (anchor, _anchor_title(anchor), url))
     items: dict[str, ListItem] = {}
-    for anchor, title, url in best.values():
-        if url not in items:
-            published = _row_date(rows[id(anchor)] or anchor.parent, anchor)
-            items[url] = ListItem(url=url, title=title, published_on=published)
+    for links in by_row.values():
+        for anchor, title, url in _row_articles(links):
+            if url not in items:
+                published = _row_date(rows[id(anchor)] or anchor.parent, anchor)
+                items[url] = ListItem(url=url, title=title, published_on=published)
     return list(items.values())
+
+
+def _row_articles(links: list[tuple[Tag, str | None, str]]) -> list[tuple[Tag, str | None, str]]:
+    """A row's article links: the fullest titled one, and any other with a title long enough to be an
+    article's (a layout table may hold several articles in one row), in page order."""
+    best = max(links, key=lambda link: len(link[1] or ""))
+    return [link for link in links if link is best or len(link[1] or "") >= _ARTICLE_TITLE]
 
 
 def _soup(html: str) -> BeautifulSoup:
@@ -234,12 +239,6 @@ def pattern_page_url(pattern: str, page: int) -> str:
     `{page}` is the page number itself (Shanghai: index.html, index_2.html …).
     """
     return pattern.replace("{n}", str(page - 1)).replace("{page}", str(page))
-
-
-def trs_total_pages(html: str) -> int | None:
-    """Total pages announced by a TRS-CMS pager script, if present."""
-    match = _TRS_TOTAL.search(html)
-    return int(match[1]) if match else None
 
 
 def find_pager(html: str, *, base_url: str, limit: int) -> Pager | None:

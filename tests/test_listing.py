@@ -35,6 +35,17 @@ def test_html_links_takes_the_rows_own_link_not_its_download_buttons() -> None:
     assert links(html, "#list tr a") == [("content.shtml", "期货交易所管理办法 （2021年修订）")]
 
 
+def test_html_links_leaves_out_a_rows_category_tag() -> None:
+    html = '<ul><li><a href="/col/">[国务院文件]</a><a href="c1.htm">国务院关于加快发展生物制造产业的意见</a></li></ul>'
+    assert links(html) == [("c1.htm", "国务院关于加快发展生物制造产业的意见")]
+
+
+def test_html_links_takes_each_article_of_a_layout_row() -> None:
+    html = """<table><tr><td><a href="a.html">关于推进生物医药产业高质量发展的通知</a><br>
+      <a href="b.html">关于印发医疗器械创新发展行动方案的通知</a></td></tr></table>"""
+    assert [url for url, _ in links(html, "td a")] == ["a.html", "b.html"]
+
+
 def test_html_links_takes_a_row_linking_a_pdf_directly() -> None:
     html = '<ul><li><a href="/files/plan.pdf" title="实施方案">实施方案</a><span>2026-03-01</span></li></ul>'
     assert links(html) == [("plan.pdf", "实施方案")]
