@@ -241,6 +241,12 @@ def pattern_page_url(pattern: str, page: int) -> str:
     return pattern.replace("{n}", str(page - 1)).replace("{page}", str(page))
 
 
+def trs_total_pages(html: str) -> int | None:
+    """Total pages announced by a TRS-CMS pager script, if present (find_pager reads every kind of pager)."""
+    match = _PAGERS[0].call.search(html)
+    return int(match["total"]) if match else None
+
+
 def find_pager(html: str, *, base_url: str, limit: int) -> Pager | None:
     """The list's own pager: a pager script (all following pages), else an HTML "next" link."""
     return _script_pager(html, base_url, limit) or _link_pager(html, base_url)
