@@ -47,6 +47,12 @@ _HEAD_WINDOW = 40
 _LIST_MIN_ANCHORS = 3
 _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
+# A line break in the HTML source is white space, and none at all between two CJK characters (the CSS
+# segment-break rule): Word-exported pages wrap mid-word, "国\n家外汇管理局", "第五十\n二条".
+_NEWLINE = re.compile(r"\r\n?|\n")
+_SOURCE_BREAK = "\x1f"
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*{_SOURCE_BREAK}[ \\t{_SOURCE_BREAK}]*(?=[{_CJK}])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +112,15 @@ def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
         _remove(element)
 
 
+def _visible_chars(element: etree._Element) -> int:
+    return len(_SPACES.sub("", text_of(element)))
+
+
 def _rule_block(root: etree._Element) -> etree._Element | None:
     index = selector_index(root)
     for selectors, _why in CONTENT_RULES:
         for found in select(index, selectors):
-            if len(_SPACES.sub("", text_of(found))) >= MIN_RULE_CHARS:
+            if _visible_chars(found) >= MIN_RULE_CHARS:
                 return found
     return None
 
@@ -189,6 +199,7 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
     before: list[str] = []
     inside: list[str] | None = None
     parts: list[str] = []
+    pre = 0  # depth inside <pre>, whose line breaks are printed
     for event, el in etree.iterwalk(root, events=("start", "end")):
         if el is block:
             if event == "start":
@@ -199,13 +210,20 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
         if not isinstance(el.tag, str):
             continue
         if event == "start":
+            pre += el.tag == "pre"
             parts.append("\n" if el.tag in BLOCK_TAGS else "")
-            parts.append(el.text or "")
+            parts.append(_source_text(el.text, pre))
         else:
+            pre -= el.tag == "pre"
             parts.append("\n" if el.tag in BLOCK_TAGS else " " if el.tag in CELL_TAGS else "")
             if el.tail and el is not block:
-                parts.append(el.tail)
+                parts.append(_source_text(el.tail, pre))
     return before, inside or []
+
+
+def _source_text(text: str | None, pre: int) -> str:
+    """A text node with its source line breaks marked: they are spaces, not lines (outside <pre>)."""
+    return (text or "") if pre else _NEWLINE.sub(_SOURCE_BREAK, text or "")
 
 
 def head_lines(before: list[str], title: str | None) -> list[str]:
@@ -217,7 +235,8 @@ def head_lines(before: list[str], title: str | None) -> list[str]:
 
 
 def _lines(parts: list[str]) -> list[str]:
-    return [line for line in (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")) if line]
+    joined = _BREAK_BETWEEN_CJK.sub("", "".join(parts)).replace(_SOURCE_BREAK, " ")
+    return [line for line in (_SPACES.sub(" ", line).strip() for line in joined.split("\n")) if line]
 
 
 def _is_attachment(anchor: etree._Element) -> bool:
@@ -279,6 +298,8 @@ def read_html(markup: str, *, base_url: str | None = None) -> HtmlPage:
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     block = _rule_block(root)
     _drop_furniture(root, block)
+    if block is not None and _visible_chars(block) < MIN_RULE_CHARS:
+        block = None  # what made the rule's container long enough was furniture (a hidden share box)
     block = block if block is not None else densest_block(root)
     near = block.getparent() if block is not None and block.getparent() is not None else block
     # Only files next to the block make a short page a document; the page's others are listed too

@@ -11,13 +11,34 @@ from lxml import etree
 # the content below depth 256, and pages nested that deep are broken or hostile anyway.
 _TAG_RUN = re.compile(r"(?:<[A-Za-z][^<>]{0,300}>\s*){64,}")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+# libxml2 ends the document at the first </html> (and closes <body> at </body>): a page whose shared
+# header include ends in a stray </html> (www.gov.cn) would lose its body. Browsers read on, so end tags
+# of html and body are dropped (the parser closes both at the end) and so are the start tags of a second
+# <html> or <body> (two pages concatenated, an include carrying its own): the page parses as one tree.
+_DOCUMENT_END_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+_DOCUMENT_START_TAG = re.compile(r"<(html|body)(?=[\s>/])[^>]*>", re.IGNORECASE)
 
 Index = dict[tuple[str, str], list[etree._Element]]
 
 
+def one_document(markup: str) -> str:
+    """Markup without the tags that would make libxml2 stop early: end tags of html and body, repeated starts."""
+    seen: set[str] = set()
+
+    def first_only(match: re.Match[str]) -> str:
+        name = match.group(1).lower()
+        if name in seen:
+            return ""
+        seen.add(name)
+        return match.group()
+
+    return _DOCUMENT_START_TAG.sub(first_only, _DOCUMENT_END_TAG.sub("", markup))
+
+
 def parse_markup(markup: str) -> etree._Element:
     """The lxml tree of a page, whatever the markup (never raises on bad HTML)."""
-    cleaned = _TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], _XML_DECLARATION.sub("", markup))
+    markup = one_document(_XML_DECLARATION.sub("", markup))
+    cleaned = _TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], markup)
     # etree's parser, not lxml.html's: its per-element class look-up costs a third of the parse.
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     root = etree.fromstring(cleaned.encode("utf-8", "replace") or b"<html></html>", parser=parser)
