@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from parsers.htmltitle import info_fields, page_title
+from parsers.htmltitle import info_fields, page_title, publisher_of
 from parsers.htmltree import parse_markup, select, selector_index, text_of
 from parsers.metadata import PageHints
 from parsers.records import Attachment
@@ -26,6 +26,7 @@ from parsers.site_rules import (
     DROP_TAGS,
     ENP_DATE,
     FURNITURE,
+    GENERATED_AT,
     SOURCE_META,
 )
 
@@ -47,6 +48,7 @@ _HEAD_WINDOW = 40
 _LIST_MIN_ANCHORS = 3
 _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\D")
 # A line break in the HTML source is white space, and none at all between two CJK characters (the CSS
 # segment-break rule): Word-exported pages wrap mid-word, "国\n家外汇管理局", "第五十\n二条".
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -264,14 +266,14 @@ def _text_chars(element: etree._Element) -> tuple[int, int]:
 
 def _not_article(root: etree._Element, block: etree._Element | None, attachments: tuple[Attachment, ...]) -> str | None:
     if block is None:
-        return "no content block"
+        return "no block of text (a page built by script, or an image)"
     total, links = _text_chars(block)
     if total and links / total > MAX_LINK_DENSITY:
         return f"mostly links ({links}/{total} characters): a list page"
     if attachments:
         return None
     if total - links < MIN_ARTICLE_CHARS:
-        return f"only {total - links} characters of text"
+        return f"only {total - links} characters of text (the document may be an image or loaded by script)"
     # A short block on a page of many links is a footer or a teaser on a list page, not an article.
     page_links = _text_chars(root)[1]
     if total - links < SHORT_ARTICLE_CHARS and page_links > LIST_PAGE_LINK_RATIO * (total - links):
@@ -282,17 +284,31 @@ def _not_article(root: etree._Element, block: etree._Element | None, attachments
 def _hints(root: etree._Element, markup: str) -> PageHints:
     """What the markup says: read before <head> and the furniture are dropped."""
     metas = _metas(root)
-    enp = ENP_DATE.search(markup)
     return PageHints(
         title=page_title(root, metas),
-        published=_first_meta(metas, DATE_META) or (enp.group(1) if enp else None),
+        published=_published(metas, markup),
         source=_first_meta(metas, SOURCE_META),
         fields=info_fields(root),
+        publisher=publisher_of(root),
     )
 
 
-def read_html(markup: str, *, base_url: str | None = None) -> HtmlPage:
-    """Parse a page: its main text, the lines above it, its metadata hints and attachments."""
+def _published(metas: dict[str, str], markup: str) -> str | None:
+    """The date meta tag's value, unless it only repeats when the CMS generated the page."""
+    enp = ENP_DATE.search(markup)
+    value = _first_meta(metas, DATE_META) or (enp.group(1) if enp else None)
+    generated = next((m.group(1) for content in metas.values() if (m := GENERATED_AT.search(content))), None)
+    if value and generated and _DIGITS.sub("", generated).startswith(_DIGITS.sub("", value)):
+        return None
+    return value
+
+
+def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False) -> HtmlPage:
+    """Parse a page: its main text, the lines above it, its metadata hints and attachments.
+
+    A page that reads as no article comes back with `not_article` set and no text, unless `lenient`:
+    then it also has the text of its best block (or of its whole body, the furniture removed).
+    """
     root = parse_markup(markup)
     hints = _hints(root, markup)
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
@@ -306,10 +322,13 @@ def read_html(markup: str, *, base_url: str | None = None) -> HtmlPage:
     # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
     reason = _not_article(root, block, attachments_of(near, base_url) if near is not None else ())
     attachments = attachments_of(root, base_url)
-    if block is None or reason:
+    if reason and not lenient:
         return HtmlPage("", "", hints, attachments, reason)
-    _drop_link_lists(block)
+    if block is None:
+        block = next(root.iter("body"), root)
+    if not reason:
+        _drop_link_lists(block)  # on a list-like page kept leniently, the links are what there is
     before, inside = page_lines(root, block)
     head = head_lines(before, hints.title)
     hints = replace(hints, head_lines=tuple(head))
-    return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments)
+    return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments, reason)

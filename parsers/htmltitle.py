@@ -7,7 +7,14 @@ import re
 from lxml import etree
 
 from parsers.htmltree import select, selector_index, text_of
-from parsers.site_rules import INFO_LABEL_TAGS, INFO_LABELS, INFO_VALUE_MAX, TITLE_META, TITLE_RULES
+from parsers.site_rules import (
+    INFO_LABEL_TAGS,
+    INFO_LABELS,
+    INFO_VALUE_MAX,
+    PUBLISHER_LINE,
+    TITLE_META,
+    TITLE_RULES,
+)
 
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
@@ -23,6 +30,9 @@ _LABEL = re.compile("^(" + "|".join(sorted(INFO_LABELS, key=len, reverse=True)) 
 _LABEL_MAX = 8
 # Values whose spaces mean something: joint issuers are separated by them, titles print them.
 _SPACED_FIELDS = ("issuers", "title")
+# Fields a table may print with an empty cell, meaning "none" (not "look elsewhere").
+_EMPTY_MEANS_NONE = ("doc_number",)
+_CELL_TAGS = ("td", "th", "b", "strong", "span")
 
 
 def _clean(text: str | None) -> str:
@@ -101,7 +111,11 @@ def _value_after(el: etree._Element) -> str:
 
 
 def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
-    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept."""
+    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept.
+
+    A labelled 发文字号 left empty is kept empty: the document has none (MOST's 规范性文件), and the text
+    must not be searched for one. Repeated tables (desktop and mobile) give the first value filled in.
+    """
     found: dict[str, str] = {}
     for el in root.iter(*INFO_LABEL_TAGS):
         own = _key(el.text or "")
@@ -112,9 +126,22 @@ def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
             continue
         value = match.group(2) if match.group(2) else _key(_value_after(el)) if len(own) <= _LABEL_MAX else ""
         field = INFO_LABELS[match.group(1)]
-        if value and len(value) <= INFO_VALUE_MAX and field not in found:
+        if len(value) > INFO_VALUE_MAX or found.get(field):
+            continue
+        if value:
             found[field] = _spaced_value(el, match.group(1)) if field in _SPACED_FIELDS else value
+        elif field in _EMPTY_MEANS_NONE and el.tag in _CELL_TAGS:
+            found.setdefault(field, "")
     return tuple(found.items())
+
+
+def publisher_of(root: etree._Element) -> str | None:
+    """The organ a short "…发布" line names (a footer such as 中国证券监督管理委员会发布), if the page has one."""
+    for el in root.iter(*INFO_LABEL_TAGS):
+        match = PUBLISHER_LINE.match(_key(el.text or ""))
+        if match and not len(el):
+            return match.group(1)
+    return None
 
 
 def _spaced_value(el: etree._Element, label: str) -> str:

@@ -6,21 +6,10 @@ from datetime import date
 
 import pytest
 
-from parsers.metadata import (
-    PageHints,
-    context_year,
-    dateline_date,
-    derive_title,
-    doc_type_of,
-    find_doc_number,
-    find_index_number,
-    find_signature,
-    find_source,
-    find_title,
-    first_date,
-    read_metadata,
-    remove_title,
-)
+from parsers.dates import context_year, dateline_date, first_date
+from parsers.docnumber import find_doc_number
+from parsers.doctitle import derive_title, doc_type_of, find_title, remove_title
+from parsers.metadata import PageHints, find_index_number, find_signature, find_source, read_metadata
 from parsers.records import ParseOptions
 from parsers.regions import find_regions, issuer_level, level_of
 
