@@ -35,6 +35,8 @@ _LINE_RULES: tuple[re.Pattern[str], ...] = (
     ),
     # Editor and proof-reader credits: 责任编辑：…, 【编辑:…】.
     re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|责编|校对|审核|审校|初审|终审|监制)\s*[:：]"),
+    # A source credit in brackets closing a reposted text: （来源：中国政府网）.
+    re.compile(r"^[(（]\s*(来源|稿件来源|信息来源|文章来源)\s*[:：][^()（）]{1,40}[)）]$"),
     # "原文链接" of a repost; its URL is kept as original_url before the line goes.
     re.compile(r"^原文(链接|地址|网址)\s*[:：]"),
 )
