@@ -265,11 +265,11 @@ def _text_chars(element: etree._Element) -> tuple[int, int]:
 
 
 def _not_article(root: etree._Element, block: etree._Element | None, attachments: tuple[Attachment, ...]) -> str | None:
-    if block is None:
-        return "no block of text (a page built by script, or an image)"
-    total, links = _text_chars(block)
+    total, links = _text_chars(block if block is not None else root)
     if total and links / total > MAX_LINK_DENSITY:
         return f"mostly links ({links}/{total} characters): a list page"
+    if block is None:
+        return "no block of text (a page built by script, or an image)"
     if attachments:
         return None
     if total - links < MIN_ARTICLE_CHARS:
