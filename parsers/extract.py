@@ -53,24 +53,29 @@ def is_pdf(data: bytes, content_type: str | None) -> bool:
 
 
 def _document(
-    raw: str,
     body: str,
     options: ParseOptions,
     *,
+    head: str = "",
     hints: PageHints | None = None,
     attachments: tuple[Attachment, ...] = (),
     decoded: Decoded | None = None,
     doubt: str | None = None,
 ) -> Extraction:
-    """Clean the text, find the title and the metadata, and assemble the record (low_confidence with a doubt)."""
+    """Clean the text, find the title and the metadata, and assemble the record (low_confidence with a doubt).
+
+    `head` is what the page prints above the body (info lines with dates and sources): metadata reads it too.
+    """
     hints = replace(hints or PageHints(), title=_one_line(hints.title if hints else None))
     options = replace(options, known_title=_one_line(options.known_title))
-    cleaned = strip_boilerplate(normalize_text(body))
+    normalized = normalize_text(body)
+    cleaned = strip_boilerplate(normalized)
     title = resolve_title(cleaned.text, hints=hints, options=options)
     text = remove_title(cleaned.text, title)
     if not text:
         return _rejected(ExtractionStatus.EMPTY, "no text left after removing the page chrome", decoded)
-    meta = read_metadata(normalize_text(raw), text, title=title, hints=hints, options=options)
+    raw = "\n".join(part for part in (normalize_text(head), normalized) if part)  # normalised once each
+    meta = read_metadata(raw, text, title=title, hints=hints, options=options)
     return Extraction(
         status=ExtractionStatus.LOW_CONFIDENCE if doubt else ExtractionStatus.OK,
         reason=doubt[:_REASON_MAX] if doubt else None,
@@ -99,7 +104,7 @@ def _from_pdf(data: bytes, options: ParseOptions) -> Extraction:
         return _rejected(ExtractionStatus.UNDECODABLE, f"unreadable PDF: {type(exc).__name__}: {exc}")
     if not text.strip():
         return _rejected(ExtractionStatus.EMPTY, "PDF without a text layer (scanned?)")
-    return _document(text, text, options)
+    return _document(text, options)
 
 
 def _doubt(reason: str) -> str:
@@ -113,10 +118,9 @@ def _from_html(markup: str, options: ParseOptions, decoded: Decoded, record: Jso
     if page.not_article and not page.text:
         return _rejected(ExtractionStatus.NOT_ARTICLE, page.not_article, decoded)
     hints = _with_record(page.hints, record) if record else page.hints
-    raw = f"{page.head_text}\n{page.text}"
     doubt = _doubt(page.not_article) if page.not_article else None
-    return _document(raw, page.text, options, hints=hints, attachments=page.attachments, decoded=decoded,
-                     doubt=doubt)
+    return _document(page.text, options, head=page.head_text, hints=hints, attachments=page.attachments,
+                     decoded=decoded, doubt=doubt)
 
 
 def _with_record(hints: PageHints, record: JsonDetail) -> PageHints:
@@ -139,7 +143,7 @@ def _from_json(decoded: Decoded, options: ParseOptions) -> Extraction | None:
     if record.body_is_html:
         return _from_html(record.body, options, decoded, record)
     hints = _with_record(PageHints(), record)
-    return _document(record.body, record.body, options, hints=hints, decoded=decoded)
+    return _document(record.body, options, hints=hints, decoded=decoded)
 
 
 def _extract(data: bytes, options: ParseOptions) -> Extraction:
@@ -156,7 +160,7 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
         return record
     if is_html(decoded.text, options.content_type):
         return _from_html(decoded.text, options, decoded)
-    return _document(decoded.text, decoded.text, options, decoded=decoded)
+    return _document(decoded.text, options, decoded=decoded)
 
 
 def extract(data: bytes, options: ParseOptions) -> Extraction:

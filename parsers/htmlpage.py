@@ -98,6 +98,9 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
+_CONTENT_SELECTORS = frozenset(selector for selectors, _why in CONTENT_RULES for selector in selectors)
+
+
 def _names(element: etree._Element) -> str:
     return f"{element.get('id') or ''} {element.get('class') or ''}".strip()
 
@@ -108,7 +111,8 @@ def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
     doomed = [
         el
         for el in root.iter(etree.Element)
-        if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(el))
+        if (el.get("id") or el.get("class")) and el not in protected and el.tag not in ("html", "body")
+        and FURNITURE.search(_names(el))
     ]
     for element in doomed:
         _remove(element)
@@ -119,7 +123,7 @@ def _visible_chars(element: etree._Element) -> int:
 
 
 def _rule_block(root: etree._Element) -> etree._Element | None:
-    index = selector_index(root)
+    index = selector_index(root, _CONTENT_SELECTORS)
     for selectors, _why in CONTENT_RULES:
         for found in select(index, selectors):
             if _visible_chars(found) >= MIN_RULE_CHARS:
@@ -284,11 +288,12 @@ def _not_article(root: etree._Element, block: etree._Element | None, attachments
 def _hints(root: etree._Element, markup: str) -> PageHints:
     """What the markup says: read before <head> and the furniture are dropped."""
     metas = _metas(root)
+    fields = info_fields(root)
     return PageHints(
-        title=page_title(root, metas),
+        title=page_title(root, metas, dict(fields)),
         published=_published(metas, markup),
         source=_first_meta(metas, SOURCE_META),
-        fields=info_fields(root),
+        fields=fields,
         publisher=publisher_of(root),
     )
 

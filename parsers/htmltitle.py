@@ -28,6 +28,7 @@ _HEADING_MIN, _HEADING_MAX = 4, 80
 _MIN_CONTAINED = 8
 _LABEL = re.compile("^(" + "|".join(sorted(INFO_LABELS, key=len, reverse=True)) + ")(?:[:：](.*))?$")
 _LABEL_MAX = 8
+_LABEL_STARTS = frozenset(label[0] for label in INFO_LABELS)
 # Values whose spaces mean something: joint issuers are separated by them, titles print them.
 _SPACED_FIELDS = ("issuers", "title")
 # Fields a table may print with an empty cell, meaning "none" (not "look elsewhere").
@@ -59,15 +60,19 @@ def _headings(root: etree._Element) -> list[str]:
     """Texts of the elements that may carry the headline, in document order."""
     found: list[str] = []
     for el in root.iter(etree.Element):
-        if el.tag in _HEADING_TAGS or _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}"):
+        named = el.get("id") or el.get("class")
+        if el.tag in _HEADING_TAGS or (named and _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}")):
             text = _clean(text_of(el))
             if _HEADING_MIN <= len(text) <= _HEADING_MAX:
                 found.append(text)
     return found
 
 
+_TITLE_SELECTORS = frozenset(selector for selectors, _why in TITLE_RULES for selector in selectors)
+
+
 def _rule_heading(root: etree._Element) -> str | None:
-    index = selector_index(root)
+    index = selector_index(root, _TITLE_SELECTORS)
     for selectors, _why in TITLE_RULES:
         for el in select(index, selectors):
             text = _clean(text_of(el))
@@ -83,9 +88,8 @@ def _heading_in_title(headings: list[str], site_title: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def page_title(root: etree._Element, metas: dict[str, str]) -> str | None:
+def page_title(root: etree._Element, metas: dict[str, str], fields: dict[str, str]) -> str | None:
     """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned."""
-    fields = dict(info_fields(root))
     site_title = _site_title(root)
     headings = _headings(root)
     candidates = (
@@ -118,7 +122,10 @@ def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
     """
     found: dict[str, str] = {}
     for el in root.iter(*INFO_LABEL_TAGS):
-        own = _key(el.text or "")
+        # Most elements hold no label: a look at the first character spares them the whitespace fold.
+        if not el.text or el.text.lstrip()[:1] not in _LABEL_STARTS:
+            continue
+        own = _key(el.text)
         if not own or len(own) > _LABEL_MAX + INFO_VALUE_MAX:
             continue
         match = _LABEL.match(own)
@@ -138,8 +145,7 @@ def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
 def publisher_of(root: etree._Element) -> str | None:
     """The organ a short "…发布" line names (a footer such as 中国证券监督管理委员会发布), if the page has one."""
     for el in root.iter(*INFO_LABEL_TAGS):
-        match = PUBLISHER_LINE.match(_key(el.text or ""))
-        if match and not len(el):
+        if el.text and "布" in el.text and not len(el) and (match := PUBLISHER_LINE.match(_key(el.text))):
             return match.group(1)
     return None
 

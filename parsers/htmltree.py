@@ -9,7 +9,9 @@ from lxml import etree
 
 # Runs of this many opening tags with nothing between them are collapsed: libxml2 silently drops
 # the content below depth 256, and pages nested that deep are broken or hostile anyway.
-_TAG_RUN = re.compile(r"(?:<[A-Za-z][^<>]{0,300}>\s*){64,}")
+_TAG_RUN_MIN = 64
+_TAG_RUN = re.compile(r"(?:<[A-Za-z][^<>]{0,300}>\s*){" + str(_TAG_RUN_MIN) + ",}")
+_OPENING_TAG = re.compile(r"<[A-Za-z][^<>]{0,300}>\s*")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 # libxml2 ends the document at the first </html> (and closes <body> at </body>): a page whose shared
 # header include ends in a stray </html> (www.gov.cn) would lose its body. Browsers read on, so end tags
@@ -35,13 +37,29 @@ def one_document(markup: str) -> str:
     return _DOCUMENT_START_TAG.sub(first_only, _DOCUMENT_END_TAG.sub("", markup))
 
 
+def has_tag_run(markup: str) -> bool:
+    """True when _TAG_RUN_MIN opening tags follow each other with nothing between them.
+
+    One pass over the tags: the run pattern itself retries at every tag (a third of the parse of a
+    Word-exported page), so it only runs on the rare page that has such a run.
+    """
+    count, end = 0, -1
+    for tag in _OPENING_TAG.finditer(markup):
+        count = count + 1 if tag.start() == end else 1
+        if count >= _TAG_RUN_MIN:
+            return True
+        end = tag.end()
+    return False
+
+
 def parse_markup(markup: str) -> etree._Element:
     """The lxml tree of a page, whatever the markup (never raises on bad HTML)."""
     markup = one_document(_XML_DECLARATION.sub("", markup))
-    cleaned = _TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], markup)
+    if has_tag_run(markup):
+        markup = _TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], markup)
     # etree's parser, not lxml.html's: its per-element class look-up costs a third of the parse.
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-    root = etree.fromstring(cleaned.encode("utf-8", "replace") or b"<html></html>", parser=parser)
+    root = etree.fromstring(markup.encode("utf-8", "replace") or b"<html></html>", parser=parser)
     return root if root is not None else etree.fromstring(b"<html><body></body></html>", parser=parser)
 
 
@@ -50,15 +68,19 @@ def text_of(element: etree._Element) -> str:
     return "".join(element.itertext())
 
 
-def selector_index(root: etree._Element) -> Index:
-    """Every element by ("id", value), ("class", name) and ("tag", name), in document order."""
+def selector_index(root: etree._Element, wanted: frozenset[tuple[str, str]]) -> Index:
+    """The elements the `wanted` selectors match, by ("id", value), ("class", name) or ("tag", name), in
+    document order (only those: a Word-exported page has thousands of elements no rule asks for)."""
     index: Index = defaultdict(list)
+    tags = {value for kind, value in wanted if kind == "tag"}
     for el in root.iter(etree.Element):
-        index[("tag", el.tag)].append(el)
-        if el.get("id"):
-            index[("id", el.get("id").strip())].append(el)
+        if el.tag in tags:
+            index[("tag", el.tag)].append(el)
+        if (found := el.get("id")) and ("id", found.strip()) in wanted:
+            index[("id", found.strip())].append(el)
         for name in (el.get("class") or "").split():
-            index[("class", name)].append(el)
+            if ("class", name) in wanted:
+                index[("class", name)].append(el)
     return index
 
 
