@@ -61,6 +61,7 @@ _NOT_TITLE = re.compile(r"[。；;:：,，、]$|^[(（]?[一二三四五六七�
 # Clauses that open a news lead without saying what happened: 5月10日, 近日, 今年以来.
 _LEAD_TIME = re.compile(r"((\d{4}年)?\d{1,2}月\d{1,2}日(至\d{1,2}日)?|近日|日前|近期|目前|今年以来|\d{4}年)")
 _GLUED_TITLE_MIN = 8
+_CLAUSE_START = re.compile(r"\s*[，、；：,;:]")
 # A plan or regulation whose title runs into its first sentence (a PDF's text without line breaks:
 # “十四五”生物经济发展规划科学规划、系统推进…): the title ends at the first plan-type word before the
 # first clause mark. Only plan-like types: 意见 or 通知 open news leads as objects (印发意见要求…).
@@ -140,6 +141,10 @@ def remove_title(body: str, title: str | None) -> str:
         return body
     key = title.replace(" ", "")
     lines = [line for line in body.split("\n") if line.replace(" ", "") != key]
-    if lines and len(title) >= _GLUED_TITLE_MIN and lines[0].startswith(title):
+    # Glued to a new sentence it is a heading that lost its line break; before a clause mark it is the
+    # opening clause of the first sentence (a title derived from it), which stays.
+    if lines and len(title) >= _GLUED_TITLE_MIN and lines[0].startswith(title) and not _CLAUSE_START.match(
+        lines[0][len(title) :]
+    ):
         lines[0] = lines[0][len(title) :].lstrip()
     return "\n".join(line for line in lines if line)

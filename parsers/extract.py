@@ -19,6 +19,12 @@ _HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|head|body|title|meta)[\s>]",
 # Fragments and pages wrapped by archivers start with other tags; a few common ones also say HTML.
 _HTML_TAGS = re.compile(r"</?(?:div|p|table|td|tr|span|a|br|ul|li|font|h[1-6])[\s>/]", re.IGNORECASE)
 _HTML_TAGS_MIN = 5
+# A fragment served without <html> (SASAC's paginated pages, CMS includes): text that opens, after
+# comments, with a block tag is markup however few tags it holds.
+_FRAGMENT_START = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:div|p|table|section|article|ul|ol|h[1-6]|span|font|center)[\s>/]",
+    re.IGNORECASE | re.DOTALL,
+)
 _SNIFF_WINDOW = 4096
 _PDF_MAGIC = b"%PDF-"
 _REASON_MAX = 300
@@ -40,9 +46,9 @@ def _one_line(text: str | None) -> str | None:
 
 
 def is_html(text: str, content_type: str | None) -> bool:
-    """True for markup: an HTML content type, or <html>, <!doctype html> or <body> near the start."""
+    """True for markup: an HTML content type, <html>, <!doctype html> or <body> near the start, or a fragment."""
     head = text[:_SNIFF_WINDOW]
-    if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head):
+    if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head) or _FRAGMENT_START.match(head):
         return True
     return len(_HTML_TAGS.findall(head)) >= _HTML_TAGS_MIN
 

@@ -252,3 +252,22 @@ def test_extract_date_meta_equal_to_generation_time_is_not_the_publication_date(
 def test_extract_publisher_line_outside_the_body_is_the_issuer() -> None:
     page = f"<html><body><div id='zoom'>{PROSE}</div><div class='fg-foot'><span>中国证券监督管理委员会发布</span></div></body></html>"
     assert extract(page.encode(), ParseOptions(default_issuer="中国证监会")).issuers == ("中国证券监督管理委员会",)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<!--start component 内容-->\n<div class='content'><p>第一条 为规范管理，根据有关法律法规，制定本办法。</p></div>",
+        "<p>第一条 为规范管理，根据有关法律法规，制定本办法。</p>",
+    ],
+)
+def test_extract_bare_fragment_is_html(fragment: str) -> None:
+    assert extract(fragment.encode(), ParseOptions(article_link=True)).text == "第一条 为规范管理，根据有关法律法规，制定本办法。"
+
+
+def test_extract_repeated_info_tables_give_the_first_filled_value() -> None:
+    table = "<table><tr><td>发文字号：</td><td>{}</td></tr><tr><td>成文日期：</td><td>2024年03月10日</td></tr></table>"
+    page = (f"<html><head><title>关于X的通知</title></head><body>{table.format('')}{table.format('国科发〔2024〕1号')}"
+            f"<div id='zoom'>{PROSE}</div></body></html>")
+    record = extract(page.encode(), ParseOptions())
+    assert (record.doc_number, record.signed_on) == ("国科发〔2024〕1号", date(2024, 3, 10))

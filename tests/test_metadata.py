@@ -285,3 +285,8 @@ def test_metadata_read_metadata_date_and_number_of_a_regulation_note() -> None:
     text = "（2022年2月18日证监会令第195号公布 自2022年4月1日起施行）\n第一章 总 则\n第一条 正文。"
     meta = read_metadata(text, text, title="办法", hints=PageHints(), options=ParseOptions())
     assert (meta.published_on, meta.doc_number) == (date(2022, 2, 18), "证监会令第195号")
+
+
+def test_metadata_remove_title_keeps_an_opening_clause() -> None:
+    body = "第一条 为规范管理，根据有关法律法规，制定本办法。"
+    assert remove_title(body, "第一条 为规范管理") == body
