@@ -99,3 +99,18 @@ def test_new_columns_are_described(warehouse: duckdb.DuckDBPyConnection, table: 
 
 def test_latest_migration_is_this_one() -> None:
     assert max(m.version for m in available()) >= 9
+
+
+STORY = ("<html><head><title>国家发改委发布《“十四五”生物经济发展规划》</title></head><body><div class='TRS_Editor'>"
+         "<p>5月10日，国家发展改革委印发《“十四五”生物经济发展规划》，提出推动生物技术和信息技术融合创新，"
+         "加快发展生物医药、生物育种、生物材料、生物能源等产业，做大做强生物经济。</p>"
+         "<p>记者了解到，规划明确了生物经济发展的主要目标和重点任务，部署了一批重大工程。</p></div></body></html>")
+RELEASE = ("<html><head><title>《“十四五”生物经济发展规划》政策发布会</title></head><body><div class='TRS_Editor'>"
+           "<p>国家发展改革委召开新闻发布会，介绍《“十四五”生物经济发展规划》有关情况，回答记者提问。"
+           "发布会上，有关司局负责同志介绍了规划编制的背景、主要内容和下一步工作安排。</p></div></body></html>")
+
+
+def test_title_quoting_a_document_is_not_that_document(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # The news story's title quotes the plan: a page citing the plan must not be linked to the story.
+    load(warehouse, outcome(STORY, "https://news.cn/1"), outcome(RELEASE, "https://www.ndrc.gov.cn/2"))
+    assert warehouse.execute("SELECT count(*) FROM document_links").fetchone() == (0,)
