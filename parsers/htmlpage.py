@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
 from parsers.htmltitle import info_fields, page_title, publisher_of
-from parsers.htmltree import parse_markup, select, selector_index, text_of
+from parsers.htmltree import named_elements, parse_markup, select, selector_index, text_of, visible_chars
 from parsers.metadata import PageHints
 from parsers.records import Attachment
 from parsers.site_rules import (
@@ -49,6 +49,7 @@ _LIST_MIN_ANCHORS = 3
 _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\D")
+_URL_TAIL = re.compile(r"[?#]")
 # A line break in the HTML source is white space, and none at all between two CJK characters (the CSS
 # segment-break rule): Word-exported pages wrap mid-word, "国\n家外汇管理局", "第五十\n二条".
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -109,24 +110,22 @@ def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
     """Remove elements whose id or class names them furniture, never `keep` or what holds it."""
     protected = set() if keep is None else {keep, *keep.iterancestors()}
     doomed = [
-        el
-        for el in root.iter(etree.Element)
-        if (el.get("id") or el.get("class")) and el not in protected and el.tag not in ("html", "body")
-        and FURNITURE.search(_names(el))
+        el for el in named_elements(root)
+        if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(el))
     ]
     for element in doomed:
         _remove(element)
 
 
-def _visible_chars(element: etree._Element) -> int:
-    return len(_SPACES.sub("", text_of(element)))
+def _element_chars(element: etree._Element) -> int:
+    return visible_chars(text_of(element))
 
 
 def _rule_block(root: etree._Element) -> etree._Element | None:
     index = selector_index(root, _CONTENT_SELECTORS)
     for selectors, _why in CONTENT_RULES:
         for found in select(index, selectors):
-            if _visible_chars(found) >= MIN_RULE_CHARS:
+            if _element_chars(found) >= MIN_RULE_CHARS:
                 return found
     return None
 
@@ -148,9 +147,9 @@ def _owner_units(root: etree._Element) -> dict[etree._Element, list[int]]:
 
 
 def _count(unit: list[int], text: str | None, link: bool) -> None:
-    if not text:
+    if not text or text.isspace():  # most tails are the source's indentation
         return
-    chars = len(_SPACES.sub("", text))
+    chars = visible_chars(text)
     unit[0] += chars
     unit[1] += chars if link else 0
     unit[2] += len(_PROSE_MARKS.findall(text)) if not link else 0
@@ -167,8 +166,6 @@ def densest_block(root: etree._Element) -> etree._Element | None:
     """The container whose paragraphs carry the most prose (readability-style scores, link-weighted)."""
     units = _owner_units(root)
     scores: dict[etree._Element, float] = defaultdict(float)
-    text: dict[etree._Element, int] = defaultdict(int)
-    links: dict[etree._Element, int] = defaultdict(int)
     for element, (chars, link_chars, marks) in units.items():
         weight = _weight(chars, link_chars, marks)
         parent = element.getparent()
@@ -176,12 +173,27 @@ def densest_block(root: etree._Element) -> etree._Element | None:
         for target, share in ((element, 1.0), (parent, 1.0), (grand, 0.5)):
             if target is not None and weight:
                 scores[target] += weight * share
-        for ancestor in (element, *element.iterancestors()):
-            text[ancestor] += chars
-            links[ancestor] += link_chars
     if not scores:
         return None
+    text, links = _subtree_totals(root, units)
     return max(scores, key=lambda el: scores[el] * (1 - links[el] / max(text[el], 1)))
+
+
+def _subtree_totals(
+    root: etree._Element, units: dict[etree._Element, list[int]]
+) -> tuple[dict[etree._Element, int], dict[etree._Element, int]]:
+    """Characters and link characters under each element, summed children first (one pass, any depth)."""
+    text: dict[etree._Element, int] = defaultdict(int)
+    links: dict[etree._Element, int] = defaultdict(int)
+    for element in reversed(list(root.iter(etree.Element))):  # descendants before their ancestors
+        chars, link_chars, _marks = units.get(element, (0, 0, 0))
+        text[element] += chars
+        links[element] += link_chars
+        parent = element.getparent()
+        if parent is not None:
+            text[parent] += text[element]
+            links[parent] += links[element]
+    return text, links
 
 
 def _drop_link_lists(block: etree._Element) -> None:
@@ -191,8 +203,8 @@ def _drop_link_lists(block: etree._Element) -> None:
         anchors = el.findall(".//a")
         if len(anchors) < _LIST_MIN_ANCHORS or any(_is_attachment(a) for a in anchors):
             continue
-        total = len(_SPACES.sub("", text_of(el)))
-        linked = sum(len(_SPACES.sub("", text_of(a))) for a in anchors)
+        total = visible_chars(text_of(el))
+        linked = sum(visible_chars(text_of(a)) for a in anchors)
         if total and linked / total >= _LIST_LINK_DENSITY:
             doomed.append(el)
     for el in doomed:
@@ -229,7 +241,9 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
 
 def _source_text(text: str | None, pre: int) -> str:
     """A text node with its source line breaks marked: they are spaces, not lines (outside <pre>)."""
-    return (text or "") if pre else _NEWLINE.sub(_SOURCE_BREAK, text or "")
+    if not text or pre or ("\n" not in text and "\r" not in text):
+        return text or ""
+    return _NEWLINE.sub(_SOURCE_BREAK, text)
 
 
 def head_lines(before: list[str], title: str | None) -> list[str]:
@@ -246,29 +260,33 @@ def _lines(parts: list[str]) -> list[str]:
 
 
 def _is_attachment(anchor: etree._Element) -> bool:
-    href = (anchor.get("href") or "").strip()
-    name = (text_of(anchor) or "").strip().lower()
-    return urlsplit(href).path.lower().endswith(ATTACHMENT_SUFFIXES) or name.endswith(ATTACHMENT_SUFFIXES)
+    # The URL's path without query and fragment, cut by hand: urlsplit on every link cost a tenth of a page.
+    path = _URL_TAIL.split((anchor.get("href") or "").strip(), maxsplit=1)[0].lower()
+    return path.endswith(ATTACHMENT_SUFFIXES) or text_of(anchor).strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
-def attachments_of(scope: etree._Element, base_url: str | None) -> tuple[Attachment, ...]:
-    """Files linked from a part of the page (name as shown, absolute URL), in order, each once."""
+def attachments_of(
+    scope: etree._Element, base_url: str | None
+) -> tuple[tuple[Attachment, ...], set[etree._Element]]:
+    """Files linked from a part of the page (name as shown, absolute URL), in order, each once; and the links."""
     found: dict[str, Attachment] = {}
+    anchors = set()
     for anchor in scope.iter("a"):
         if anchor.get("href") and _is_attachment(anchor):
             url = urljoin(base_url or "", anchor.get("href", "").strip())
             name = _SPACES.sub(" ", text_of(anchor)).strip()
             found.setdefault(url, Attachment(name=name or url.rsplit("/", 1)[-1], url=url))
-    return tuple(found.values())
+            anchors.add(anchor)
+    return tuple(found.values()), anchors
 
 
 def _text_chars(element: etree._Element) -> tuple[int, int]:
-    total = len(_SPACES.sub("", text_of(element)))
-    links = sum(len(_SPACES.sub("", text_of(a))) for a in element.iter("a"))
+    total = visible_chars(text_of(element))
+    links = sum(visible_chars(text_of(a)) for a in element.iter("a"))
     return total, links
 
 
-def _not_article(root: etree._Element, block: etree._Element | None, attachments: tuple[Attachment, ...]) -> str | None:
+def _not_article(root: etree._Element, block: etree._Element | None, attachments: bool) -> str | None:
     total, links = _text_chars(block if block is not None else root)
     if total and links / total > MAX_LINK_DENSITY:
         return f"mostly links ({links}/{total} characters): a list page"
@@ -319,14 +337,14 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     block = _rule_block(root)
     _drop_furniture(root, block)
-    if block is not None and _visible_chars(block) < MIN_RULE_CHARS:
+    if block is not None and _element_chars(block) < MIN_RULE_CHARS:
         block = None  # what made the rule's container long enough was furniture (a hidden share box)
     block = block if block is not None else densest_block(root)
     near = block.getparent() if block is not None and block.getparent() is not None else block
     # Only files next to the block make a short page a document; the page's others are listed too
     # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
-    reason = _not_article(root, block, attachments_of(near, base_url) if near is not None else ())
-    attachments = attachments_of(root, base_url)
+    attachments, anchors = attachments_of(root, base_url)
+    reason = _not_article(root, block, near is not None and not anchors.isdisjoint(near.iter("a")))
     if reason and not lenient:
         return HtmlPage("", "", hints, attachments, reason)
     if block is None:

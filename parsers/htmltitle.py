@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from parsers.htmltree import select, selector_index, text_of
+from parsers.htmltree import named_elements, select, selector_index, text_of
 from parsers.site_rules import (
     INFO_LABEL_TAGS,
     INFO_LABELS,
@@ -41,7 +41,7 @@ def _clean(text: str | None) -> str:
 
 
 def _key(text: str) -> str:
-    return _SPACES.sub("", text)
+    return "".join(text.split())
 
 
 def strip_site_suffix(title: str) -> str:
@@ -59,9 +59,8 @@ def _site_title(root: etree._Element) -> str:
 def _headings(root: etree._Element) -> list[str]:
     """Texts of the elements that may carry the headline, in document order."""
     found: list[str] = []
-    for el in root.iter(etree.Element):
-        named = el.get("id") or el.get("class")
-        if el.tag in _HEADING_TAGS or (named and _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}")):
+    for el in named_elements(root, *_HEADING_TAGS):
+        if el.tag in _HEADING_TAGS or _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}"):
             text = _clean(text_of(el))
             if _HEADING_MIN <= len(text) <= _HEADING_MAX:
                 found.append(text)
