@@ -84,7 +84,7 @@ def selector_index(root: etree._Element, wanted: frozenset[tuple[str, str]]) -> 
 
 def named_elements(root: etree._Element, *tags: str) -> list[etree._Element]:
     """Elements with an id or a class (and any of `tags`), in document order, found in C."""
-    return _named_or(tags)(root) if tags else _NAMED(root)
+    return list(_named_or(tags)(root) if tags else _NAMED(root))
 
 
 @cache
