@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,7 +82,8 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
         if digest in known.get(item.url, set()):
             collected.unchanged += 1
             continue
-        options = files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}), now.date())
+        options = article_options(files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}),
+                                                           now.date()), source)
         collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, sha256=digest,
                                      size=len(data), options=options))
     return collected
@@ -181,7 +182,7 @@ def _options(source: Source, item: ListItem, result: FetchResult) -> ParseOption
     """Parse options of a fetched page: its URL and headers, the source's defaults, and what a JSON API stated."""
     facts = item.facts
     issuer = facts.get("issuer")
-    return ParseOptions(
+    return article_options(ParseOptions(
         url=result.final_url, source_name=source.name, content_type=result.headers.get("content-type"),
         encoding=source.encoding, default_issuer=source.issuer, default_region=source.region,
         reference_date=result.fetched_at.date(),
@@ -189,4 +190,10 @@ def _options(source: Source, item: ListItem, result: FetchResult) -> ParseOption
         known_published_on=item.published_on if facts else None,
         known_issuers=tuple(str(issuer).split()) if issuer else (),
         known_doc_number=facts.get("doc_number"),
-    )
+    ), source)
+
+
+def article_options(options: ParseOptions, source: Source | None) -> ParseOptions:
+    """Options of a page a source named as an article: kept even when doubted, read by its detail_json mapping."""
+    mapping = (source.options.get("detail_json") if source else None) or {}
+    return replace(options, article_link=True, detail_json=tuple((str(k), str(v)) for k, v in mapping.items()))

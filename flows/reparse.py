@@ -13,7 +13,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import archive, files_source
-from flows.collect import utcnow
+from flows.collect import article_options, utcnow
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from parsers.parse import parse_document
@@ -60,12 +60,14 @@ def _options(page: ArchivedPage, source: Source | None, manifests: dict[str, dic
     if source is not None and source.kind == "files":
         path = Path(unquote(urlsplit(page.url).path))
         facts = dict(manifests.get(source.name, {}).get(path.name) or {})
-        return files_source.options_for(files_source.FileItem(path, page.url), source, facts, date.today())
-    return ParseOptions(
+        options = files_source.options_for(files_source.FileItem(path, page.url), source, facts, date.today())
+        return article_options(options, source)
+    options = ParseOptions(
         url=page.final_url or page.url, source_name=page.source_name, content_type=page.content_type,
         encoding=source.encoding if source else None, default_issuer=source.issuer if source else None,
         default_region=source.region if source else None,
     )
+    return article_options(options, source)  # every archived page was reached as an article link
 
 
 @flow(name=FLOW_NAME, flow_run_name="reparse")

@@ -35,6 +35,8 @@ _LINE_RULES: tuple[re.Pattern[str], ...] = (
     ),
     # Editor and proof-reader credits: 责任编辑：…, 【编辑:…】.
     re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|责编|校对|审核|审校|初审|终审|监制)\s*[:：]"),
+    # A source credit in brackets closing a reposted text: （来源：中国政府网）.
+    re.compile(r"^[(（]\s*(来源|稿件来源|信息来源|文章来源)\s*[:：][^()（）]{1,40}[)）]$"),
     # "原文链接" of a repost; its URL is kept as original_url before the line goes.
     re.compile(r"^原文(链接|地址|网址)\s*[:：]"),
 )
@@ -89,15 +91,29 @@ def _after_breadcrumb(lines: list[str]) -> list[str]:
     return lines
 
 
+def _one_pattern(rules: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """Rules anchored at the line's start as one alternation (each keeps its flags), tried with match:
+    one attempt at one position per line instead of a search per rule."""
+    return re.compile("|".join(f"(?{'i' if rule.flags & re.IGNORECASE else ''}:{rule.pattern})" for rule in rules))
+
+
+_ANY_LINE_RULE = _one_pattern(_LINE_RULES)
+_ANY_HEAD_RULE = _one_pattern(_HEAD_RULES)
+# The inline rules and the end mark end in a closing bracket (before trailing spaces): other lines skip them.
+_CLOSING = ("】", "]", ")", "）")
+
+
 def _is_chrome(line: str, index: int) -> bool:
     if len(line) > _CHROME_MAX:
         return False
-    if any(rule.search(line) for rule in _LINE_RULES):
+    if _ANY_LINE_RULE.match(line):
         return True
-    return index < _HEAD_LINES and any(rule.search(line) for rule in _HEAD_RULES)
+    return index < _HEAD_LINES and bool(_ANY_HEAD_RULE.match(line))
 
 
 def _strip_inline(line: str) -> str:
+    if not line.rstrip().endswith(_CLOSING):
+        return line
     for rule in _INLINE_RULES:
         line = rule.sub("", line)
     return line
@@ -115,7 +131,7 @@ def _is_list_item(line: str) -> bool:
 def _cut_after_end_mark(lines: list[str]) -> list[str]:
     """Drop what follows the article's end mark when it is only headlines and chrome."""
     for index, line in enumerate(lines):
-        if _END_MARK.search(line):
+        if line.rstrip().endswith(_CLOSING) and _END_MARK.search(line):
             rest = lines[index + 1 :]
             if all(is_short_line(item) or _is_chrome(item, _HEAD_LINES) for item in rest):
                 return lines[: index + 1]

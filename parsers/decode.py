@@ -36,6 +36,7 @@ _META_WINDOW = 4096
 _BINARY_WINDOW = 8192
 # Control bytes that never occur in text (tab, newline, form feed, carriage return and ESC excluded).
 _CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+_NOT_CONTROL = bytes(byte for byte in range(256) if byte not in _CONTROL)
 _FALLBACK = "gb18030"
 # A noncharacter no page contains: marks each undecodable byte so that it can be counted.
 _MARK = "\U0010fffe"
@@ -78,7 +79,7 @@ def looks_binary(data: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for byte in head if byte in _CONTROL)
+    controls = len(head.translate(None, _NOT_CONTROL))  # counted in C: the bytes left are the control bytes
     return controls / len(head) > 0.1
 
 

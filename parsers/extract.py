@@ -7,8 +7,10 @@ from dataclasses import replace
 
 from parsers.boilerplate import strip_boilerplate
 from parsers.decode import Decoded, decode_bytes, looks_binary
+from parsers.doctitle import remove_title
 from parsers.htmlpage import read_html
-from parsers.metadata import PageHints, read_metadata, remove_title, resolve_title
+from parsers.jsondetail import JsonDetail, looks_like_json, read_json_detail
+from parsers.metadata import PageHints, read_metadata, resolve_title
 from parsers.normalize import normalize_text
 from parsers.pdftext import pdf_text
 from parsers.records import Attachment, Extraction, ExtractionStatus, ParseOptions
@@ -17,6 +19,12 @@ _HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|head|body|title|meta)[\s>]",
 # Fragments and pages wrapped by archivers start with other tags; a few common ones also say HTML.
 _HTML_TAGS = re.compile(r"</?(?:div|p|table|td|tr|span|a|br|ul|li|font|h[1-6])[\s>/]", re.IGNORECASE)
 _HTML_TAGS_MIN = 5
+# A fragment served without <html> (SASAC's paginated pages, CMS includes): text that opens, after
+# comments, with a block tag is markup however few tags it holds.
+_FRAGMENT_START = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:div|p|table|section|article|ul|ol|h[1-6]|span|font|center)[\s>/]",
+    re.IGNORECASE | re.DOTALL,
+)
 _SNIFF_WINDOW = 4096
 _PDF_MAGIC = b"%PDF-"
 _REASON_MAX = 300
@@ -38,9 +46,9 @@ def _one_line(text: str | None) -> str | None:
 
 
 def is_html(text: str, content_type: str | None) -> bool:
-    """True for markup: an HTML content type, or <html>, <!doctype html> or <body> near the start."""
+    """True for markup: an HTML content type, <html>, <!doctype html> or <body> near the start, or a fragment."""
     head = text[:_SNIFF_WINDOW]
-    if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head):
+    if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head) or _FRAGMENT_START.match(head):
         return True
     return len(_HTML_TAGS.findall(head)) >= _HTML_TAGS_MIN
 
@@ -51,25 +59,32 @@ def is_pdf(data: bytes, content_type: str | None) -> bool:
 
 
 def _document(
-    raw: str,
     body: str,
     options: ParseOptions,
     *,
+    head: str = "",
     hints: PageHints | None = None,
     attachments: tuple[Attachment, ...] = (),
     decoded: Decoded | None = None,
+    doubt: str | None = None,
 ) -> Extraction:
-    """Clean the text, find the title and the metadata, and assemble the record."""
+    """Clean the text, find the title and the metadata, and assemble the record (low_confidence with a doubt).
+
+    `head` is what the page prints above the body (info lines with dates and sources): metadata reads it too.
+    """
     hints = replace(hints or PageHints(), title=_one_line(hints.title if hints else None))
     options = replace(options, known_title=_one_line(options.known_title))
-    cleaned = strip_boilerplate(normalize_text(body))
+    normalized = normalize_text(body)
+    cleaned = strip_boilerplate(normalized)
     title = resolve_title(cleaned.text, hints=hints, options=options)
     text = remove_title(cleaned.text, title)
     if not text:
         return _rejected(ExtractionStatus.EMPTY, "no text left after removing the page chrome", decoded)
-    meta = read_metadata(normalize_text(raw), text, title=title, hints=hints, options=options)
+    raw = "\n".join(part for part in (normalize_text(head), normalized) if part)  # normalised once each
+    meta = read_metadata(raw, text, title=title, hints=hints, options=options)
     return Extraction(
-        status=ExtractionStatus.OK,
+        status=ExtractionStatus.LOW_CONFIDENCE if doubt else ExtractionStatus.OK,
+        reason=doubt[:_REASON_MAX] if doubt else None,
         title=meta.title,
         text=text,
         published_on=meta.published_on,
@@ -95,15 +110,46 @@ def _from_pdf(data: bytes, options: ParseOptions) -> Extraction:
         return _rejected(ExtractionStatus.UNDECODABLE, f"unreadable PDF: {type(exc).__name__}: {exc}")
     if not text.strip():
         return _rejected(ExtractionStatus.EMPTY, "PDF without a text layer (scanned?)")
-    return _document(text, text, options)
+    return _document(text, options)
 
 
-def _from_html(decoded: Decoded, options: ParseOptions) -> Extraction:
-    page = read_html(decoded.text, base_url=options.url)
-    if page.not_article:
+def _doubt(reason: str) -> str:
+    """The one-line reason of a low_confidence document: what the extractor doubted, and what to check."""
+    return f"kept as reached from an article link, but {reason}: check the page, or the source's link selector"
+
+
+def _from_html(markup: str, options: ParseOptions, decoded: Decoded, record: JsonDetail | None = None) -> Extraction:
+    # A page reached as an article link, or a detail API's record, is a document even when it reads as none.
+    page = read_html(markup, base_url=options.url, lenient=options.article_link or record is not None)
+    if page.not_article and not page.text:
         return _rejected(ExtractionStatus.NOT_ARTICLE, page.not_article, decoded)
-    raw = f"{page.head_text}\n{page.text}"
-    return _document(raw, page.text, options, hints=page.hints, attachments=page.attachments, decoded=decoded)
+    hints = _with_record(page.hints, record) if record else page.hints
+    doubt = _doubt(page.not_article) if page.not_article else None
+    return _document(page.text, options, head=page.head_text, hints=hints, attachments=page.attachments,
+                     decoded=decoded, doubt=doubt)
+
+
+def _with_record(hints: PageHints, record: JsonDetail) -> PageHints:
+    """A page's hints with a JSON record's fields put first: the API states them, the markup only shows them."""
+    stated = {"doc_number": record.doc_number, "index_number": record.index_number, "signed_on": record.signed_on,
+              "issuers": record.issuer, "source": record.source}
+    fields = {**dict(hints.fields), **{name: value for name, value in stated.items() if value}}
+    return replace(hints, title=record.title or hints.title, published=record.published_on or hints.published,
+                   source=record.source or hints.source, fields=tuple(fields.items()))
+
+
+def _from_json(decoded: Decoded, options: ParseOptions) -> Extraction | None:
+    """A JSON detail record: its body read as a page, its stated fields first; None when it is no JSON."""
+    record = read_json_detail(decoded.text, options.detail_json)
+    if record is None:
+        return None
+    if not record.body:
+        return _rejected(ExtractionStatus.EMPTY, "a JSON record without a body field (see the source's detail_json)",
+                         decoded)
+    if record.body_is_html:
+        return _from_html(record.body, options, decoded, record)
+    hints = _with_record(PageHints(), record)
+    return _document(record.body, options, hints=hints, decoded=decoded)
 
 
 def _extract(data: bytes, options: ParseOptions) -> Extraction:
@@ -116,9 +162,11 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
     if looks_binary(data):
         return _rejected(ExtractionStatus.UNDECODABLE, "binary data, not text in any charset")
     decoded = decode_bytes(data, content_type=options.content_type, forced=options.encoding)
+    if looks_like_json(decoded.text, options.content_type) and (record := _from_json(decoded, options)):
+        return record
     if is_html(decoded.text, options.content_type):
-        return _from_html(decoded, options)
-    return _document(decoded.text, decoded.text, options, decoded=decoded)
+        return _from_html(decoded.text, options, decoded)
+    return _document(decoded.text, options, decoded=decoded)
 
 
 def extract(data: bytes, options: ParseOptions) -> Extraction:

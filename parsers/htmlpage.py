@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
-from parsers.htmltitle import info_fields, page_title
-from parsers.htmltree import parse_markup, select, selector_index, text_of
+from parsers.htmltitle import info_fields, page_title, publisher_of
+from parsers.htmltree import named_elements, parse_markup, select, selector_index, text_of, visible_chars
 from parsers.metadata import PageHints
 from parsers.records import Attachment
 from parsers.site_rules import (
@@ -26,6 +26,7 @@ from parsers.site_rules import (
     DROP_TAGS,
     ENP_DATE,
     FURNITURE,
+    GENERATED_AT,
     SOURCE_META,
 )
 
@@ -47,6 +48,14 @@ _HEAD_WINDOW = 40
 _LIST_MIN_ANCHORS = 3
 _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\D")
+_URL_TAIL = re.compile(r"[?#]")
+# A line break in the HTML source is white space, and none at all between two CJK characters (the CSS
+# segment-break rule): Word-exported pages wrap mid-word, "国\n家外汇管理局", "第五十\n二条".
+_NEWLINE = re.compile(r"\r\n?|\n")
+_SOURCE_BREAK = "\x1f"
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*{_SOURCE_BREAK}[ \\t{_SOURCE_BREAK}]*(?=[{_CJK}])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,9 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
+_CONTENT_SELECTORS = frozenset(selector for selectors, _why in CONTENT_RULES for selector in selectors)
+
+
 def _names(element: etree._Element) -> str:
     return f"{element.get('id') or ''} {element.get('class') or ''}".strip()
 
@@ -98,19 +110,22 @@ def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
     """Remove elements whose id or class names them furniture, never `keep` or what holds it."""
     protected = set() if keep is None else {keep, *keep.iterancestors()}
     doomed = [
-        el
-        for el in root.iter(etree.Element)
+        el for el in named_elements(root)
         if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(el))
     ]
     for element in doomed:
         _remove(element)
 
 
+def _element_chars(element: etree._Element) -> int:
+    return visible_chars(text_of(element))
+
+
 def _rule_block(root: etree._Element) -> etree._Element | None:
-    index = selector_index(root)
+    index = selector_index(root, _CONTENT_SELECTORS)
     for selectors, _why in CONTENT_RULES:
         for found in select(index, selectors):
-            if len(_SPACES.sub("", text_of(found))) >= MIN_RULE_CHARS:
+            if _element_chars(found) >= MIN_RULE_CHARS:
                 return found
     return None
 
@@ -132,9 +147,9 @@ def _owner_units(root: etree._Element) -> dict[etree._Element, list[int]]:
 
 
 def _count(unit: list[int], text: str | None, link: bool) -> None:
-    if not text:
+    if not text or text.isspace():  # most tails are the source's indentation
         return
-    chars = len(_SPACES.sub("", text))
+    chars = visible_chars(text)
     unit[0] += chars
     unit[1] += chars if link else 0
     unit[2] += len(_PROSE_MARKS.findall(text)) if not link else 0
@@ -151,8 +166,6 @@ def densest_block(root: etree._Element) -> etree._Element | None:
     """The container whose paragraphs carry the most prose (readability-style scores, link-weighted)."""
     units = _owner_units(root)
     scores: dict[etree._Element, float] = defaultdict(float)
-    text: dict[etree._Element, int] = defaultdict(int)
-    links: dict[etree._Element, int] = defaultdict(int)
     for element, (chars, link_chars, marks) in units.items():
         weight = _weight(chars, link_chars, marks)
         parent = element.getparent()
@@ -160,12 +173,27 @@ def densest_block(root: etree._Element) -> etree._Element | None:
         for target, share in ((element, 1.0), (parent, 1.0), (grand, 0.5)):
             if target is not None and weight:
                 scores[target] += weight * share
-        for ancestor in (element, *element.iterancestors()):
-            text[ancestor] += chars
-            links[ancestor] += link_chars
     if not scores:
         return None
+    text, links = _subtree_totals(root, units)
     return max(scores, key=lambda el: scores[el] * (1 - links[el] / max(text[el], 1)))
+
+
+def _subtree_totals(
+    root: etree._Element, units: dict[etree._Element, list[int]]
+) -> tuple[dict[etree._Element, int], dict[etree._Element, int]]:
+    """Characters and link characters under each element, summed children first (one pass, any depth)."""
+    text: dict[etree._Element, int] = defaultdict(int)
+    links: dict[etree._Element, int] = defaultdict(int)
+    for element in reversed(list(root.iter(etree.Element))):  # descendants before their ancestors
+        chars, link_chars, _marks = units.get(element, (0, 0, 0))
+        text[element] += chars
+        links[element] += link_chars
+        parent = element.getparent()
+        if parent is not None:
+            text[parent] += text[element]
+            links[parent] += links[element]
+    return text, links
 
 
 def _drop_link_lists(block: etree._Element) -> None:
@@ -175,8 +203,8 @@ def _drop_link_lists(block: etree._Element) -> None:
         anchors = el.findall(".//a")
         if len(anchors) < _LIST_MIN_ANCHORS or any(_is_attachment(a) for a in anchors):
             continue
-        total = len(_SPACES.sub("", text_of(el)))
-        linked = sum(len(_SPACES.sub("", text_of(a))) for a in anchors)
+        total = visible_chars(text_of(el))
+        linked = sum(visible_chars(text_of(a)) for a in anchors)
         if total and linked / total >= _LIST_LINK_DENSITY:
             doomed.append(el)
     for el in doomed:
@@ -189,6 +217,8 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
     before: list[str] = []
     inside: list[str] | None = None
     parts: list[str] = []
+    pre = 0  # depth inside <pre>, whose line breaks are printed
+    add = parts.append
     for event, el in etree.iterwalk(root, events=("start", "end")):
         if el is block:
             if event == "start":
@@ -196,16 +226,28 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
             else:
                 inside, parts = _lines(parts), []
                 break
-        if not isinstance(el.tag, str):
+            add = parts.append
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
         if event == "start":
-            parts.append("\n" if el.tag in BLOCK_TAGS else "")
-            parts.append(el.text or "")
+            pre += tag == "pre"
+            add("\n" if tag in BLOCK_TAGS else "")
+            if el.text:
+                add(_source_text(el.text, pre))
         else:
-            parts.append("\n" if el.tag in BLOCK_TAGS else " " if el.tag in CELL_TAGS else "")
+            pre -= tag == "pre"
+            add("\n" if tag in BLOCK_TAGS else " " if tag in CELL_TAGS else "")
             if el.tail and el is not block:
-                parts.append(el.tail)
+                add(_source_text(el.tail, pre))
     return before, inside or []
+
+
+def _source_text(text: str | None, pre: int) -> str:
+    """A text node with its source line breaks marked: they are spaces, not lines (outside <pre>)."""
+    if not text or pre or ("\n" not in text and "\r" not in text):
+        return text or ""
+    return _NEWLINE.sub(_SOURCE_BREAK, text)
 
 
 def head_lines(before: list[str], title: str | None) -> list[str]:
@@ -217,42 +259,50 @@ def head_lines(before: list[str], title: str | None) -> list[str]:
 
 
 def _lines(parts: list[str]) -> list[str]:
-    return [line for line in (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")) if line]
+    joined = "".join(parts)
+    if _SOURCE_BREAK in joined:
+        joined = _BREAK_BETWEEN_CJK.sub("", joined).replace(_SOURCE_BREAK, " ")
+    # str.split folds white space in C; a regex per line cost a tenth of the text walk.
+    return [line for line in (" ".join(line.split()) for line in joined.split("\n")) if line]
 
 
 def _is_attachment(anchor: etree._Element) -> bool:
-    href = (anchor.get("href") or "").strip()
-    name = (text_of(anchor) or "").strip().lower()
-    return urlsplit(href).path.lower().endswith(ATTACHMENT_SUFFIXES) or name.endswith(ATTACHMENT_SUFFIXES)
+    # The URL's path without query and fragment, cut by hand: urlsplit on every link cost a tenth of a page.
+    path = _URL_TAIL.split((anchor.get("href") or "").strip(), maxsplit=1)[0].lower()
+    return path.endswith(ATTACHMENT_SUFFIXES) or text_of(anchor).strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
-def attachments_of(scope: etree._Element, base_url: str | None) -> tuple[Attachment, ...]:
-    """Files linked from a part of the page (name as shown, absolute URL), in order, each once."""
+def attachments_of(
+    scope: etree._Element, base_url: str | None
+) -> tuple[tuple[Attachment, ...], set[etree._Element]]:
+    """Files linked from a part of the page (name as shown, absolute URL), in order, each once; and the links."""
     found: dict[str, Attachment] = {}
+    anchors = set()
     for anchor in scope.iter("a"):
         if anchor.get("href") and _is_attachment(anchor):
             url = urljoin(base_url or "", anchor.get("href", "").strip())
             name = _SPACES.sub(" ", text_of(anchor)).strip()
             found.setdefault(url, Attachment(name=name or url.rsplit("/", 1)[-1], url=url))
-    return tuple(found.values())
+            anchors.add(anchor)
+    return tuple(found.values()), anchors
 
 
 def _text_chars(element: etree._Element) -> tuple[int, int]:
-    total = len(_SPACES.sub("", text_of(element)))
-    links = sum(len(_SPACES.sub("", text_of(a))) for a in element.iter("a"))
+    total = visible_chars(text_of(element))
+    links = sum(visible_chars(text_of(a)) for a in element.iter("a"))
     return total, links
 
 
-def _not_article(root: etree._Element, block: etree._Element | None, attachments: tuple[Attachment, ...]) -> str | None:
-    if block is None:
-        return "no content block"
-    total, links = _text_chars(block)
+def _not_article(root: etree._Element, block: etree._Element | None, attachments: bool) -> str | None:
+    total, links = _text_chars(block if block is not None else root)
     if total and links / total > MAX_LINK_DENSITY:
         return f"mostly links ({links}/{total} characters): a list page"
+    if block is None:
+        return "no block of text (a page built by script, or an image)"
     if attachments:
         return None
     if total - links < MIN_ARTICLE_CHARS:
-        return f"only {total - links} characters of text"
+        return f"only {total - links} characters of text (the document may be an image or loaded by script)"
     # A short block on a page of many links is a footer or a teaser on a list page, not an article.
     page_links = _text_chars(root)[1]
     if total - links < SHORT_ARTICLE_CHARS and page_links > LIST_PAGE_LINK_RATIO * (total - links):
@@ -263,32 +313,52 @@ def _not_article(root: etree._Element, block: etree._Element | None, attachments
 def _hints(root: etree._Element, markup: str) -> PageHints:
     """What the markup says: read before <head> and the furniture are dropped."""
     metas = _metas(root)
-    enp = ENP_DATE.search(markup)
+    fields = info_fields(root)
     return PageHints(
-        title=page_title(root, metas),
-        published=_first_meta(metas, DATE_META) or (enp.group(1) if enp else None),
+        title=page_title(root, metas, dict(fields)),
+        published=_published(metas, markup),
         source=_first_meta(metas, SOURCE_META),
-        fields=info_fields(root),
+        fields=fields,
+        publisher=publisher_of(root),
     )
 
 
-def read_html(markup: str, *, base_url: str | None = None) -> HtmlPage:
-    """Parse a page: its main text, the lines above it, its metadata hints and attachments."""
+def _published(metas: dict[str, str], markup: str) -> str | None:
+    """The date meta tag's value, unless it only repeats when the CMS generated the page."""
+    enp = ENP_DATE.search(markup)
+    value = _first_meta(metas, DATE_META) or (enp.group(1) if enp else None)
+    generated = next((m.group(1) for content in metas.values() if (m := GENERATED_AT.search(content))), None)
+    if value and generated and _DIGITS.sub("", generated).startswith(_DIGITS.sub("", value)):
+        return None
+    return value
+
+
+def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False) -> HtmlPage:
+    """Parse a page: its main text, the lines above it, its metadata hints and attachments.
+
+    A page that reads as no article comes back with `not_article` set and no text, unless `lenient`:
+    then it also has the text of its best block (or of its whole body, the furniture removed).
+    """
     root = parse_markup(markup)
     hints = _hints(root, markup)
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
     block = _rule_block(root)
     _drop_furniture(root, block)
+    if block is not None and _element_chars(block) < MIN_RULE_CHARS:
+        block = None  # what made the rule's container long enough was furniture (a hidden share box)
     block = block if block is not None else densest_block(root)
     near = block.getparent() if block is not None and block.getparent() is not None else block
     # Only files next to the block make a short page a document; the page's others are listed too
     # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
-    reason = _not_article(root, block, attachments_of(near, base_url) if near is not None else ())
-    attachments = attachments_of(root, base_url)
-    if block is None or reason:
+    attachments, anchors = attachments_of(root, base_url)
+    reason = _not_article(root, block, near is not None and not anchors.isdisjoint(near.iter("a")))
+    if reason and not lenient:
         return HtmlPage("", "", hints, attachments, reason)
-    _drop_link_lists(block)
+    if block is None:
+        block = next(root.iter("body"), root)
+    if not reason:
+        _drop_link_lists(block)  # on a list-like page kept leniently, the links are what there is
     before, inside = page_lines(root, block)
     head = head_lines(before, hints.title)
     hints = replace(hints, head_lines=tuple(head))
-    return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments)
+    return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments, reason)

@@ -6,8 +6,15 @@ import re
 
 from lxml import etree
 
-from parsers.htmltree import select, selector_index, text_of
-from parsers.site_rules import INFO_LABEL_TAGS, INFO_LABELS, INFO_VALUE_MAX, TITLE_META, TITLE_RULES
+from parsers.htmltree import named_elements, select, selector_index, text_of
+from parsers.site_rules import (
+    INFO_LABEL_TAGS,
+    INFO_LABELS,
+    INFO_VALUE_MAX,
+    PUBLISHER_LINE,
+    TITLE_META,
+    TITLE_RULES,
+)
 
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]*>")
@@ -21,8 +28,12 @@ _HEADING_MIN, _HEADING_MAX = 4, 80
 _MIN_CONTAINED = 8
 _LABEL = re.compile("^(" + "|".join(sorted(INFO_LABELS, key=len, reverse=True)) + ")(?:[:：](.*))?$")
 _LABEL_MAX = 8
+_LABEL_STARTS = frozenset(label[0] for label in INFO_LABELS)
 # Values whose spaces mean something: joint issuers are separated by them, titles print them.
 _SPACED_FIELDS = ("issuers", "title")
+# Fields a table may print with an empty cell, meaning "none" (not "look elsewhere").
+_EMPTY_MEANS_NONE = ("doc_number",)
+_CELL_TAGS = ("td", "th", "b", "strong", "span")
 
 
 def _clean(text: str | None) -> str:
@@ -30,7 +41,7 @@ def _clean(text: str | None) -> str:
 
 
 def _key(text: str) -> str:
-    return _SPACES.sub("", text)
+    return "".join(text.split())
 
 
 def strip_site_suffix(title: str) -> str:
@@ -48,7 +59,7 @@ def _site_title(root: etree._Element) -> str:
 def _headings(root: etree._Element) -> list[str]:
     """Texts of the elements that may carry the headline, in document order."""
     found: list[str] = []
-    for el in root.iter(etree.Element):
+    for el in named_elements(root, *_HEADING_TAGS):
         if el.tag in _HEADING_TAGS or _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}"):
             text = _clean(text_of(el))
             if _HEADING_MIN <= len(text) <= _HEADING_MAX:
@@ -56,8 +67,11 @@ def _headings(root: etree._Element) -> list[str]:
     return found
 
 
+_TITLE_SELECTORS = frozenset(selector for selectors, _why in TITLE_RULES for selector in selectors)
+
+
 def _rule_heading(root: etree._Element) -> str | None:
-    index = selector_index(root)
+    index = selector_index(root, _TITLE_SELECTORS)
     for selectors, _why in TITLE_RULES:
         for el in select(index, selectors):
             text = _clean(text_of(el))
@@ -73,9 +87,8 @@ def _heading_in_title(headings: list[str], site_title: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def page_title(root: etree._Element, metas: dict[str, str]) -> str | None:
+def page_title(root: etree._Element, metas: dict[str, str], fields: dict[str, str]) -> str | None:
     """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned."""
-    fields = dict(info_fields(root))
     site_title = _site_title(root)
     headings = _headings(root)
     candidates = (
@@ -101,10 +114,17 @@ def _value_after(el: etree._Element) -> str:
 
 
 def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
-    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept."""
+    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept.
+
+    A labelled 发文字号 left empty is kept empty: the document has none (MOST's 规范性文件), and the text
+    must not be searched for one. Repeated tables (desktop and mobile) give the first value filled in.
+    """
     found: dict[str, str] = {}
     for el in root.iter(*INFO_LABEL_TAGS):
-        own = _key(el.text or "")
+        # Most elements hold no label: a look at the first character spares them the whitespace fold.
+        if not el.text or el.text.lstrip()[:1] not in _LABEL_STARTS:
+            continue
+        own = _key(el.text)
         if not own or len(own) > _LABEL_MAX + INFO_VALUE_MAX:
             continue
         match = _LABEL.match(own)
@@ -112,9 +132,21 @@ def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
             continue
         value = match.group(2) if match.group(2) else _key(_value_after(el)) if len(own) <= _LABEL_MAX else ""
         field = INFO_LABELS[match.group(1)]
-        if value and len(value) <= INFO_VALUE_MAX and field not in found:
+        if len(value) > INFO_VALUE_MAX or found.get(field):
+            continue
+        if value:
             found[field] = _spaced_value(el, match.group(1)) if field in _SPACED_FIELDS else value
+        elif field in _EMPTY_MEANS_NONE and el.tag in _CELL_TAGS:
+            found.setdefault(field, "")
     return tuple(found.items())
+
+
+def publisher_of(root: etree._Element) -> str | None:
+    """The organ a short "…发布" line names (a footer such as 中国证券监督管理委员会发布), if the page has one."""
+    for el in root.iter(*INFO_LABEL_TAGS):
+        if el.text and "布" in el.text and not len(el) and (match := PUBLISHER_LINE.match(_key(el.text))):
+            return match.group(1)
+    return None
 
 
 def _spaced_value(el: etree._Element, label: str) -> str:

@@ -4,24 +4,61 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cache
 
 from lxml import etree
 
-# Runs of this many opening tags with nothing between them are collapsed: libxml2 silently drops
-# the content below depth 256, and pages nested that deep are broken or hostile anyway.
+# Runs of this many opening tags with nothing between them are collapsed when libxml2 gave up on a page
+# nested deeper than 256 (it drops the rest): pages nested that deep are broken or hostile anyway.
 _TAG_RUN = re.compile(r"(?:<[A-Za-z][^<>]{0,300}>\s*){64,}")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+# libxml2 ends the document at the first </html> (and closes <body> at </body>): a page whose shared
+# header include ends in a stray </html> (www.gov.cn) would lose its body. Browsers read on, so end tags
+# of html and body are dropped (the parser closes both at the end) and so are the start tags of a second
+# <html> or <body> (two pages concatenated, an include carrying its own): the page parses as one tree.
+_DOCUMENT_END_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+_DOCUMENT_START_TAG = re.compile(r"<(html|body)(?=[\s>/])[^>]*>", re.IGNORECASE)
 
 Index = dict[tuple[str, str], list[etree._Element]]
+_ID_AND_CLASS = etree.XPath("//@id | //@class")
+_NAMED = etree.XPath("//*[@id or @class]")
+
+
+def one_document(markup: str) -> str:
+    """Markup without the tags that would make libxml2 stop early: end tags of html and body, repeated starts."""
+    seen: set[str] = set()
+
+    def first_only(match: re.Match[str]) -> str:
+        name = match.group(1).lower()
+        if name in seen:
+            return ""
+        seen.add(name)
+        return match.group()
+
+    return _DOCUMENT_START_TAG.sub(first_only, _DOCUMENT_END_TAG.sub("", markup))
 
 
 def parse_markup(markup: str) -> etree._Element:
     """The lxml tree of a page, whatever the markup (never raises on bad HTML)."""
-    cleaned = _TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], _XML_DECLARATION.sub("", markup))
+    markup = one_document(_XML_DECLARATION.sub("", markup))
+    root, too_deep = _parse(markup)
+    if too_deep:  # libxml2 gave up below depth 256: collapse the runs of tags and parse again
+        root, _ = _parse(_TAG_RUN.sub(lambda m: m.group()[: m.group().index(">") + 1], markup))
+    return root
+
+
+def _parse(markup: str) -> tuple[etree._Element, bool]:
+    """The tree, and whether the parser dropped a part nested too deep (it says so in its error log)."""
     # etree's parser, not lxml.html's: its per-element class look-up costs a third of the parse.
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-    root = etree.fromstring(cleaned.encode("utf-8", "replace") or b"<html></html>", parser=parser)
-    return root if root is not None else etree.fromstring(b"<html><body></body></html>", parser=parser)
+    root = etree.fromstring(markup.encode("utf-8", "replace") or b"<html></html>", parser=parser)
+    too_deep = any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log)
+    return (root if root is not None else etree.fromstring(b"<html><body></body></html>", parser=parser)), too_deep
+
+
+def visible_chars(text: str) -> int:
+    """The characters of a text that are not white space (str.split works in C: 7x a regex)."""
+    return len("".join(text.split()))
 
 
 def text_of(element: etree._Element) -> str:
@@ -29,16 +66,30 @@ def text_of(element: etree._Element) -> str:
     return "".join(element.itertext())
 
 
-def selector_index(root: etree._Element) -> Index:
-    """Every element by ("id", value), ("class", name) and ("tag", name), in document order."""
+def selector_index(root: etree._Element, wanted: frozenset[tuple[str, str]]) -> Index:
+    """The elements the `wanted` selectors match, by ("id", value), ("class", name) or ("tag", name), in
+    document order. Only the id and class attributes are visited (found in C), not every element: a
+    Word-exported page has thousands of spans that carry neither."""
     index: Index = defaultdict(list)
-    for el in root.iter(etree.Element):
-        index[("tag", el.tag)].append(el)
-        if el.get("id"):
-            index[("id", el.get("id").strip())].append(el)
-        for name in (el.get("class") or "").split():
-            index[("class", name)].append(el)
+    for value in _ID_AND_CLASS(root):
+        kind = "id" if value.attrname == "id" else "class"
+        for name in value.split() if kind == "class" else [value.strip()]:
+            if (kind, name) in wanted:
+                index[(kind, name)].append(value.getparent())
+    for kind, tag in wanted:
+        if kind == "tag":
+            index[(kind, tag)].extend(root.iter(tag))
     return index
+
+
+def named_elements(root: etree._Element, *tags: str) -> list[etree._Element]:
+    """Elements with an id or a class (and any of `tags`), in document order, found in C."""
+    return list(_named_or(tags)(root) if tags else _NAMED(root))
+
+
+@cache
+def _named_or(tags: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath("|".join(["//*[@id or @class]", *(f"//{tag}" for tag in tags)]))
 
 
 def select(index: Index, selectors: tuple[tuple[str, str], ...]) -> list[etree._Element]:

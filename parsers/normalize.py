@@ -20,6 +20,8 @@ _PINYIN = re.compile(
 _DASH_MARKER = re.compile(r"(?<![0-9A-Za-z])[—－–]\s?\d{1,3}\s?[—－–](?![0-9])")
 # The ASCII form "- 3 -" only with its spaces or alone on a line: "2020-3-5" is a date.
 _HYPHEN_MARKER = re.compile(r"(?<![0-9A-Za-z])- \d{1,3} -(?![0-9])|^-\d{1,3}-$", re.MULTILINE)
+_TONE_MARKS = frozenset(_TONED)
+_MARKER_DASHES = frozenset("—－–")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 # Every space-like character, folded to one ASCII space inside a line.
 _SPACES = re.compile("[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -33,12 +35,15 @@ def to_simplified(text: str) -> str:
 
 def strip_pinyin(text: str) -> str:
     """Remove pinyin readings in brackets after characters: 發(fā)展 → 發展."""
-    return _PINYIN.sub("", text)
+    # A reading has a tone mark: text without one (nearly all) is not scanned.
+    return _PINYIN.sub("", text) if not _TONE_MARKS.isdisjoint(text) else text
 
 
 def strip_page_markers(text: str) -> str:
     """Remove PDF page markers such as —2— or - 3 -, wherever the text flow put them."""
-    return _HYPHEN_MARKER.sub("", _DASH_MARKER.sub("", text))
+    if not _MARKER_DASHES.isdisjoint(text):
+        text = _DASH_MARKER.sub("", text)
+    return _HYPHEN_MARKER.sub("", text) if "-" in text else text
 
 
 def fold_whitespace(text: str) -> str:

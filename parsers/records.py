@@ -16,6 +16,13 @@ class ExtractionStatus(StrEnum):
     NOT_ARTICLE = "not_article"
     TOO_LARGE = "too_large"
     UNDECODABLE = "undecodable"
+    # A page reached as an article link that the extractor would have rejected (a list-like or short page):
+    # kept as a document with its best text, and a reason a person can check.
+    LOW_CONFIDENCE = "low_confidence"
+
+
+# Statuses that make a document: the page's text is loaded, whatever the extractor thought of it.
+DOCUMENT_STATUSES = frozenset({ExtractionStatus.OK, ExtractionStatus.LOW_CONFIDENCE})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +42,12 @@ class ParseOptions:
     known_published_on: date | None = None
     known_issuers: tuple[str, ...] = ()
     known_doc_number: str | None = None
+    # The page was reached as an article link of a source (a list item, a feed entry, a file of a `files`
+    # source): it is meant to be a document, so a page the extractor doubts is kept, low_confidence.
+    article_link: bool = False
+    # A JSON detail API's fields as (field, dotted path) pairs, e.g. ("html", "data.docClob"): see
+    # parsers.jsondetail.FIELDS. Empty: a JSON body is read by the generic guess.
+    detail_json: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,8 +119,8 @@ class ParsedDocument:
 
     @property
     def ok(self) -> bool:
-        """True when the page yielded a document."""
-        return self.extraction.status is ExtractionStatus.OK
+        """True when the page yielded a document (also a low-confidence one)."""
+        return self.extraction.status in DOCUMENT_STATUSES
 
     def to_json(self) -> dict[str, Any]:
         """The `parse --json` record: the contract's fields first, then the extras."""

@@ -78,6 +78,15 @@ DATE_META: tuple[str, ...] = (
     "datePublished",  # schema.org itemprop
 )
 SOURCE_META: tuple[str, ...] = ("ContentSource", "source", "mediaid")
+# A meta tag stating when the CMS generated the page (CSRC: <meta name="others" content="页面生成时间 …">):
+# a date meta equal to it is the generation time, not the publication date.
+GENERATED_AT = re.compile(
+    r"生成(?:时间|日期)\s*[:：]?\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)"
+)
+# A line outside the body naming the organ that issued the page (CSRC's footer 中国证券监督管理委员会发布).
+PUBLISHER_LINE = re.compile(
+    r"^([\u4e00-\u9fff]{2,28}(?:委员会|部|局|署|院|委|办公厅|办公室|人民政府|政府|中心|银行|总局|监会))发布$"
+)
 
 # Founder (方正) e-paper and news CMSs leave the article record in a comment: <!--enpproperty <date>…</date>…-->.
 ENP_DATE = re.compile(r"<!--\s*enpproperty.{0,300}?<date>\s*([\d\-/: .]{8,30})</date>", re.DOTALL)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.bench.extract import body_f1, load_corpus, title_matches
+from flows.bench.extract import body_f1, holds_boundaries, load_corpus, title_matches
 from flows.cli import app
 
 PAGES = Path(__file__).with_name("fixtures") / "pages"
@@ -48,3 +48,37 @@ def test_bench_extract_command_prints_both_extractors() -> None:
 def test_bench_extract_command_rejects_a_missing_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "extract", "--corpus", str(tmp_path / "nope")])
     assert result.exit_code == 2
+
+
+REAL = Path(__file__).with_name("fixtures") / "real"
+
+
+def test_bench_extract_reads_expecting_sidecars_recursively() -> None:
+    pages = {page.name: page for page in load_corpus(REAL)}
+    nfra = pages["www.nfra.gov.cn/api_detail_001.json"]
+    assert nfra.content is None and nfra.sentences is not None and dict(nfra.detail_json)["html"] == "data.docClob"
+    assert "www.csrc.gov.cn/detail_1.html" in pages
+
+
+def test_bench_extract_skips_sidecars_that_expect_no_extraction(tmp_path: Path) -> None:
+    (tmp_path / "list_1.html").write_text("<html></html>", encoding="utf-8")
+    (tmp_path / "list_1.html.json").write_text('{"expect": {"links": 20}}', encoding="utf-8")
+    assert load_corpus(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("第一条 总则。\n第二条 定义。\n第三条 施行。", True),
+        ("第一条 总则。第二条\n定义。", False),  # the last sentence is missing
+        ("第一 条 总则。\n第三条\n施行。", True),  # line breaks and spaces do not count
+    ],
+)
+def test_bench_extract_boundaries(text: str, expected: bool) -> None:
+    assert holds_boundaries(text, ("第一条 总则。", "第三条 施行。")) is expected
+
+
+def test_bench_extract_command_on_real_pages_prints_the_boundary_score() -> None:
+    result = CliRunner().invoke(app, ["bench", "extract", "--corpus", str(REAL)])
+    assert result.exit_code == 0, result.output
+    assert "boundary" in result.output and "body F1" not in result.output

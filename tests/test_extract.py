@@ -180,3 +180,94 @@ def test_extract_never_raises_on_any_markup(text: str) -> None:
         f"<html><body><div class='TRS_Editor'>{text}</div></body></html>".encode(), ParseOptions()
     )
     assert isinstance(record.status, ExtractionStatus)
+
+
+PROSE = "".join(f"<p>第{n}条 为规范管理，根据有关法律法规，制定本办法。本办法适用于各类单位的日常管理工作。</p>" for n in "一二三")
+HEAD = "<head><title>管理办法</title></head>"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # gov.cn: the shared header include ends in a stray </html> before <!--end header-->.
+        f"<html>{HEAD}<body><div class='header'>首页 政策</div></html><!--end header--><div id='zoom'>{PROSE}</div></body></html>",
+        f"<html>{HEAD}<body><div>页头</div></body></html><div id='zoom'>{PROSE}</div>",  # a stray </body></html>
+        f"<html>{HEAD}<body><div>页头</div></body></html><html lang='zh'><body><div id='zoom'>{PROSE}</div></body></html>",
+    ],
+)
+def test_extract_page_after_stray_document_end_tags_is_read(page: str) -> None:
+    record = extract(page.encode(), ParseOptions())
+    assert (record.status, record.text.count("为规范管理")) == (ExtractionStatus.OK, 3)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "line"),
+    [
+        # Word-exported spans wrapped mid-word: a source line break between CJK characters is nothing.
+        ("<span>第五十</span>\n<span>二条 本办法自印发之日起施行。</span>", "第五十二条 本办法自印发之日起施行。"),
+        ("<span>2026年4月2</span>\n<span>0日</span>", "2026年4月2 0日"),  # digits keep the space a browser shows
+        ("<o:p>\n 国\n </o:p>家外汇管理局", "国家外汇管理局"),
+        ("部&nbsp;长&nbsp;阴和俊", "部 长 阴和俊"),  # spaces typed on purpose stay
+        ("Gene\nEditing", "Gene Editing"),
+    ],
+)
+def test_extract_source_line_breaks_are_spaces_not_lines(paragraph: str, line: str) -> None:
+    page = f"<html>{HEAD}<body><div id='zoom'>{PROSE}<p>{paragraph}</p></div></body></html>"
+    assert extract(page.encode(), ParseOptions()).text.split("\n")[-1] == line
+
+
+def test_extract_pre_keeps_its_line_breaks() -> None:
+    page = f"<html>{HEAD}<body><div id='zoom'>{PROSE}<pre>一行\n二行</pre></div></body></html>"
+    assert extract(page.encode(), ParseOptions()).text.split("\n")[-2:] == ["一行", "二行"]
+
+
+def test_extract_list_page_reached_as_article_link_is_low_confidence() -> None:
+    record = extract(LIST_PAGE.encode("utf-8"), ParseOptions(url=URL, article_link=True))
+    assert record.status is ExtractionStatus.LOW_CONFIDENCE
+    assert record.text.startswith("关于开展2024年度生物医药产业第1批项目申报工作的通知")
+    assert record.reason is not None and "link selector" in record.reason and "list page" in record.reason
+
+
+def test_extract_short_page_reached_as_article_link_is_low_confidence() -> None:
+    page = "<html><head><title>关于公布名单的通知</title></head><body><p>名单见图。</p></body></html>"
+    record = extract(page.encode(), ParseOptions(article_link=True))
+    assert (record.status, record.title, record.text) == (ExtractionStatus.LOW_CONFIDENCE, "关于公布名单的通知", "名单见图。")
+
+
+def test_extract_rule_container_left_empty_by_its_furniture_gives_way() -> None:
+    # SASAC: a hidden share box in an <article> matched the HTML5 rule, and held no article once dropped.
+    share = "<article><div class='share-title' style='display:none'>关于印发《企业国有资产交易操作规则》的通知的分享标题文字</div></article>"
+    page = f"<html>{HEAD}<body>{share}<div class='zsy_comain'>{PROSE}</div></body></html>"
+    record = extract(page.encode(), ParseOptions())
+    assert (record.status, record.text.count("为规范管理")) == (ExtractionStatus.OK, 3)
+
+
+def test_extract_date_meta_equal_to_generation_time_is_not_the_publication_date() -> None:
+    metas = ('<meta name="PubDate" content="2025-10-25 11:32:37">'
+             '<meta name="others" content="页面生成时间 2025-10-25 11:32:37">')
+    page = f"<html><head>{metas}</head><body><div id='zoom'>{PROSE}</div></body></html>"
+    assert extract(page.encode(), ParseOptions()).published_on is None
+
+
+def test_extract_publisher_line_outside_the_body_is_the_issuer() -> None:
+    page = f"<html><body><div id='zoom'>{PROSE}</div><div class='fg-foot'><span>中国证券监督管理委员会发布</span></div></body></html>"
+    assert extract(page.encode(), ParseOptions(default_issuer="中国证监会")).issuers == ("中国证券监督管理委员会",)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<!--start component 内容-->\n<div class='content'><p>第一条 为规范管理，根据有关法律法规，制定本办法。</p></div>",
+        "<p>第一条 为规范管理，根据有关法律法规，制定本办法。</p>",
+    ],
+)
+def test_extract_bare_fragment_is_html(fragment: str) -> None:
+    assert extract(fragment.encode(), ParseOptions(article_link=True)).text == "第一条 为规范管理，根据有关法律法规，制定本办法。"
+
+
+def test_extract_repeated_info_tables_give_the_first_filled_value() -> None:
+    table = "<table><tr><td>发文字号：</td><td>{}</td></tr><tr><td>成文日期：</td><td>2024年03月10日</td></tr></table>"
+    page = (f"<html><head><title>关于X的通知</title></head><body>{table.format('')}{table.format('国科发〔2024〕1号')}"
+            f"<div id='zoom'>{PROSE}</div></body></html>")
+    record = extract(page.encode(), ParseOptions())
+    assert (record.doc_number, record.signed_on) == ("国科发〔2024〕1号", date(2024, 3, 10))

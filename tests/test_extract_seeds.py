@@ -109,3 +109,10 @@ def test_extract_seed_text_does_not_repeat_the_title(stem: str) -> None:
     record = extracted(stem)
     assert record.title
     assert record.title not in record.text.split("\n")
+
+
+def test_extract_seeds_plan_text_without_its_manifest_has_its_title() -> None:
+    # The plan's PDF text runs its title into its first sentence: the title ends where the sentence begins.
+    record = extract((SEEDS / "002_860cc7e5a463723a.txt").read_bytes(), ParseOptions())
+    assert (record.title, record.doc_type) == ("“十四五”生物经济发展规划", "规划")
+    assert record.text.startswith("科学规划、系统推进我国生物经济发展")

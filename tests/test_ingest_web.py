@@ -147,6 +147,19 @@ def test_ingest_web_keeps_a_page_that_fails_to_parse(tmp_path: Path, home: Path,
     assert raw_path(home / "raw", raw).exists()
 
 
+def test_ingest_web_keeps_a_doubted_article_as_a_low_confidence_document(
+    tmp_path: Path, home: Path, site: Site
+) -> None:
+    short = "<html><head><title>关于公布脑机接口项目名单的通知</title></head><body><p>名单见附图。</p></body></html>"
+    site.routes["/news/2.html"] = Response(short.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    run(sources, db)
+    assert query(db, "SELECT extraction_status, extraction_reason LIKE '%link selector%' FROM documents "
+                     "WHERE title = '关于公布脑机接口项目名单的通知'") == [("low_confidence", True)]
+    assert query(db, "SELECT outcome, doc_id IS NOT NULL, reason IS NOT NULL FROM pages WHERE url LIKE '%/news/2.html'"
+                 ) == [("new", True, True)]
+
+
 def test_ingest_web_second_run_fetches_only_lists(tmp_path: Path, home: Path, site: Site) -> None:
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
     run(sources, db)

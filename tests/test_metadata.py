@@ -6,21 +6,10 @@ from datetime import date
 
 import pytest
 
-from parsers.metadata import (
-    PageHints,
-    context_year,
-    dateline_date,
-    derive_title,
-    doc_type_of,
-    find_doc_number,
-    find_index_number,
-    find_signature,
-    find_source,
-    find_title,
-    first_date,
-    read_metadata,
-    remove_title,
-)
+from parsers.dates import context_year, dateline_date, first_date
+from parsers.docnumber import find_doc_number
+from parsers.doctitle import derive_title, doc_type_of, find_title, remove_title
+from parsers.metadata import PageHints, find_index_number, find_signature, find_source, read_metadata
 from parsers.records import ParseOptions
 from parsers.regions import find_regions, issuer_level, level_of
 
@@ -96,6 +85,16 @@ def test_metadata_find_signature_needs_an_organisation() -> None:
     assert find_signature(["这是一段话。", "2024年2月7日"]) == ((), None)
 
 
+def test_metadata_find_signature_reads_signatories_of_a_joint_order() -> None:
+    lines = ["现予公布。", "商 务 部 部 长 王文涛", "中国证监会 主 席 吴 清", "国家外汇局 局 长 朱鹤新", "2024年11月1日"]
+    assert find_signature(lines) == (("商务部", "中国证监会", "国家外汇局"), date(2024, 11, 1))
+
+
+def test_metadata_find_signature_of_one_signatory_gives_the_date() -> None:
+    assert find_signature(["现予公布，自2026年7月1日起施行。", "主任：郑栅洁", "2026年3月18日"]) == (
+        (), date(2026, 3, 18))  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -140,10 +139,28 @@ def test_metadata_find_source_stops_at_author() -> None:
         ("专家这样说", "正文。(河北日报记者 米彦泽)", "新闻报道"),
         ("国家发改委发布《“十四五”生物经济发展规划》", "5月10日,国家发改委发布", None),
         (None, "无标题", None),
+        ("中华人民共和国科学技术普及法（2024年修订）", "第一条", "法"),
+        ("国家科学技术奖励条例（国务院令第782号第四次修订）", "第一条", "条例"),
+        ("《粮食流通行政执法办法》 2026年第40号令", "中华人民共和国国家发展和改革委员会令", "令"),
+        ("科技部等印发《关于加快推动科技保险高质量发展的若干意见》的通知", "各省", "意见"),
+        ("关于印发《企业国有资产交易操作规则》的通知", "各中央企业", "规则"),
+        ("科学技术方法", "正文", None),
     ],
 )
 def test_metadata_doc_type_of(title: str | None, body: str, expected: str | None) -> None:
     assert doc_type_of(title, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "expected"),
+    [
+        ("中华人民共和国审计法实施条例", "令", "令"),  # the 公文种类 cell names the official type
+        ("国务院办公厅关于X的意见", "其他", "意见"),  # not an official type: the title's ending
+        ("关于印发《X发展规划》的通知", "通知", "规划"),  # a wrapper: the wrapped document's type
+    ],
+)
+def test_metadata_doc_type_of_reads_the_kind_cell(title: str, kind: str, expected: str) -> None:
+    assert doc_type_of(title, "正文", kind=kind) == expected
 
 
 @pytest.mark.parametrize(
@@ -157,6 +174,9 @@ def test_metadata_doc_type_of(title: str | None, body: str, expected: str | None
         ("近日,科技部印发通知。", "科技部印发通知"),
         ("各单位:\n正文", "各单位"),
         ("2024年2月7日\n正文", "正文"),
+        # A plan's title run into its first sentence (PDF text without line breaks, seed 002).
+        ("“十四五”生物经济发展规划科学规划、系统推进我国生物经济发展，是顺应全球生物技术加速演进趋势、实现高水平科技"
+         "自立自强的重要方向，是前瞻布局培育壮大生物产业、推动经济高质量发展的重要举措。", "“十四五”生物经济发展规划"),
     ],
 )
 def test_metadata_find_title(body: str, expected: str) -> None:
@@ -237,3 +257,36 @@ def test_metadata_read_metadata_published_falls_back_to_signing_date() -> None:
     text = "请认真执行。\n科学技术部\n2023年5月6日"
     meta = read_metadata(text, text, title="关于X的通知", hints=PageHints(), options=ParseOptions())
     assert (meta.published_on, meta.signed_on) == (date(2023, 5, 6), date(2023, 5, 6))
+
+
+def test_metadata_read_metadata_empty_number_cell_means_none() -> None:
+    hints = PageHints(fields=(("doc_number", ""),))
+    text = "国科发区〔2026〕3号\n各省科技厅："
+    meta = read_metadata(text, text, title="关于X的通知", hints=hints, options=ParseOptions())
+    assert meta.doc_number is None
+
+
+def test_metadata_read_metadata_number_and_issuer_of_an_order_header() -> None:
+    text = "中华人民共和国国家发展和改革委员会令\n第41号\n《规定》已经审议通过，现予公布。\n主任：郑栅洁\n2026年3月18日"
+    options = ParseOptions(default_issuer="国家发展改革委")
+    meta = read_metadata(text, text, title="《规定》 2026年第41号令", hints=PageHints(), options=options)
+    assert (meta.doc_number, meta.issuers, meta.signed_on) == (
+        "国家发展和改革委员会令第41号", ("国家发展和改革委员会",), date(2026, 3, 18))  # fmt: skip
+
+
+def test_metadata_read_metadata_publisher_line_is_the_issuer() -> None:
+    hints = PageHints(publisher="中国证券监督管理委员会")
+    meta = read_metadata("第一条 正文。", "第一条 正文。", title="办法", hints=hints,
+                         options=ParseOptions(default_issuer="中国证监会"))
+    assert meta.issuers == ("中国证券监督管理委员会",)
+
+
+def test_metadata_read_metadata_date_and_number_of_a_regulation_note() -> None:
+    text = "（2022年2月18日证监会令第195号公布 自2022年4月1日起施行）\n第一章 总 则\n第一条 正文。"
+    meta = read_metadata(text, text, title="办法", hints=PageHints(), options=ParseOptions())
+    assert (meta.published_on, meta.doc_number) == (date(2022, 2, 18), "证监会令第195号")
+
+
+def test_metadata_remove_title_keeps_an_opening_clause() -> None:
+    body = "第一条 为规范管理，根据有关法律法规，制定本办法。"
+    assert remove_title(body, "第一条 为规范管理") == body

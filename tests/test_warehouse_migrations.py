@@ -73,8 +73,8 @@ def test_row_tables_lose_their_primary_keys_but_keep_rows_comments_and_not_null(
             "('documents', 'document_labels', 'document_sightings', 'document_versions')").fetchall()
         assert ("document_sightings", "NOT NULL") in constraints
         assert not [c for c in constraints if c[1] == "PRIMARY KEY"]
-        comments = con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = "
-                               "'documents' AND comment IS NOT NULL").fetchone()
-        assert comments == (28,)
+        comments = con.execute("SELECT count(comment), count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
+                               "AND table_name = 'documents'").fetchone()
+        assert comments[0] == comments[1] >= 28
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO core.document_sightings VALUES (NULL, 'u', 's', now(), 'first', NULL)")

@@ -264,8 +264,7 @@ def _probe(copies: list[_Copy]) -> Probe:
 def _record_failure(page: PageOutcome, batch: _Batch, report: LoadReport, run_id: str) -> None:
     doc = page.document
     reason = page.error or (doc.extraction.reason if doc else None) or "not a document"
-    status = doc.extraction.status.value if doc else None
-    batch.pages.append(_page_row(page, run_id, "failed", status, reason, None))
+    batch.pages.append(_page_row(page, run_id, "failed", doc, reason, None))
     report.count(page.source_name, "failed")
     report.errors.append((page.source_name, page.url, reason))
 
@@ -285,7 +284,7 @@ def _place(copy: _Copy, state: _State, batch: _Batch, report: LoadReport) -> Non
             {"doc_id": match.doc_id, "url": copy.url, "source_name": copy.page.source_name,
              "seen_at": copy.page.fetched_at, "match": kind, "similarity": match.similarity}
         )
-    batch.pages.append(_page_row(copy.page, state.run_id, match.kind.value, "ok", None, match.doc_id))
+    batch.pages.append(_page_row(copy.page, state.run_id, match.kind.value, copy.doc, None, match.doc_id))
     report.count(copy.page.source_name, match.kind.value)
 
 
@@ -338,7 +337,7 @@ def _document_row(doc_id: str, copy: _Copy, seen_at: datetime) -> dict[str, Any]
         "relevant": cl.relevant, "text": ex.text, "summary": cl.summary, "keywords": list(cl.keywords),
         "content_hash": doc.content_hash, "minhash": list(doc.minhash), "cited_titles": list(doc.cited_titles),
         "indexed_hash": doc.content_hash, "version": 1, "taxonomy_version": cl.taxonomy_version,
-        "canonical_key": copy.key,
+        "canonical_key": copy.key, "extraction_status": ex.status.value, "extraction_reason": ex.reason,
     }
 
 
@@ -361,11 +360,13 @@ def _version_row(
 
 
 def _page_row(
-    page: PageOutcome, run_id: str, outcome: str, status: str | None, error: str | None, doc_id: str | None
+    page: PageOutcome, run_id: str, outcome: str, doc: ParsedDocument | None, error: str | None, doc_id: str | None
 ) -> dict[str, Any]:
+    ex = doc.extraction if doc else None
     return {"url": page.url, "source_name": page.source_name, "run_id": run_id, "fetched_at": page.fetched_at,
             "raw_sha256": page.raw_sha256, "raw_size": page.raw_size, "content_type": page.content_type,
-            "outcome": outcome, "extraction_status": status, "error": error, "doc_id": doc_id,
+            "outcome": outcome, "extraction_status": ex.status.value if ex else None, "error": error, "doc_id": doc_id,
+            "extraction_reason": ex.reason if ex else None,
             "http_status": page.http_status, "final_url": page.final_url,
             "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None}
 
@@ -379,11 +380,13 @@ _DOCUMENT_TYPES = {
     "original_url": pa.string(), "summary": pa.string(), "indexed_hash": pa.string(),
     "title": pa.string(), "url": pa.string(),
     "source_name": pa.string(), "taxonomy_version": pa.string(), "canonical_key": pa.string(),
+    "extraction_status": pa.string(), "extraction_reason": pa.string(),
 }
 LOOSE_TYPES = {
     "evidence": pa.list_(pa.string()), "similarity": pa.float64(), "change_ratio": pa.float64(),
     "raw_sha256": pa.string(), "raw_size": pa.int64(), "content_type": pa.string(),
-    "extraction_status": pa.string(), "error": pa.string(), "doc_id": pa.string(), "title": pa.string(),
+    "extraction_status": pa.string(), "extraction_reason": pa.string(), "error": pa.string(), "doc_id": pa.string(),
+    "title": pa.string(),
     "source_name": pa.string(), "url": pa.string(), "taxonomy_version": pa.string(),
     "http_status": pa.int32(), "final_url": pa.string(), "headers": pa.string(), "fetched_at": pa.timestamp("us"),
     "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
@@ -424,7 +427,7 @@ def _update_document(
         sql.UPDATE_DOCUMENT_VERSION,
         [ex.title, ex.published_on, ex.signed_on, fetched_at, list(ex.issuers), ex.doc_number, list(ex.regions),
          ex.doc_type, cl.relevant, ex.text, cl.summary, list(cl.keywords), doc.content_hash, list(doc.minhash),
-         list(doc.cited_titles), version, cl.taxonomy_version, doc_id],
+         list(doc.cited_titles), version, cl.taxonomy_version, ex.status.value, ex.reason, doc_id],
     )
     con.execute(sql.DELETE_LABELS, [doc_id])
 

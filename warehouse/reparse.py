@@ -29,7 +29,8 @@ ORDER BY source_name, url
 UPDATE_PARSED = """
 UPDATE core.documents SET title = ?, published_on = ?, signed_on = ?, issuers = ?, doc_number = ?,
     index_number = ?, regions = ?, level = ?, doc_type = ?, original_source = ?, original_url = ?, relevant = ?,
-    text = ?, summary = ?, keywords = ?, content_hash = ?, minhash = ?, cited_titles = ?, taxonomy_version = ?
+    text = ?, summary = ?, keywords = ?, content_hash = ?, minhash = ?, cited_titles = ?, taxonomy_version = ?,
+    extraction_status = ?, extraction_reason = ?
 WHERE doc_id = ?
 """
 UPDATE_LATEST_VERSION = """
@@ -118,7 +119,7 @@ def _apply_one(
         ex.title, ex.published_on, ex.signed_on, list(ex.issuers), ex.doc_number, ex.index_number, list(ex.regions),
         ex.level, ex.doc_type, ex.original_source, ex.original_url, cl.relevant, ex.text, cl.summary,
         list(cl.keywords), doc.content_hash, list(doc.minhash), list(cited_titles(ex.text)), cl.taxonomy_version,
-        page.doc_id,
+        ex.status.value, ex.reason, page.doc_id,
     ])
     con.execute(UPDATE_LATEST_VERSION, [ex.title, ex.text, doc.content_hash, page.doc_id, page.doc_id])
     con.execute(sql.DELETE_LABELS, [page.doc_id])

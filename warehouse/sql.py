@@ -80,7 +80,8 @@ GROUP BY c.doc_id, k.doc_id
 UPDATE_DOCUMENT_VERSION = """
 UPDATE core.documents SET title = ?, published_on = ?, signed_on = ?, updated_at = ?, issuers = ?,
     doc_number = ?, regions = ?, doc_type = ?, relevant = ?, text = ?, summary = ?, keywords = ?,
-    content_hash = ?, minhash = ?, cited_titles = ?, version = ?, taxonomy_version = ?
+    content_hash = ?, minhash = ?, cited_titles = ?, version = ?, taxonomy_version = ?, extraction_status = ?,
+    extraction_reason = ?
 WHERE doc_id = ?
 """
 DELETE_LABELS = "DELETE FROM core.document_labels WHERE doc_id = ?"
