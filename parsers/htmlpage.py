@@ -1,7 +1,8 @@
 """HTML pages with lxml: the main content block as lines of text, and what the markup says about the page.
 
 lxml directly, not BeautifulSoup: parsing and cleaning in C is several times faster (docs/benchmarks.md).
-Every walk over the tree is iterative (`iter`, `iterwalk`), so deeply nested pages never recurse.
+Python walks over the tree are iterative (`iter`), so deeply nested pages never recurse; the walks in C
+(XPath, XSLT) recurse no deeper than the 256 levels libxml2 keeps.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from parsers.htmltext import page_lines
 from parsers.htmltitle import info_fields, page_title, publisher_of
 from parsers.htmltree import named_elements, parse_markup, select, selector_index, text_of, visible_chars
 from parsers.metadata import PageHints
@@ -50,12 +52,6 @@ _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\D")
 _URL_TAIL = re.compile(r"[?#]")
-# A line break in the HTML source is white space, and none at all between two CJK characters (the CSS
-# segment-break rule): Word-exported pages wrap mid-word, "国\n家外汇管理局", "第五十\n二条".
-_NEWLINE = re.compile(r"\r\n?|\n")
-_SOURCE_BREAK = "\x1f"
-_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
-_BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*{_SOURCE_BREAK}[ \\t{_SOURCE_BREAK}]*(?=[{_CJK}])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,58 +208,12 @@ def _drop_link_lists(block: etree._Element) -> None:
             _remove(el)
 
 
-def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], list[str]]:
-    """The text lines above the block and the block's own lines (paragraphs; cells space-separated)."""
-    before: list[str] = []
-    inside: list[str] | None = None
-    parts: list[str] = []
-    pre = 0  # depth inside <pre>, whose line breaks are printed
-    add = parts.append
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        if el is block:
-            if event == "start":
-                before, parts = _lines(parts), []
-            else:
-                inside, parts = _lines(parts), []
-                break
-            add = parts.append
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        if event == "start":
-            pre += tag == "pre"
-            add("\n" if tag in BLOCK_TAGS else "")
-            if el.text:
-                add(_source_text(el.text, pre))
-        else:
-            pre -= tag == "pre"
-            add("\n" if tag in BLOCK_TAGS else " " if tag in CELL_TAGS else "")
-            if el.tail and el is not block:
-                add(_source_text(el.tail, pre))
-    return before, inside or []
-
-
-def _source_text(text: str | None, pre: int) -> str:
-    """A text node with its source line breaks marked: they are spaces, not lines (outside <pre>)."""
-    if not text or pre or ("\n" not in text and "\r" not in text):
-        return text or ""
-    return _NEWLINE.sub(_SOURCE_BREAK, text)
-
-
 def head_lines(before: list[str], title: str | None) -> list[str]:
     """The lines between the headline and the block (where date and source are printed), else the last few."""
     key = _SPACES.sub("", title or "")
     window = before[-_HEAD_WINDOW:]
     starts = [index for index, line in enumerate(window) if key and _SPACES.sub("", line) == key]
     return window[starts[-1] :] if starts else before[-_HEAD_LINE_LIMIT:]
-
-
-def _lines(parts: list[str]) -> list[str]:
-    joined = "".join(parts)
-    if _SOURCE_BREAK in joined:
-        joined = _BREAK_BETWEEN_CJK.sub("", joined).replace(_SOURCE_BREAK, " ")
-    # str.split folds white space in C; a regex per line cost a tenth of the text walk.
-    return [line for line in (" ".join(line.split()) for line in joined.split("\n")) if line]
 
 
 def _is_attachment(anchor: etree._Element) -> bool:
