@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from lxml import etree
 
-from parsers.htmltext import page_lines
+from parsers.htmltext import OWNER_TAGS, OwnedText, owned_text, page_lines, walk_marks
 from parsers.htmltitle import info_fields, page_title, publisher_of
 from parsers.htmltree import named_elements, parse_markup, select, selector_index, text_of, visible_chars
 from parsers.metadata import PageHints
 from parsers.records import Attachment
 from parsers.site_rules import (
     ATTACHMENT_SUFFIXES,
-    BLOCK_TAGS,
-    CELL_TAGS,
     CONTENT_RULES,
     DATE_META,
     DROP_TAGS,
@@ -39,9 +38,8 @@ MIN_ARTICLE_CHARS = 60
 MAX_LINK_DENSITY = 0.5
 SHORT_ARTICLE_CHARS = 300
 LIST_PAGE_LINK_RATIO = 3
-# A paragraph is prose when it is this long or carries sentence punctuation.
+# A paragraph is prose when it is this long or carries sentence punctuation (htmltext.PROSE_MARKS).
 MIN_PARAGRAPH_CHARS = 10
-_PROSE_MARKS = re.compile(r"[，。；！？、,;!?]")
 PUNCTUATION_BONUS = 5
 _HEAD_LINE_LIMIT = 12
 # How far above the block a headline is looked for: past a teaser list, not back into the site header.
@@ -126,31 +124,6 @@ def _rule_block(root: etree._Element) -> etree._Element | None:
     return None
 
 
-def _owner_units(root: etree._Element) -> dict[etree._Element, list[int]]:
-    """Per block element, its own inline text: [characters, link characters, prose marks]."""
-    owner: dict[etree._Element, etree._Element] = {}
-    in_link: dict[etree._Element, bool] = {}
-    units: dict[etree._Element, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for el in root.iter(etree.Element):
-        parent = el.getparent()
-        is_block = parent is None or el.tag in BLOCK_TAGS or el.tag in CELL_TAGS
-        owner[el] = el if is_block else owner[parent]
-        in_link[el] = el.tag == "a" or (parent is not None and in_link[parent])
-        _count(units[owner[el]], el.text, in_link[el])
-        if parent is not None:
-            _count(units[owner[parent]], el.tail, in_link[parent])
-    return units
-
-
-def _count(unit: list[int], text: str | None, link: bool) -> None:
-    if not text or text.isspace():  # most tails are the source's indentation
-        return
-    chars = visible_chars(text)
-    unit[0] += chars
-    unit[1] += chars if link else 0
-    unit[2] += len(_PROSE_MARKS.findall(text)) if not link else 0
-
-
 def _weight(chars: int, links: int, marks: int) -> float:
     """What a paragraph adds to its containers: its non-link text when it reads as prose."""
     if not chars or links / chars >= MAX_LINK_DENSITY or (chars < MIN_PARAGRAPH_CHARS and not marks):
@@ -158,38 +131,35 @@ def _weight(chars: int, links: int, marks: int) -> float:
     return chars - links + PUNCTUATION_BONUS * marks
 
 
-def densest_block(root: etree._Element) -> etree._Element | None:
+def densest_block(root: etree._Element, marks: str) -> etree._Element | None:
     """The container whose paragraphs carry the most prose (readability-style scores, link-weighted)."""
-    units = _owner_units(root)
+    owned = owned_text(root, marks)
     scores: dict[etree._Element, float] = defaultdict(float)
-    for element, (chars, link_chars, marks) in units.items():
-        weight = _weight(chars, link_chars, marks)
+    for element, (chars, link_chars, prose) in zip(owned.owners, owned.own, strict=True):
+        weight = _weight(chars, link_chars, prose)
+        if not weight:
+            continue
         parent = element.getparent()
         grand = parent.getparent() if parent is not None else None
         for target, share in ((element, 1.0), (parent, 1.0), (grand, 0.5)):
-            if target is not None and weight:
+            if target is not None:
                 scores[target] += weight * share
     if not scores:
         return None
-    text, links = _subtree_totals(root, units)
-    return max(scores, key=lambda el: scores[el] * (1 - links[el] / max(text[el], 1)))
+    inside = _inside_totals(owned, scores)
+    return max(scores, key=lambda el: scores[el] * (1 - inside[el][1] / max(inside[el][0], 1)))
 
 
-def _subtree_totals(
-    root: etree._Element, units: dict[etree._Element, list[int]]
-) -> tuple[dict[etree._Element, int], dict[etree._Element, int]]:
-    """Characters and link characters under each element, summed children first (one pass, any depth)."""
-    text: dict[etree._Element, int] = defaultdict(int)
-    links: dict[etree._Element, int] = defaultdict(int)
-    for element in reversed(list(root.iter(etree.Element))):  # descendants before their ancestors
-        chars, link_chars, _marks = units.get(element, (0, 0, 0))
-        text[element] += chars
-        links[element] += link_chars
-        parent = element.getparent()
-        if parent is not None:
-            text[parent] += text[element]
-            links[parent] += links[element]
-    return text, links
+def _inside_totals(owned: OwnedText, elements: Iterable[etree._Element]) -> dict[etree._Element, tuple[int, int]]:
+    """Characters and link characters inside each element: an owner's as walked; an inline element's (a <font>
+    around paragraphs) is what the owners inside it hold themselves, its own loose text not counted."""
+    totals = dict(zip(owned.owners, owned.inside, strict=True))
+    own = dict(zip(owned.owners, owned.own, strict=True))
+    for element in elements:
+        if element not in totals:
+            units = [own[owner] for owner in element.iter(*OWNER_TAGS)]
+            totals[element] = (sum(unit[0] for unit in units), sum(unit[1] for unit in units))
+    return totals
 
 
 def _drop_link_lists(block: etree._Element) -> None:
@@ -292,11 +262,12 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
     root = parse_markup(markup)
     hints = _hints(root, markup)
     etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    marks = walk_marks(root)
     block = _rule_block(root)
     _drop_furniture(root, block)
     if block is not None and _element_chars(block) < MIN_RULE_CHARS:
         block = None  # what made the rule's container long enough was furniture (a hidden share box)
-    block = block if block is not None else densest_block(root)
+    block = block if block is not None else densest_block(root, marks)
     near = block.getparent() if block is not None and block.getparent() is not None else block
     # Only files next to the block make a short page a document; the page's others are listed too
     # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
@@ -308,7 +279,7 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
         block = next(root.iter("body"), root)
     if not reason:
         _drop_link_lists(block)  # on a list-like page kept leniently, the links are what there is
-    before, inside = page_lines(root, block)
+    before, inside = page_lines(root, block, marks)
     head = head_lines(before, hints.title)
     hints = replace(hints, head_lines=tuple(head))
     return HtmlPage("\n".join(inside), "\n".join(head), hints, attachments, reason)

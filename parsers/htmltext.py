@@ -7,9 +7,11 @@ element and cost a tenth of a page; libxslt does it in a fiftieth, and Python on
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -24,16 +26,30 @@ _BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*[{_BREAKS}][ \\t{_BREAKS}]
 _EDGE = " \t" + _BREAKS
 # The walk marks the block and the elements holding it with these attributes while it runs.
 _BLOCK_MARK, _PATH_MARK = "data-policywatch-block", "data-policywatch-path"
-# What the XSLT prints for "end of line" and "inside <pre> from here / to here" must be characters the page's
-# text lacks: two of Unicode's noncharacters (meant for such internal use), else the first free ones.
-_MARKS = ("\ufdd0", "\ufdd1")
-_MARKS_USED = etree.XPath("contains(string(/), $line) or contains(string(/), $pre)")
 _PAGE_TEXT = etree.XPath("string(/)")
+_MARK_COUNT = 4
+# Sentence punctuation: what makes a paragraph read as prose.
+PROSE_MARKS = re.compile(r"[，。；！？、,;!?]")
+# Elements that own the inline text inside them: blocks, cells, and the root.
+OWNER_TAGS = tuple(sorted(BLOCK_TAGS | CELL_TAGS))
 
 
-def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], list[str]]:
+def walk_marks(root: etree._Element) -> str:
+    """Characters the page's text lacks, for the walks to print where elements open and close: Unicode's
+    noncharacters (meant for such internal use), the first four free. Text only shrinks after, so they stay free.
+    """
+    text = _PAGE_TEXT(root)
+    return "".join(itertools.islice((mark for mark in _candidates() if mark not in text), _MARK_COUNT))
+
+
+def _candidates() -> Iterator[str]:
+    yield from map(chr, range(0xFDD0, 0xFDF0))
+    yield from map(chr, range(0xF0000, 0x110000))
+
+
+def page_lines(root: etree._Element, block: etree._Element, marks: str) -> tuple[list[str], list[str]]:
     """The text lines above the block and the block's own lines (paragraphs; cells space-separated)."""
-    line, pre = _free_marks(root)
+    line, pre = marks[:2]
     walk = _text_walk(line, pre)
     path = list(block.iterancestors())
     block.set(_BLOCK_MARK, "")
@@ -50,17 +66,63 @@ def page_lines(root: etree._Element, block: etree._Element) -> tuple[list[str], 
     return _lines(before, line, pre), _lines(inside, line, pre)
 
 
-def _free_marks(root: etree._Element) -> tuple[str, str]:
-    if not _MARKS_USED(root, line=_MARKS[0], pre=_MARKS[1]):  # nearly every page
-        return _MARKS
-    text = _PAGE_TEXT(root)
-    free = (mark for mark in _candidates() if mark not in text)
-    return next(free), next(free)
+class OwnedText(NamedTuple):
+    """The text each owner (block, cell, the root) holds, owners in document order."""
+
+    owners: list[etree._Element]
+    own: list[list[int]]  # its own inline text: [characters, link characters, prose marks outside links]
+    inside: list[tuple[int, int]]  # everything inside it: (characters, link characters)
 
 
-def _candidates() -> Iterator[str]:
-    yield from map(chr, range(0xFDD0, 0xFDF0))
-    yield from map(chr, range(0xF0000, 0x110000))
+def owned_text(root: etree._Element, marks: str) -> OwnedText:
+    """Characters (not white space), link characters and prose marks of the text each owner holds.
+
+    A text belongs to the nearest owner around it (a tail to its element's parent's), and is link text
+    inside an <a>. The walk prints the text with marks where owners and links open and close; one pass
+    over the marks sums the pieces between them, each counted in C.
+    """
+    owners = list(root.iter(*OWNER_TAGS))
+    if not owners or owners[0] is not root:
+        owners.insert(0, root)
+    pieces = _events(marks).split(str(_owner_walk(marks)(root)))
+    texts = pieces[0::2]  # the text before each event, with map() over C functions: no Python call per piece
+    chars = list(map(len, map("".join, map(str.split, texts))))
+    prose = list(map(len, map(PROSE_MARKS.findall, texts)))
+    own, inside = _sum_pieces(pieces[1::2], chars, prose, marks)
+    return OwnedText(owners, own, inside)
+
+
+def _sum_pieces(
+    events: list[str], chars: list[int], prose: list[int], marks: str
+) -> tuple[list[list[int]], list[tuple[int, int]]]:
+    """Each piece of text added to the owner open around it; at an owner's close, what it held in all."""
+    opens, closes, links_open = marks[0], marks[1], marks[2]
+    own: list[list[int]] = []
+    inside: list[tuple[int, int]] = []
+    stack: list[tuple[int, int, int]] = []  # the enclosing owner, and the running totals when this one opened
+    top = link = total = total_links = 0
+    for event, count, marks_count in zip(events, chars, prose, strict=False):
+        if count:
+            unit = own[top]
+            unit[0] += count
+            total += count
+            if link:
+                unit[1] += count
+                total_links += count
+            else:
+                unit[2] += marks_count
+        if event == opens:
+            stack.append((top, total, total_links))
+            top = len(own)
+            own.append([0, 0, 0])
+            inside.append((0, 0))
+        elif event == closes:
+            parent, start, start_links = stack.pop()
+            inside[top] = (total - start, total_links - start_links)
+            top = parent
+        else:
+            link += 1 if event == links_open else -1
+    return own, inside
 
 
 def _lines(walked: str, line: str, pre: str) -> list[str]:
@@ -131,3 +193,27 @@ def _text_walk(line: str, pre: str) -> etree.XSLT:
             )
         )
     )
+
+
+# The owner walk: every owner's text between marks {opens} and {closes} (the root's too, whatever its tag),
+# every link's between {link} and {unlink}; the text itself printed as it is.
+_OWNER_WALK = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="/*" priority="3">{opens}<xsl:apply-templates/>{closes}</xsl:template>
+<xsl:template match="{owners}">{opens}<xsl:apply-templates/>{closes}</xsl:template>
+<xsl:template match="a">{link}<xsl:apply-templates/>{unlink}</xsl:template>
+</xsl:stylesheet>"""
+
+
+@cache
+def _owner_walk(marks: str) -> etree.XSLT:
+    opens, closes, link, unlink = marks
+    owners = "|".join(OWNER_TAGS)
+    return etree.XSLT(
+        etree.XML(_OWNER_WALK.format(opens=opens, closes=closes, link=link, unlink=unlink, owners=owners))
+    )
+
+
+@cache
+def _events(marks: str) -> re.Pattern[str]:
+    return re.compile(f"([{re.escape(marks)}])")
