@@ -16,8 +16,17 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from parsers.htmltext import OWNER_TAGS, OwnedText, owned_text, page_lines, walk_marks
-from parsers.htmltitle import info_fields, page_title, publisher_of
-from parsers.htmltree import named_elements, parse_markup, select, selector_index, text_of, visible_chars
+from parsers.htmltitle import HEADING_TAGS, info_fields, page_title, publisher_of
+from parsers.htmltree import (
+    Names,
+    named_elements,
+    parse_markup,
+    select,
+    selector_index,
+    text_of,
+    visible_chars,
+    without_stripped,
+)
 from parsers.metadata import PageHints
 from parsers.records import Attachment
 from parsers.site_rules import (
@@ -96,16 +105,17 @@ def _remove(element: etree._Element) -> None:
 _CONTENT_SELECTORS = frozenset(selector for selectors, _why in CONTENT_RULES for selector in selectors)
 
 
-def _names(element: etree._Element) -> str:
-    return f"{element.get('id') or ''} {element.get('class') or ''}".strip()
+def _names(id_value: str, class_value: str) -> str:
+    return f"{id_value} {class_value}".strip()
 
 
-def _drop_furniture(root: etree._Element, keep: etree._Element | None) -> None:
+def _drop_furniture(names: Names, keep: etree._Element | None) -> None:
     """Remove elements whose id or class names them furniture, never `keep` or what holds it."""
     protected = set() if keep is None else {keep, *keep.iterancestors()}
     doomed = [
-        el for el in named_elements(root)
-        if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(el))
+        el
+        for el, pair in names.items()
+        if el not in protected and el.tag not in ("html", "body") and FURNITURE.search(_names(*pair))
     ]
     for element in doomed:
         _remove(element)
@@ -115,8 +125,8 @@ def _element_chars(element: etree._Element) -> int:
     return visible_chars(text_of(element))
 
 
-def _rule_block(root: etree._Element) -> etree._Element | None:
-    index = selector_index(root, _CONTENT_SELECTORS)
+def _rule_block(root: etree._Element, names: Names) -> etree._Element | None:
+    index = selector_index(root, names, _CONTENT_SELECTORS)
     for selectors, _why in CONTENT_RULES:
         for found in select(index, selectors):
             if _element_chars(found) >= MIN_RULE_CHARS:
@@ -230,12 +240,12 @@ def _not_article(root: etree._Element, block: etree._Element | None, attachments
     return None
 
 
-def _hints(root: etree._Element, markup: str) -> PageHints:
+def _hints(root: etree._Element, names: Names, markup: str) -> PageHints:
     """What the markup says: read before <head> and the furniture are dropped."""
     metas = _metas(root)
     fields = info_fields(root)
     return PageHints(
-        title=page_title(root, metas, dict(fields)),
+        title=page_title(root, names, metas, dict(fields)),
         published=_published(metas, markup),
         source=_first_meta(metas, SOURCE_META),
         fields=fields,
@@ -260,11 +270,12 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
     then it also has the text of its best block (or of its whole body, the furniture removed).
     """
     root = parse_markup(markup)
-    hints = _hints(root, markup)
-    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    names = named_elements(root, *HEADING_TAGS)  # one scan serves the headline, the rules and the furniture
+    hints = _hints(root, names, markup)
+    names = without_stripped(root, names, DROP_TAGS)
     marks = walk_marks(root)
-    block = _rule_block(root)
-    _drop_furniture(root, block)
+    block = _rule_block(root, names)
+    _drop_furniture(names, block)
     if block is not None and _element_chars(block) < MIN_RULE_CHARS:
         block = None  # what made the rule's container long enough was furniture (a hidden share box)
     block = block if block is not None else densest_block(root, marks)

@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from parsers.htmltree import named_elements, select, selector_index, text_of
+from parsers.htmltree import Names, select, selector_index, text_of
 from parsers.site_rules import (
     INFO_LABEL_TAGS,
     INFO_LABELS,
@@ -21,7 +21,7 @@ _TAGS = re.compile(r"<[^>]*>")
 # Site names glued to <title>: "标题_栏目_中国政府网", "标题 - 要闻 - 云南日报网", "标题--大河网".
 # Only short trailing parts go (site and column names are short); "——" stays, it joins subtitles.
 _SITE_SUFFIX = re.compile(r"^(?P<head>.{4,}?)\s*(?:[_|｜]+|-{1,2}|\s[-–]\s)\s*(?P<tail>[^_|｜]{1,16})$")
-_HEADING_TAGS = ("h1", "h2", "h3")
+HEADING_TAGS = ("h1", "h2", "h3")
 # Elements whose id or class says "title" hold headlines on pages without <h1> (old portals, e-papers).
 _TITLE_NAMED = re.compile(r"(?:^|[-_\s])(?:title|tit|tit2|biaoti|headline|article-title)(?:$|[-_\s\d])", re.I)
 _HEADING_MIN, _HEADING_MAX = 4, 80
@@ -56,11 +56,11 @@ def _site_title(root: etree._Element) -> str:
     return _clean(text_of(found)) if found is not None else ""
 
 
-def _headings(root: etree._Element) -> list[str]:
+def _headings(names: Names) -> list[str]:
     """Texts of the elements that may carry the headline, in document order."""
     found: list[str] = []
-    for el in named_elements(root, *_HEADING_TAGS):
-        if el.tag in _HEADING_TAGS or _TITLE_NAMED.search(f"{el.get('id') or ''} {el.get('class') or ''}"):
+    for el, (id_value, class_value) in names.items():
+        if el.tag in HEADING_TAGS or _TITLE_NAMED.search(f"{id_value} {class_value}"):
             text = _clean(text_of(el))
             if _HEADING_MIN <= len(text) <= _HEADING_MAX:
                 found.append(text)
@@ -70,8 +70,8 @@ def _headings(root: etree._Element) -> list[str]:
 _TITLE_SELECTORS = frozenset(selector for selectors, _why in TITLE_RULES for selector in selectors)
 
 
-def _rule_heading(root: etree._Element) -> str | None:
-    index = selector_index(root, _TITLE_SELECTORS)
+def _rule_heading(root: etree._Element, names: Names) -> str | None:
+    index = selector_index(root, names, _TITLE_SELECTORS)
     for selectors, _why in TITLE_RULES:
         for el in select(index, selectors):
             text = _clean(text_of(el))
@@ -87,15 +87,18 @@ def _heading_in_title(headings: list[str], site_title: str) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def page_title(root: etree._Element, metas: dict[str, str], fields: dict[str, str]) -> str | None:
-    """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned."""
+def page_title(root: etree._Element, names: Names, metas: dict[str, str], fields: dict[str, str]) -> str | None:
+    """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned.
+
+    `names` are the page's named elements and its headings (named_elements(root, *HEADING_TAGS)).
+    """
     site_title = _site_title(root)
-    headings = _headings(root)
+    headings = _headings(names)
     candidates = (
         fields.get("title"),
         _clean(metas.get(TITLE_META[0].lower())),
         _heading_in_title(headings, site_title) if site_title else None,
-        _rule_heading(root),
+        _rule_heading(root, names),
         strip_site_suffix(site_title),
         strip_site_suffix(_clean(metas.get(TITLE_META[1].lower()))),
         headings[0] if headings else None,

@@ -20,8 +20,8 @@ _DOCUMENT_END_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 _DOCUMENT_START_TAG = re.compile(r"<(html|body)(?=[\s>/])[^>]*>", re.IGNORECASE)
 
 Index = dict[tuple[str, str], list[etree._Element]]
-_ID_AND_CLASS = etree.XPath("//@id | //@class")
-_NAMED = etree.XPath("//*[@id or @class]")
+# Elements with their id and class attribute values, "" when absent; insertion in document order.
+Names = dict[etree._Element, tuple[str, str]]
 
 
 def one_document(markup: str) -> str:
@@ -66,30 +66,48 @@ def text_of(element: etree._Element) -> str:
     return "".join(element.itertext())
 
 
-def selector_index(root: etree._Element, wanted: frozenset[tuple[str, str]]) -> Index:
-    """The elements the `wanted` selectors match, by ("id", value), ("class", name) or ("tag", name), in
-    document order. Only the id and class attributes are visited (found in C), not every element: a
+def named_elements(root: etree._Element, *tags: str) -> Names:
+    """Elements with an id or a class, and any of `tags`, in document order, with their id and class ("" when
+    absent). One scan in C that visits only the id and class attributes (and the tags), not every element: a
     Word-exported page has thousands of spans that carry neither."""
-    index: Index = defaultdict(list)
-    for value in _ID_AND_CLASS(root):
-        kind = "id" if value.attrname == "id" else "class"
-        for name in value.split() if kind == "class" else [value.strip()]:
-            if (kind, name) in wanted:
-                index[(kind, name)].append(value.getparent())
-    for kind, tag in wanted:
-        if kind == "tag":
-            index[(kind, tag)].extend(root.iter(tag))
-    return index
-
-
-def named_elements(root: etree._Element, *tags: str) -> list[etree._Element]:
-    """Elements with an id or a class (and any of `tags`), in document order, found in C."""
-    return list(_named_or(tags)(root) if tags else _NAMED(root))
+    names: Names = {}
+    for found in _named_or(tags)(root):
+        if isinstance(found, str):  # an attribute value: its element came before it, or is new
+            element = found.getparent()
+            id_value, class_value = names.get(element, ("", ""))
+            names[element] = (found, class_value) if found.attrname == "id" else (id_value, found)
+        else:
+            names.setdefault(found, ("", ""))
+    return names
 
 
 @cache
 def _named_or(tags: tuple[str, ...]) -> etree.XPath:
-    return etree.XPath("|".join(["//*[@id or @class]", *(f"//{tag}" for tag in tags)]))
+    return etree.XPath(" | ".join(["//@id", "//@class", *(f"//{tag}" for tag in tags)]))
+
+
+def without_stripped(root: etree._Element, names: Names, tags: tuple[str, ...]) -> Names:
+    """Strip the elements of `tags` with what they hold (keeping their tails), and return `names` less those
+    gone with them: the page's named elements without a second scan."""
+    gone = {element for top in root.iter(*tags) for element in top.iter()}
+    etree.strip_elements(root, *tags, with_tail=False)
+    return {element: pair for element, pair in names.items() if element not in gone}
+
+
+def selector_index(root: etree._Element, names: Names, wanted: frozenset[tuple[str, str]]) -> Index:
+    """The elements the `wanted` selectors match, by ("id", value), ("class", name) or ("tag", name), in
+    document order, among the named elements of the page (see named_elements)."""
+    index: Index = defaultdict(list)
+    for element, (id_value, class_value) in names.items():
+        if id_value and ("id", id_value.strip()) in wanted:
+            index[("id", id_value.strip())].append(element)
+        for name in class_value.split():
+            if ("class", name) in wanted:
+                index[("class", name)].append(element)
+    for kind, tag in wanted:
+        if kind == "tag":
+            index[(kind, tag)].extend(root.iter(tag))
+    return index
 
 
 def select(index: Index, selectors: tuple[tuple[str, str], ...]) -> list[etree._Element]:
