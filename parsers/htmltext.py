@@ -27,7 +27,7 @@ _EDGE = " \t" + _BREAKS
 # The walk marks the block and the elements holding it with these attributes while it runs.
 _BLOCK_MARK, _PATH_MARK = "data-policywatch-block", "data-policywatch-path"
 _PAGE_TEXT = etree.XPath("string(/)")
-_MARK_COUNT = 4
+_MARK_COUNT = 2
 # Sentence punctuation: what makes a paragraph read as prose.
 PROSE_MARKS = re.compile(r"[，。；！？、,;!?]")
 # Elements that own the inline text inside them: blocks, cells, and the root.
@@ -36,7 +36,7 @@ OWNER_TAGS = tuple(sorted(BLOCK_TAGS | CELL_TAGS))
 
 def walk_marks(root: etree._Element) -> str:
     """Characters the page's text lacks, for the walks to print where elements open and close: Unicode's
-    noncharacters (meant for such internal use), the first four free. Text only shrinks after, so they stay free.
+    noncharacters (meant for such internal use), the first two free. Text only shrinks after, so they stay free.
     """
     text = _PAGE_TEXT(root)
     return "".join(itertools.islice((mark for mark in _candidates() if mark not in text), _MARK_COUNT))
@@ -78,30 +78,39 @@ def owned_text(root: etree._Element, marks: str) -> OwnedText:
     """Characters (not white space), link characters and prose marks of the text each owner holds.
 
     A text belongs to the nearest owner around it (a tail to its element's parent's), and is link text
-    inside an <a>. The walk prints the text with marks where owners and links open and close; one pass
-    over the marks sums the pieces between them, each counted in C.
+    inside an <a>. The walk prints the text with an event (a mark and a letter) where owners and links open
+    and close; the pieces between events are counted in C (map over C functions: no Python call per piece).
     """
     owners = list(root.iter(*OWNER_TAGS))
     if not owners or owners[0] is not root:
         owners.insert(0, root)
-    pieces = _events(marks).split(str(_owner_walk(marks)(root)))
-    texts = pieces[0::2]  # the text before each event, with map() over C functions: no Python call per piece
-    chars = list(map(len, map("".join, map(str.split, texts))))
-    prose = list(map(len, map(PROSE_MARKS.findall, texts)))
-    own, inside = _sum_pieces(pieces[1::2], chars, prose, marks)
+    pieces = str(_owner_walk(marks[0])(root)).split(marks[0])[1:]  # each: an event's letter, the text after it
+    chars = list(map(len, map("".join, map(str.split, pieces))))  # the letter counted too
+    prose = list(map(len, map(PROSE_MARKS.findall, pieces)))
+    own, inside = _sum_pieces(pieces, chars, prose)
     return OwnedText(owners, own, inside)
 
 
-def _sum_pieces(
-    events: list[str], chars: list[int], prose: list[int], marks: str
-) -> tuple[list[list[int]], list[tuple[int, int]]]:
+def _sum_pieces(pieces: list[str], chars: list[int], prose: list[int]) -> tuple[list[list[int]], list[tuple[int, int]]]:
     """Each piece of text added to the owner open around it; at an owner's close, what it held in all."""
-    opens, closes, links_open = marks[0], marks[1], marks[2]
     own: list[list[int]] = []
     inside: list[tuple[int, int]] = []
     stack: list[tuple[int, int, int]] = []  # the enclosing owner, and the running totals when this one opened
     top = link = total = total_links = 0
-    for event, count, marks_count in zip(events, chars, prose, strict=False):
+    for piece, letter_and_count, marks_count in zip(pieces, chars, prose, strict=True):
+        event = piece[0]
+        if event == _OPENS:
+            stack.append((top, total, total_links))
+            top = len(own)
+            own.append([0, 0, 0])
+            inside.append((0, 0))
+        elif event == _CLOSES:
+            parent, start, start_links = stack.pop()
+            inside[top] = (total - start, total_links - start_links)
+            top = parent
+        else:
+            link += 1 if event == _LINK else -1
+        count = letter_and_count - 1
         if count:
             unit = own[top]
             unit[0] += count
@@ -111,17 +120,6 @@ def _sum_pieces(
                 total_links += count
             else:
                 unit[2] += marks_count
-        if event == opens:
-            stack.append((top, total, total_links))
-            top = len(own)
-            own.append([0, 0, 0])
-            inside.append((0, 0))
-        elif event == closes:
-            parent, start, start_links = stack.pop()
-            inside[top] = (total - start, total_links - start_links)
-            top = parent
-        else:
-            link += 1 if event == links_open else -1
     return own, inside
 
 
@@ -195,25 +193,18 @@ def _text_walk(line: str, pre: str) -> etree.XSLT:
     )
 
 
-# The owner walk: every owner's text between marks {opens} and {closes} (the root's too, whatever its tag),
-# every link's between {link} and {unlink}; the text itself printed as it is.
+# The owner walk: an event where every owner (the root too, whatever its tag) and every link opens and
+# closes, {mark} and a letter; the text itself printed as it is.
+_OPENS, _CLOSES, _LINK, _UNLINK = "o", "c", "a", "z"
 _OWNER_WALK = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 <xsl:output method="text" encoding="UTF-8"/>
-<xsl:template match="/*" priority="3">{opens}<xsl:apply-templates/>{closes}</xsl:template>
-<xsl:template match="{owners}">{opens}<xsl:apply-templates/>{closes}</xsl:template>
-<xsl:template match="a">{link}<xsl:apply-templates/>{unlink}</xsl:template>
+<xsl:template match="/*" priority="3">{mark}{opens}<xsl:apply-templates/>{mark}{closes}</xsl:template>
+<xsl:template match="{owners}">{mark}{opens}<xsl:apply-templates/>{mark}{closes}</xsl:template>
+<xsl:template match="a">{mark}{link}<xsl:apply-templates/>{mark}{unlink}</xsl:template>
 </xsl:stylesheet>"""
 
 
 @cache
-def _owner_walk(marks: str) -> etree.XSLT:
-    opens, closes, link, unlink = marks
-    owners = "|".join(OWNER_TAGS)
-    return etree.XSLT(
-        etree.XML(_OWNER_WALK.format(opens=opens, closes=closes, link=link, unlink=unlink, owners=owners))
-    )
-
-
-@cache
-def _events(marks: str) -> re.Pattern[str]:
-    return re.compile(f"([{re.escape(marks)}])")
+def _owner_walk(mark: str) -> etree.XSLT:
+    letters = {"opens": _OPENS, "closes": _CLOSES, "link": _LINK, "unlink": _UNLINK}
+    return etree.XSLT(etree.XML(_OWNER_WALK.format(mark=mark, owners="|".join(OWNER_TAGS), **letters)))
