@@ -102,6 +102,8 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
+# Each link's text (htmltree.text_of), by its element.
+Links = dict[etree._Element, str]
 _CONTENT_SELECTORS = frozenset(selector for selectors, _why in CONTENT_RULES for selector in selectors)
 
 
@@ -172,15 +174,15 @@ def _inside_totals(owned: OwnedText, elements: Iterable[etree._Element]) -> dict
     return totals
 
 
-def _drop_link_lists(block: etree._Element) -> None:
+def _drop_link_lists(block: etree._Element, links: Links) -> None:
     """Remove lists of plain links inside the block: related articles, hot news, pagers."""
     doomed = []
     for el in block.iter("ul", "ol", "table", "div", "dl"):
-        anchors = el.findall(".//a")
-        if len(anchors) < _LIST_MIN_ANCHORS or any(_is_attachment(a) for a in anchors):
+        anchors = list(el.iter("a"))
+        if len(anchors) < _LIST_MIN_ANCHORS or any(_is_attachment(a, links[a]) for a in anchors):
             continue
         total = visible_chars(text_of(el))
-        linked = sum(visible_chars(text_of(a)) for a in anchors)
+        linked = visible_chars("".join(links[a] for a in anchors))
         if total and linked / total >= _LIST_LINK_DENSITY:
             doomed.append(el)
     for el in doomed:
@@ -196,47 +198,50 @@ def head_lines(before: list[str], title: str | None) -> list[str]:
     return window[starts[-1] :] if starts else before[-_HEAD_LINE_LIMIT:]
 
 
-def _is_attachment(anchor: etree._Element) -> bool:
+def _link_texts(root: etree._Element) -> Links:
+    """Every link's text, read once: the attachments, the link densities and the link lists all weigh it."""
+    return {anchor: text_of(anchor) for anchor in root.iter("a")}
+
+
+def _is_attachment(anchor: etree._Element, text: str) -> bool:
     # The URL's path without query and fragment, cut by hand: urlsplit on every link cost a tenth of a page.
     path = _URL_TAIL.split((anchor.get("href") or "").strip(), maxsplit=1)[0].lower()
-    return path.endswith(ATTACHMENT_SUFFIXES) or text_of(anchor).strip().lower().endswith(ATTACHMENT_SUFFIXES)
+    return path.endswith(ATTACHMENT_SUFFIXES) or text.strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
-def attachments_of(
-    scope: etree._Element, base_url: str | None
-) -> tuple[tuple[Attachment, ...], set[etree._Element]]:
-    """Files linked from a part of the page (name as shown, absolute URL), in order, each once; and the links."""
+def attachments_of(links: Links, base_url: str | None) -> tuple[tuple[Attachment, ...], set[etree._Element]]:
+    """Files the links point to (name as shown, absolute URL), in order, each once; and their links."""
     found: dict[str, Attachment] = {}
     anchors = set()
-    for anchor in scope.iter("a"):
-        if anchor.get("href") and _is_attachment(anchor):
-            url = urljoin(base_url or "", anchor.get("href", "").strip())
-            name = _SPACES.sub(" ", text_of(anchor)).strip()
+    for anchor, text in links.items():
+        href = anchor.get("href")
+        if href and _is_attachment(anchor, text):
+            url = urljoin(base_url or "", href.strip())
+            name = _SPACES.sub(" ", text).strip()
             found.setdefault(url, Attachment(name=name or url.rsplit("/", 1)[-1], url=url))
             anchors.add(anchor)
     return tuple(found.values()), anchors
 
 
-def _text_chars(element: etree._Element) -> tuple[int, int]:
+def _text_chars(element: etree._Element, links: Links) -> tuple[int, int]:
     total = visible_chars(text_of(element))
-    links = sum(visible_chars(text_of(a)) for a in element.iter("a"))
-    return total, links
+    return total, visible_chars("".join(links[a] for a in element.iter("a")))
 
 
-def _not_article(root: etree._Element, block: etree._Element | None, attachments: bool) -> str | None:
-    total, links = _text_chars(block if block is not None else root)
-    if total and links / total > MAX_LINK_DENSITY:
-        return f"mostly links ({links}/{total} characters): a list page"
+def _not_article(root: etree._Element, block: etree._Element | None, attachments: bool, links: Links) -> str | None:
+    total, linked = _text_chars(block if block is not None else root, links)
+    if total and linked / total > MAX_LINK_DENSITY:
+        return f"mostly links ({linked}/{total} characters): a list page"
     if block is None:
         return "no block of text (a page built by script, or an image)"
     if attachments:
         return None
-    if total - links < MIN_ARTICLE_CHARS:
-        return f"only {total - links} characters of text (the document may be an image or loaded by script)"
+    if total - linked < MIN_ARTICLE_CHARS:
+        return f"only {total - linked} characters of text (the document may be an image or loaded by script)"
     # A short block on a page of many links is a footer or a teaser on a list page, not an article.
-    page_links = _text_chars(root)[1]
-    if total - links < SHORT_ARTICLE_CHARS and page_links > LIST_PAGE_LINK_RATIO * (total - links):
-        return f"a list page: {page_links} characters of links around {total - links} of text"
+    page_links = _text_chars(root, links)[1]
+    if total - linked < SHORT_ARTICLE_CHARS and page_links > LIST_PAGE_LINK_RATIO * (total - linked):
+        return f"a list page: {page_links} characters of links around {total - linked} of text"
     return None
 
 
@@ -282,14 +287,15 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
     near = block.getparent() if block is not None and block.getparent() is not None else block
     # Only files next to the block make a short page a document; the page's others are listed too
     # (NDRC and MOST print them in a box after the body), the chrome having been removed first.
-    attachments, anchors = attachments_of(root, base_url)
-    reason = _not_article(root, block, near is not None and not anchors.isdisjoint(near.iter("a")))
+    links = _link_texts(root)
+    attachments, anchors = attachments_of(links, base_url)
+    reason = _not_article(root, block, near is not None and not anchors.isdisjoint(near.iter("a")), links)
     if reason and not lenient:
         return HtmlPage("", "", hints, attachments, reason)
     if block is None:
         block = next(root.iter("body"), root)
     if not reason:
-        _drop_link_lists(block)  # on a list-like page kept leniently, the links are what there is
+        _drop_link_lists(block, links)  # on a list-like page kept leniently, the links are what there is
     before, inside = page_lines(root, block, marks)
     head = head_lines(before, hints.title)
     hints = replace(hints, head_lines=tuple(head))

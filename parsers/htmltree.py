@@ -20,6 +20,7 @@ _DOCUMENT_END_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 _DOCUMENT_START_TAG = re.compile(r"<(html|body)(?=[\s>/])[^>]*>", re.IGNORECASE)
 
 Index = dict[tuple[str, str], list[etree._Element]]
+_TEXT = etree.XPath("string()", smart_strings=False)
 # Elements with their id and class attribute values, "" when absent; insertion in document order.
 Names = dict[etree._Element, tuple[str, str]]
 
@@ -62,8 +63,9 @@ def visible_chars(text: str) -> int:
 
 
 def text_of(element: etree._Element) -> str:
-    """All the text inside an element."""
-    return "".join(element.itertext())
+    """All the text inside an element (XPath's string() joins it in C: itertext hands every piece to Python,
+    three times slower on a page, half as fast on a link)."""
+    return _TEXT(element)  # type: ignore[no-any-return]
 
 
 def named_elements(root: etree._Element, *tags: str) -> Names:
