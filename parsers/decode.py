@@ -106,18 +106,21 @@ def _detected_encoding(data: bytes) -> str:
     return best.encoding if best is not None else _FALLBACK
 
 
-def _decode_with(data: bytes, encoding: str) -> Decoded:
+def _decode_with(data: bytes, encoding: str, utf8: str | None = None) -> Decoded:
+    """The bytes decoded with an encoding, bad bytes counted; `utf8`, the strict UTF-8 decoding if any, is reused."""
+    if encoding == "utf-8" and utf8 is not None and _MARK not in utf8:
+        return Decoded(utf8, encoding, 0)
     text = data.decode(encoding, errors="policywatch.mark")
     bad = text.count(_MARK)
     return Decoded(text.replace(_MARK, "\ufffd") if bad else text, encoding, bad)
 
 
-def _valid_utf8(data: bytes) -> bool:
+def _as_utf8(data: bytes) -> str | None:
+    """The bytes decoded as strict UTF-8, None when they are not UTF-8."""
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def decode_bytes(data: bytes, *, content_type: str | None = None, forced: str | None = None) -> Decoded:
@@ -130,16 +133,17 @@ def decode_bytes(data: bytes, *, content_type: str | None = None, forced: str | 
         for name in (canonical_encoding(_header_encoding(content_type)), canonical_encoding(_meta_encoding(data)))
         if name
     ]
+    utf8 = _as_utf8(data)  # decoded once: most pages are UTF-8, and say so
     # Header and <meta> lie after CMS migrations (gb2312 declared, UTF-8 sent); non-ASCII bytes
     # that are valid UTF-8 are practically never GBK text, so UTF-8 wins over such a declaration.
-    if _valid_utf8(data) and (not declared or declared[0] != "utf-8") and not data.isascii():
-        return Decoded(data.decode("utf-8"), "utf-8", 0)
+    if utf8 is not None and (not declared or declared[0] != "utf-8") and not data.isascii():
+        return Decoded(utf8, "utf-8", 0)
     # A declaration the bytes contradict gives way to the next one (a header saying utf-8 over GBK bytes).
-    tried = [_decode_with(data, name) for name in dict.fromkeys(declared)]
+    tried = [_decode_with(data, name, utf8) for name in dict.fromkeys(declared)]
     clean = next((decoded for decoded in tried if not decoded.bad_bytes), None)
     if clean:
         return clean
-    if _valid_utf8(data):
-        return Decoded(data.decode("utf-8"), "utf-8", 0)
+    if utf8 is not None:
+        return Decoded(utf8, "utf-8", 0)
     detected = _decode_with(data, canonical_encoding(_detected_encoding(data)) or _FALLBACK)
     return min([*tried, detected], key=lambda decoded: decoded.bad_bytes)

@@ -49,7 +49,7 @@ def _candidates() -> Iterator[str]:
 
 def page_lines(root: etree._Element, block: etree._Element, marks: str) -> tuple[list[str], list[str]]:
     """The text lines above the block and the block's own lines (paragraphs; cells space-separated)."""
-    line, pre = marks[:2]
+    line, pre = marks[0], marks[1]
     walk = _text_walk(line, pre)
     path = list(block.iterancestors())
     block.set(_BLOCK_MARK, "")

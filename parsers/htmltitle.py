@@ -116,18 +116,31 @@ def _value_after(el: etree._Element) -> str:
     return text_of(following) if following is not None else ""
 
 
-def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
-    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept.
+def info_fields(root: etree._Element) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """Fields of a government information table (索引号, 发文机关, 发文字号, 成文日期…), first of each kept, and
+    the organ a short "…发布" line names (a footer such as 中国证券监督管理委员会发布), if the page has one.
 
     A labelled 发文字号 left empty is kept empty: the document has none (MOST's 规范性文件), and the text
     must not be searched for one. Repeated tables (desktop and mobile) give the first value filled in.
+    One pass over the elements finds the candidates of both.
     """
-    found: dict[str, str] = {}
+    labels, publishers = [], []
     for el in root.iter(*INFO_LABEL_TAGS):
-        # Most elements hold no label: a look at the first character spares them the whitespace fold.
-        if not el.text or el.text.lstrip()[:1] not in _LABEL_STARTS:
+        text = el.text
+        if not text:
             continue
-        own = _key(el.text)
+        # Most elements hold no label: a look at the first character spares them the whitespace fold.
+        if text.lstrip()[:1] in _LABEL_STARTS:
+            labels.append(el)
+        if "布" in text:
+            publishers.append(el)
+    return _fields(labels), _publisher(publishers)
+
+
+def _fields(labels: list[etree._Element]) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for el in labels:
+        own = _key(el.text or "")
         if not own or len(own) > _LABEL_MAX + INFO_VALUE_MAX:
             continue
         match = _LABEL.match(own)
@@ -144,10 +157,9 @@ def info_fields(root: etree._Element) -> tuple[tuple[str, str], ...]:
     return tuple(found.items())
 
 
-def publisher_of(root: etree._Element) -> str | None:
-    """The organ a short "…发布" line names (a footer such as 中国证券监督管理委员会发布), if the page has one."""
-    for el in root.iter(*INFO_LABEL_TAGS):
-        if el.text and "布" in el.text and not len(el) and (match := PUBLISHER_LINE.match(_key(el.text))):
+def _publisher(candidates: list[etree._Element]) -> str | None:
+    for el in candidates:
+        if not len(el) and (match := PUBLISHER_LINE.match(_key(el.text or ""))):
             return match.group(1)
     return None
 

@@ -65,7 +65,7 @@ def visible_chars(text: str) -> int:
 def text_of(element: etree._Element) -> str:
     """All the text inside an element (XPath's string() joins it in C: itertext hands every piece to Python,
     three times slower on a page, half as fast on a link)."""
-    return _TEXT(element)  # type: ignore[no-any-return]
+    return str(_TEXT(element))
 
 
 def named_elements(root: etree._Element, *tags: str) -> Names:
@@ -74,12 +74,12 @@ def named_elements(root: etree._Element, *tags: str) -> Names:
     Word-exported page has thousands of spans that carry neither."""
     names: Names = {}
     for found in _named_or(tags)(root):
-        if isinstance(found, str):  # an attribute value: its element came before it, or is new
+        if isinstance(found, etree._Element):
+            names.setdefault(found, ("", ""))
+        else:  # an attribute's value: its element came before it, or is new
             element = found.getparent()
             id_value, class_value = names.get(element, ("", ""))
             names[element] = (found, class_value) if found.attrname == "id" else (id_value, found)
-        else:
-            names.setdefault(found, ("", ""))
     return names
 
 
