@@ -16,6 +16,9 @@ from dataclasses import dataclass
 BRACKETED = re.compile(
     r"([\u4e00-\u9fff]{1,12})\s*[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*第?\s*(\d{1,5})\s*号"
 )
+# What every 发文字号 holds: a bracket and a year. BRACKETED opens with a run of CJK characters, tried at every
+# character of a text (up to 12 each); a scan for this finds first whether there is anything to match.
+_BRACKETED_YEAR = re.compile(r"[〔\[［(（【]\s*(?:19|20)\d{2}")
 # Words that end the running text before a 发文字号 glued to it (…的通知国办发〔2019〕2号).
 _NUMBER_PREFIX_CUT = re.compile(r".*(?:的|通知|印发|转发|文号|字号|》)")
 _NUM = r"[\d一二三四五六七八九十百零〇]{1,7}"
@@ -57,7 +60,7 @@ def _tight(text: str) -> str:
 
 def find_doc_number(text: str) -> str | None:
     """The first bracketed 发文字号 of a text, written canonically as 发改高技〔2021〕1850号."""
-    match = BRACKETED.search(text)
+    match = BRACKETED.search(text) if _BRACKETED_YEAR.search(text) else None
     if not match:
         return None
     prefix = _NUMBER_PREFIX_CUT.sub("", match.group(1))

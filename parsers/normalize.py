@@ -26,7 +26,8 @@ _HYPHEN_MARKER = re.compile(r"(?<![0-9A-Za-z])- \d{1,3} -(?![0-9])|^-\d{1,3}-$",
 # isdisjoint hashed every character of the text and cost as much as the rules.
 _TONE_MARK = re.compile(f"[{_TONED}]")
 _MARKER_DASHES = "—－–"
-_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 # Every space-like character, folded to one ASCII space inside a line.
 _SPACES = re.compile("[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
@@ -57,7 +58,9 @@ def fold_whitespace(text: str) -> str:
     if any(char in text for char in _NEWLINE_CHARS):
         text = _NEWLINES.sub("\n", text)
     # The spaces are folded in the whole text at once: no space-like character is a line break.
-    lines = (line.strip() for line in _SPACES.sub(" ", _INVISIBLE.sub("", text)).split("\n"))
+    if any(char in text for char in _INVISIBLE_CHARS):
+        text = _INVISIBLE.sub("", text)
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
