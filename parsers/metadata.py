@@ -204,7 +204,8 @@ def read_metadata(raw: str, text: str, *, title: str | None, hints: PageHints, o
     signers, signed_on = find_signature(lines)
     signed_on = _field_date(hints, "signed_on") or labelled_date(raw_lines, SIGNED_LABEL) or signed_on
     issuers = _issuers(fields, signers, lines, title, hints, options)
-    regions = find_regions([" ".join(issuers), title or "", _ADDRESSEES.sub("", text)])
+    addressed = _ADDRESSEES.sub("", text) if "各" in text else text  # a C scan spares most texts the regex
+    regions = find_regions([" ".join(issuers), title or "", addressed])
     if not regions and options.default_region:
         regions = find_regions([options.default_region]) or (options.default_region,)
     note_date = note_number(lines)[1]
