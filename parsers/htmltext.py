@@ -24,10 +24,12 @@ _BREAKS = "\n\r\x1f"
 _CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*[{_BREAKS}][ \\t{_BREAKS}]*(?=[{_CJK}])")
 _EDGE = " \t" + _BREAKS
-# The walk marks the block and the elements holding it with these attributes while it runs.
-_BLOCK_MARK, _PATH_MARK = "data-policywatch-block", "data-policywatch-path"
+# Where the block starts and ends, the walk is told by two elements put in the tree while it runs: in a
+# namespace, which the HTML parser never gives an element, so no page element can pass for them.
+_WALK_NS = "urn:policywatch:walk"
+_START, _END = f"{{{_WALK_NS}}}start", f"{{{_WALK_NS}}}end"
 _PAGE_TEXT = etree.XPath("string(/)")
-_MARK_COUNT = 2
+_MARK_COUNT = 3
 # Sentence punctuation: what makes a paragraph read as prose.
 PROSE_MARKS = re.compile(r"[，。；！？、,;!?]")
 # Elements that own the inline text inside them: blocks, cells, and the root.
@@ -36,7 +38,7 @@ OWNER_TAGS = tuple(sorted(BLOCK_TAGS | CELL_TAGS))
 
 def walk_marks(root: etree._Element) -> str:
     """Characters the page's text lacks, for the walks to print where elements open and close: Unicode's
-    noncharacters (meant for such internal use), the first two free. Text only shrinks after, so they stay free.
+    noncharacters (meant for such internal use), the first three free. Text only shrinks after, so they stay free.
     """
     text = _PAGE_TEXT(root)
     return "".join(itertools.islice((mark for mark in _candidates() if mark not in text), _MARK_COUNT))
@@ -49,20 +51,21 @@ def _candidates() -> Iterator[str]:
 
 def page_lines(root: etree._Element, block: etree._Element, marks: str) -> tuple[list[str], list[str]]:
     """The text lines above the block and the block's own lines (paragraphs; cells space-separated)."""
-    line, pre = marks[0], marks[1]
-    walk = _text_walk(line, pre)
-    path = list(block.iterancestors())
-    block.set(_BLOCK_MARK, "")
-    for element in path:
-        element.set(_PATH_MARK, "")
+    line, pre, cut = marks[0], marks[1], marks[2]
+    start = etree.Element(_START) if block is not root else None
+    end = etree.SubElement(block, _END)  # after the block's last text, before it closes
+    if start is not None:
+        block.addprevious(start)
     try:
-        before = str(walk(root, part="'before'"))
+        walked = str(_text_walk(line, pre, cut)(root))
     finally:
-        for element in path:
-            del element.attrib[_PATH_MARK]
-        del block.attrib[_BLOCK_MARK]
-    # The block is walked as a tree of its own: its tail, and what follows it, is not its text.
-    inside = str(walk(block, part="'pre'" if any(el.tag == "pre" for el in path) else "'block'"))
+        block.remove(end)
+        if start is not None:
+            start.getparent().remove(start)
+    before, _, rest = walked.partition(cut) if start is not None else ("", "", walked)
+    inside = rest.partition(cut)[0]
+    if before.count(pre) % 2:  # the block is inside a <pre>
+        inside = pre + inside
     return _lines(before, line, pre), _lines(inside, line, pre)
 
 
@@ -144,53 +147,26 @@ def _pre_text(text: str, line: str) -> str:
     return text.replace("\r", "\u2028").replace("\n", line)
 
 
-# The walk: part='before' prints the text up to the marked block, along the path of marked elements to it
-# (what precedes each path element's next step, then the step); 'block' prints a block's text, 'pre' that of
-# a block inside a <pre>. Templates match element names only: a predicate or an XPath per node costs libxslt
-# about what the Python loop did. {line} ends a line, {pre} opens and closes the text of a <pre>.
-_WALK = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+# The text walk: {line} where a line ends, {pre} where the text of a <pre> opens and closes, {cut} where the
+# block starts and ends. Templates match element names only: a predicate or an XPath per node costs libxslt
+# about what a Python loop does.
+_WALK = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:pw="{ns}">
 <xsl:output method="text" encoding="UTF-8"/>
-<xsl:param name="part" select="'block'"/>
-<xsl:template match="/"><xsl:choose>
-  <xsl:when test="$part = 'before'"><xsl:apply-templates select="*" mode="before"/></xsl:when>
-  <xsl:when test="$part = 'pre'">{pre}<xsl:apply-templates select="*" mode="pre"/></xsl:when>
-  <xsl:otherwise><xsl:apply-templates select="*"/></xsl:otherwise>
-</xsl:choose></xsl:template>
 <xsl:template match="{blocks}">{line}<xsl:apply-templates/>{line}</xsl:template>
 <xsl:template match="pre">{line}{pre}<xsl:apply-templates mode="pre"/>{pre}{line}</xsl:template>
 <xsl:template match="{cells}"><xsl:apply-templates/><xsl:text> </xsl:text></xsl:template>
 <xsl:template match="{blocks}|pre" mode="pre">{line}<xsl:apply-templates mode="pre"/>{line}</xsl:template>
 <xsl:template match="{cells}" mode="pre"><xsl:apply-templates mode="pre"/><xsl:text> </xsl:text></xsl:template>
-<xsl:template match="*" mode="before">{step}</xsl:template>
-<xsl:template match="{blocks}" mode="before">{line}{step}</xsl:template>
-<xsl:template match="pre" mode="before">{line}{pre}{step_in_pre}</xsl:template>
-<xsl:template match="*" mode="before-pre">{step_in_pre}</xsl:template>
-<xsl:template match="{blocks}|pre" mode="before-pre">{line}{step_in_pre}</xsl:template>
-<xsl:template match="*[@{block_mark}]" mode="before" priority="2"/>
-<xsl:template match="*[@{block_mark}]" mode="before-pre" priority="2"/>
+<xsl:template match="pw:start|pw:end">{cut}</xsl:template>
+<xsl:template match="pw:start|pw:end" mode="pre">{cut}</xsl:template>
 </xsl:stylesheet>"""
-_STEP = """<xsl:variable name="next" select="*[@{path_mark} or @{block_mark}][1]"/>
-<xsl:apply-templates select="$next/preceding-sibling::node()"{mode}/>
-<xsl:apply-templates select="$next" mode="{then}"/>"""
 
 
 @cache
-def _text_walk(line: str, pre: str) -> etree.XSLT:
-    """The XSLT printing a page's text with `line` where a line ends and `pre` around <pre> content."""
-    marks = {"path_mark": _PATH_MARK, "block_mark": _BLOCK_MARK}
-    return etree.XSLT(
-        etree.XML(
-            _WALK.format(
-                line=line,
-                pre=pre,
-                blocks="|".join(sorted(BLOCK_TAGS - {"pre"})),
-                cells="|".join(sorted(CELL_TAGS)),
-                step=_STEP.format(mode="", then="before", **marks),
-                step_in_pre=_STEP.format(mode=' mode="pre"', then="before-pre", **marks),
-                **marks,
-            )
-        )
-    )
+def _text_walk(line: str, pre: str, cut: str) -> etree.XSLT:
+    """The XSLT printing a page's text with its marks (see _WALK)."""
+    blocks, cells = "|".join(sorted(BLOCK_TAGS - {"pre"})), "|".join(sorted(CELL_TAGS))
+    return etree.XSLT(etree.XML(_WALK.format(ns=_WALK_NS, line=line, pre=pre, cut=cut, blocks=blocks, cells=cells)))
 
 
 # The owner walk: an event where every owner (the root too, whatever its tag) and every link opens and

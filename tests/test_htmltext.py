@@ -48,7 +48,7 @@ def test_htmltext_pre_keeps_its_line_breaks(block: str) -> None:
 
 def test_htmltext_walk_marks_are_characters_the_page_lacks() -> None:
     root = parse_markup("<html><body><p>\ufdd0\ufdd2</p></body></html>")
-    assert walk_marks(root) == "\ufdd1\ufdd3"
+    assert walk_marks(root) == "\ufdd1\ufdd3\ufdd4"
 
 
 def test_htmltext_text_holding_the_walks_marks_is_kept() -> None:
