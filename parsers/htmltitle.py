@@ -92,18 +92,19 @@ def page_title(root: etree._Element, names: Names, metas: dict[str, str], fields
 
     `names` are the page's named elements and its headings (named_elements(root, *HEADING_TAGS)).
     """
+    stated = fields.get("title") or _clean(metas.get(TITLE_META[0].lower()))
+    if stated:  # most government pages state it: the headings need not be read
+        return stated
     site_title = _site_title(root)
     headings = _headings(names)
-    candidates = (
-        fields.get("title"),
-        _clean(metas.get(TITLE_META[0].lower())),
-        _heading_in_title(headings, site_title) if site_title else None,
-        _rule_heading(root, names),
-        strip_site_suffix(site_title),
-        strip_site_suffix(_clean(metas.get(TITLE_META[1].lower()))),
-        headings[0] if headings else None,
+    # The first candidate found wins; `or` reads no further.
+    return (
+        (_heading_in_title(headings, site_title) if site_title else None)
+        or _rule_heading(root, names)
+        or strip_site_suffix(site_title)
+        or strip_site_suffix(_clean(metas.get(TITLE_META[1].lower())))
+        or (headings[0] if headings else None)
     )
-    return next((c for c in candidates if c), None)
 
 
 def _value_after(el: etree._Element) -> str:
