@@ -161,7 +161,7 @@ def _original_url(lines: list[str]) -> str | None:
 def strip_boilerplate(text: str) -> Cleaned:
     """Remove header, navigation, widgets, credits, disclaimers and trailing link lists."""
     lines = _after_breadcrumb(text.split("\n"))
-    original_url = _original_url(lines)
+    original_url = _original_url(lines) if "原文" in text else None  # one scan spares the regex per line
     lines = _cut_after_end_mark(lines)
     kept = [line for index, line in enumerate(lines) if not _is_chrome(line, index)]
     kept = [line for line in (_strip_inline(line) for line in kept) if line]

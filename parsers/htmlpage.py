@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from parsers.htmltext import OWNER_TAGS, OwnedText, owned_text, page_lines, walk_marks
-from parsers.htmltitle import HEADING_TAGS, info_fields, page_title
+from parsers.htmltitle import info_fields, page_title
 from parsers.htmltree import (
     Names,
     named_elements,
@@ -58,7 +58,6 @@ _LIST_MIN_ANCHORS = 3
 _LIST_LINK_DENSITY = 0.6
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\D")
-_URL_TAIL = re.compile(r"[?#]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +204,7 @@ def _link_texts(root: etree._Element) -> Links:
 
 def _is_attachment(anchor: etree._Element, text: str) -> bool:
     # The URL's path without query and fragment, cut by hand: urlsplit on every link cost a tenth of a page.
-    path = _URL_TAIL.split((anchor.get("href") or "").strip(), maxsplit=1)[0].lower()
+    path = (anchor.get("href") or "").strip().partition("?")[0].partition("#")[0].lower()
     return path.endswith(ATTACHMENT_SUFFIXES) or text.strip().lower().endswith(ATTACHMENT_SUFFIXES)
 
 
@@ -275,7 +274,7 @@ def read_html(markup: str, *, base_url: str | None = None, lenient: bool = False
     then it also has the text of its best block (or of its whole body, the furniture removed).
     """
     root = parse_markup(markup)
-    names = named_elements(root, *HEADING_TAGS)  # one scan serves the headline, the rules and the furniture
+    names = named_elements(root)  # one scan serves the headline, the rules and the furniture
     hints = _hints(root, names, markup)
     names = without_stripped(root, names, DROP_TAGS)
     marks = walk_marks(root)

@@ -56,11 +56,13 @@ def _site_title(root: etree._Element) -> str:
     return _clean(text_of(found)) if found is not None else ""
 
 
-def _headings(names: Names) -> list[str]:
-    """Texts of the elements that may carry the headline, in document order."""
+def _headings(root: etree._Element, names: Names) -> list[str]:
+    """Texts of the elements that may carry the headline (h1-h3, and those named as titles), in document order."""
+    titled = {el for el, (id_value, class_value) in names.items() if _TITLE_NAMED.search(f"{id_value} {class_value}")}
     found: list[str] = []
-    for el, (id_value, class_value) in names.items():
-        if el.tag in HEADING_TAGS or _TITLE_NAMED.search(f"{id_value} {class_value}"):
+    # The tags in C bring both kinds in document order (the scan of ids and classes leaves h1-h3 out).
+    for el in root.iter(*HEADING_TAGS, *{el.tag for el in titled}):
+        if el.tag in HEADING_TAGS or el in titled:
             text = _clean(text_of(el))
             if _HEADING_MIN <= len(text) <= _HEADING_MAX:
                 found.append(text)
@@ -90,13 +92,13 @@ def _heading_in_title(headings: list[str], site_title: str) -> str | None:
 def page_title(root: etree._Element, names: Names, metas: dict[str, str], fields: dict[str, str]) -> str | None:
     """The headline: the info table's 标题, ArticleTitle, a heading <title> confirms, else <title> cleaned.
 
-    `names` are the page's named elements and its headings (named_elements(root, *HEADING_TAGS)).
+    `names` are the page's named elements (named_elements).
     """
     stated = fields.get("title") or _clean(metas.get(TITLE_META[0].lower()))
     if stated:  # most government pages state it: the headings need not be read
         return stated
     site_title = _site_title(root)
-    headings = _headings(names)
+    headings = _headings(root, names)
     # The first candidate found wins; `or` reads no further.
     return (
         (_heading_in_title(headings, site_title) if site_title else None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import cache
 
 from lxml import etree
 
@@ -21,6 +20,7 @@ _DOCUMENT_START_TAG = re.compile(r"<(html|body)(?=[\s>/])[^>]*>", re.IGNORECASE)
 
 Index = dict[tuple[str, str], list[etree._Element]]
 _TEXT = etree.XPath("string()", smart_strings=False)
+_ID_AND_CLASS = etree.XPath("//@id | //@class")
 # Elements with their id and class attribute values, "" when absent; insertion in document order.
 Names = dict[etree._Element, tuple[str, str]]
 
@@ -68,24 +68,16 @@ def text_of(element: etree._Element) -> str:
     return str(_TEXT(element))
 
 
-def named_elements(root: etree._Element, *tags: str) -> Names:
-    """Elements with an id or a class, and any of `tags`, in document order, with their id and class ("" when
-    absent). One scan in C that visits only the id and class attributes (and the tags), not every element: a
-    Word-exported page has thousands of spans that carry neither."""
+def named_elements(root: etree._Element) -> Names:
+    """Elements with an id or a class, in document order, with their id and class ("" when absent). One scan
+    in C that visits only the id and class attributes, not every element: a Word-exported page has thousands
+    of spans that carry neither."""
     names: Names = {}
-    for found in _named_or(tags)(root):
-        if isinstance(found, etree._Element):
-            names.setdefault(found, ("", ""))
-        else:  # an attribute's value: its element came before it, or is new
-            element = found.getparent()
-            id_value, class_value = names.get(element, ("", ""))
-            names[element] = (found, class_value) if found.attrname == "id" else (id_value, found)
+    for value in _ID_AND_CLASS(root):
+        element = value.getparent()
+        id_value, class_value = names.get(element, ("", ""))
+        names[element] = (value, class_value) if value.attrname == "id" else (id_value, value)
     return names
-
-
-@cache
-def _named_or(tags: tuple[str, ...]) -> etree.XPath:
-    return etree.XPath(" | ".join(["//@id", "//@class", *(f"//{tag}" for tag in tags)]))
 
 
 def without_stripped(root: etree._Element, names: Names, tags: tuple[str, ...]) -> Names:
