@@ -7,8 +7,6 @@ Python walks over the tree are iterative (`iter`), so deeply nested pages never 
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,6 +20,7 @@ from parsers.htmltitle import info_fields, page_title
 from parsers.htmltree import (
     Names,
     named_elements,
+    names_matching,
     parse_markup,
     select,
     selector_index,
@@ -111,20 +110,10 @@ _CONTENT_SELECTORS = frozenset(selector for selectors, _why in CONTENT_RULES for
 def _drop_furniture(names: Names, keep: etree._Element | None) -> None:
     """Remove elements whose id or class names them furniture, never `keep` or what holds it."""
     protected = set() if keep is None else {keep, *keep.iterancestors()}
-    doomed = [el for el in _named_furniture(names) if el not in protected and el.tag not in ("html", "body")]
+    furniture = names_matching(names, FURNITURE)
+    doomed = [el for el in furniture if el not in protected and el.tag not in ("html", "body")]
     for element in doomed:
         _remove(element)
-
-
-def _named_furniture(names: Names) -> list[etree._Element]:
-    """The elements whose "id class" FURNITURE matches, in document order: one regex pass over all of them
-    joined, a match placed by its word's offset (a search per element cost more than the removal). Two line
-    breaks join them: a match takes the boundary after its word, and the next name keeps one before it."""
-    elements = list(names)
-    parts = list(map(" ".join, names.values()))
-    starts = list(itertools.accumulate(map((2).__add__, map(len, parts)), initial=0))
-    found = (bisect.bisect_right(starts, match.start(1)) - 1 for match in FURNITURE.finditer("\n\n".join(parts)))
-    return [elements[index] for index in dict.fromkeys(found)]
 
 
 def _element_chars(element: etree._Element) -> int:

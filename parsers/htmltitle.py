@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from parsers.htmltree import Names, select, selector_index, text_of
+from parsers.htmltree import Names, names_matching, select, selector_index, text_of
 from parsers.site_rules import (
     INFO_LABEL_TAGS,
     INFO_LABELS,
@@ -58,7 +58,7 @@ def _site_title(root: etree._Element) -> str:
 
 def _headings(root: etree._Element, names: Names) -> list[str]:
     """Texts of the elements that may carry the headline (h1-h3, and those named as titles), in document order."""
-    titled = {el for el, (id_value, class_value) in names.items() if _TITLE_NAMED.search(f"{id_value} {class_value}")}
+    titled = set(names_matching(names, _TITLE_NAMED))
     found: list[str] = []
     # The tags in C bring both kinds in document order (the scan of ids and classes leaves h1-h3 out).
     for el in root.iter(*HEADING_TAGS, *{el.tag for el in titled}):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import defaultdict
 
@@ -78,6 +80,20 @@ def named_elements(root: etree._Element) -> Names:
         id_value, class_value = names.get(element, ("", ""))
         names[element] = (value, class_value) if value.attrname == "id" else (id_value, value)
     return names
+
+
+def names_matching(names: Names, pattern: re.Pattern[str]) -> list[etree._Element]:
+    """The elements whose "id class" the pattern finds, in document order: one pass over all of them joined
+    (a search per element cost more than what is done with them), each match placed by its last character.
+
+    For patterns of a word between boundaries, as FURNITURE: two line breaks join the names, so a match that
+    takes the boundary after its word leaves one before the next name.
+    """
+    elements = list(names)
+    parts = list(map(" ".join, names.values()))
+    starts = list(itertools.accumulate(map((2).__add__, map(len, parts)), initial=0))
+    found = (bisect.bisect_right(starts, match.end() - 1) - 1 for match in pattern.finditer("\n\n".join(parts)))
+    return [elements[index] for index in dict.fromkeys(found)]
 
 
 def without_stripped(root: etree._Element, names: Names, tags: tuple[str, ...]) -> Names:
