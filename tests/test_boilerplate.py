@@ -110,3 +110,17 @@ def test_boilerplate_signature_block_is_kept() -> None:
 def test_boilerplate_article_lines_are_kept(line: str) -> None:
     text = f"{ARTICLE}\n{line}\n{ARTICLE}"
     assert strip_boilerplate(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "is_chrome"),
+    [
+        ("x" * 40 + "版权所有", True),  # the footer's words count when they start in a line's first 40 characters
+        ("x" * 41 + "版权所有", False),
+        ("COPYRIGHT 2024 国家发展和改革委员会", True),
+        ("本站 icp备12345678号", True),
+        ("未经本网书面授权不得转载", True),
+    ],
+)
+def test_boilerplate_footer_words_count_in_a_lines_first_40_characters(line: str, is_chrome: bool) -> None:
+    assert strip_boilerplate(f"{ARTICLE}\n{line}").text == (ARTICLE if is_chrome else f"{ARTICLE}\n{line}")
