@@ -1,8 +1,10 @@
-"""A page's text as lines: the lines above its main block and the block's own, walked in C (an XSLT).
+"""Walks over a page's text in C (XSLT): its lines, and how much text each block holds.
 
-Block elements end lines, table cells are space-separated, line breaks of the HTML source are spaces
-(none at all between two CJK characters), and <pre> keeps its own. The walk was a Python loop over every
-element and cost a tenth of a page; libxslt does it in a fiftieth, and Python only edits one string.
+page_lines: the lines above the main block and the block's own. Block elements end lines, table cells are
+space-separated, line breaks of the HTML source are spaces (none at all between two CJK characters), and
+<pre> keeps its own. owned_text: characters, link characters and prose marks of each block's own text, for
+densest_block. Both were Python loops over every element, each a tenth of a page or more; libxslt walks the
+tree, marking where elements open and close with characters the page lacks, and Python splits one string.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ def _lines(walked: str, line: str, pre: str) -> list[str]:
 
 
 def _pre_text(text: str, line: str) -> str:
+    """A <pre>'s text: its line breaks end lines; a CR (&#13;) stays white space, not a break mark."""
     return text.replace("\r", "\u2028").replace("\n", line)
 
 
