@@ -27,6 +27,23 @@ NEWS = (
     "专家认为，规划将推动生物医药产业园区建设，带动产业投资基金发展。\n"
 )
 NOW = datetime(2026, 11, 20, 1, 0)
+# One page at one URL in two versions that differ in every field a parse gives (索引号, 来源, 原文链接, level …).
+MEASURES_V1 = (
+    "国家发展改革委关于支持生物医药产业高质量发展的若干措施\n"
+    "索引号：000014349/2024-00011 来源：国家发展改革委\n发布时间：2024-03-01\n发文字号：发改高技〔2024〕101号\n"
+    "为加快生物医药产业发展，推动创新药、疫苗和高端医疗器械研发，制定本措施。\n"
+    "一、支持细胞治疗和基因治疗产品临床转化，建设生物医药产业园区。\n"
+    "二、完善审评审批服务，加大财政资金支持力度。\n国家发展改革委\n2024年2月28日\n"
+    "原文链接：https://www.ndrc.gov.cn/xxgk/zcfb/tz/202403/t20240301_1.html\n"
+)
+MEASURES_V2 = (
+    "上海市发展和改革委员会关于支持生物医药产业高质量发展的若干措施\n"
+    "索引号：11310000002420000/2024-00022 来源：上海市发展和改革委员会\n发布时间：2024-03-09\n"
+    "发文字号：沪发改规范〔2024〕2号\n"
+    "为促进生物医药和高端医疗器械产业集聚，支持疫苗研发与细胞治疗临床转化，制定本措施。\n"
+    "一、设立生物医药产业投资基金，引进高层次人才。\n二、优化审评审批服务。\n上海市发展和改革委员会\n2024年3月8日\n"
+    "原文链接：https://fgw.sh.gov.cn/fgw_zcfb/20240309/2.html\n"
+)
 
 
 def page(text: str, url: str, source: str = "test") -> PageOutcome:
@@ -68,6 +85,35 @@ def test_load_same_url_changed_content_is_a_version(warehouse: duckdb.DuckDBPyCo
     assert count(warehouse, "documents") == 1
     assert warehouse.execute("SELECT max(version) FROM document_versions").fetchone() == (2,)
     assert warehouse.execute("SELECT version FROM documents").fetchone() == (2,)
+
+
+def document_row(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    cursor = con.execute("SELECT * FROM core.documents")
+    rows = cursor.fetchall()
+    assert len(rows) == 1
+    return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: UPDATE_DOCUMENT_VERSION omits index_number, level, original_*")
+def test_load_new_version_takes_every_column_of_the_new_page(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from warehouse.connection import open_writer
+
+    url = "https://a.gov.cn/1.html"
+    load(warehouse, page(MEASURES_V1, url))
+    first = document_row(warehouse)
+    load(warehouse, page(MEASURES_V2, url), run_id="r2")
+    with open_writer(tmp_path / "fresh.duckdb") as fresh:  # the same page loaded as a new document
+        load(fresh, page(MEASURES_V2, url))
+        expected = document_row(fresh)
+    # A version keeps its document's id and counts up; the canonical key stays the first copy's.
+    kept = {"doc_id", "version", "canonical_key"}
+    assert {"index_number", "level", "original_source", "original_url"} <= {
+        c for c in expected if first[c] != expected[c]
+    }
+    got = document_row(warehouse)
+    assert {c: got[c] for c in expected if c not in kept} == {c: v for c, v in expected.items() if c not in kept}
 
 
 def test_load_same_page_twice_is_unchanged(warehouse: duckdb.DuckDBPyConnection) -> None:
