@@ -15,8 +15,7 @@ from flows.spool import Spool, SpooledList
 from parsers.errors import PolicyWatchError
 from parsers.listing import ListItem
 from parsers.records import ParseOptions
-from warehouse.frontier import FrontierRow
-from warehouse.load import PageOutcome, SourceAttempt
+from parsers.run import FrontierRow, PageOutcome, SourceAttempt
 
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.

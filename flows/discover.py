@@ -26,7 +26,7 @@ from parsers.listing import (
     pattern_page_url,
     sitemap_items,
 )
-from warehouse.frontier import FrontierState
+from parsers.run import FrontierState
 
 Known = Callable[[list[str]], dict[str, FrontierState]]
 

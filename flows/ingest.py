@@ -26,12 +26,12 @@ from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.spool import Spool, sorted_spooled
 from parsers.errors import PolicyWatchError
+from parsers.run import FrontierState, LoadReport, SourceAttempt
 from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
 from warehouse.batches import chunked
 from warehouse.connection import open_reader_if_exists, open_writer, writer_lock
-from warehouse.frontier import FrontierState
-from warehouse.load import LoadReport, RunLoader, SourceAttempt
+from warehouse.load import RunLoader
 from warehouse.runs import fail_run, known_pages, start_run
 from warehouse.snapshot import publish_read_copy
 from warehouse.weeks import SHANGHAI

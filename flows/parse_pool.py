@@ -18,8 +18,8 @@ from flows import archive
 from flows.collect import RawPage
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument
+from parsers.run import PageOutcome
 from warehouse.batches import chunked
-from warehouse.load import PageOutcome
 
 CHUNK = 500  # pages parsed and handed to the loader at a time: bounds memory to a chunk of records
 POOL_THRESHOLD = 400  # fewer pages than this parse in-process (a worker costs ~2 s to start)

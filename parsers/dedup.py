@@ -99,7 +99,7 @@ class DedupIndex:
     by_hash: dict[str, str] = field(default_factory=dict)
     by_url: dict[str, str] = field(default_factory=dict)
     hash_of_doc: dict[str, str] = field(default_factory=dict)
-    signatures: dict[str, Sequence[int]] = field(default_factory=dict)  # turned into arrays when compared
+    signatures: dict[str, Sequence[int] | np.ndarray] = field(default_factory=dict)  # arrays once compared
     _buckets: dict[int, str] = field(default_factory=dict)  # bucket -> first document in it
     _crowded: dict[int, list[str]] = field(default_factory=dict)  # bucket -> the others (rare)
     _last: tuple[object, tuple[int, ...]] = (None, ())  # the last signature banded: match() then add() reuse it
@@ -189,7 +189,8 @@ class DedupIndex:
     def _estimate(self, doc_id: str, signature: np.ndarray) -> float:
         other = self.signatures[doc_id]
         if not isinstance(other, np.ndarray):
-            other = self.signatures[doc_id] = np.asarray(other, dtype=np.uint32)
+            other = np.asarray(other, dtype=np.uint32)
+            self.signatures[doc_id] = other
         if len(other) != len(signature):
             return 0.0
         return int(np.count_nonzero(other == signature)) / len(signature)

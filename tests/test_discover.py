@@ -12,8 +12,8 @@ import pytest
 from flows.discover import Discovery, discover, read_list
 from flows.fetch import Fetcher, FetchPolicy, HostPolicy
 from flows.sources import Source
+from parsers.run import FrontierState
 from tests.fixture_site import Response, Site, serve
-from warehouse.frontier import FrontierState
 
 FETCHED = FrontierState(status="fetched", etag=None, last_modified=None, list_updated=None, fetches=1)
 

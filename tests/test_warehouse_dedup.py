@@ -12,8 +12,9 @@ import pytest
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
+from parsers.run import PageOutcome
 from tests.test_warehouse_load import NOW, load
-from warehouse.load import PageOutcome, load_run
+from warehouse.load import load_run
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 _S2T = opencc.OpenCC("s2t")
@@ -162,7 +163,8 @@ def test_links_citation_by_document_number_made_when_the_cited_arrives(warehouse
 
 
 def test_frontier_urls_are_canonical(warehouse: duckdb.DuckDBPyConnection) -> None:
-    from warehouse.frontier import FrontierRow, lookup
+    from parsers.run import FrontierRow
+    from warehouse.frontier import lookup
 
     warehouse.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')",
                       [NOW])
@@ -175,8 +177,8 @@ def test_frontier_urls_are_canonical(warehouse: duckdb.DuckDBPyConnection) -> No
 def test_frontier_keeps_the_last_fetch_of_a_url_else_its_first_sighting(
     warehouse: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from parsers.run import FrontierRow
     from warehouse import load as loader
-    from warehouse.frontier import FrontierRow
 
     monkeypatch.setattr(loader, "FRONTIER_CHUNK", 2)  # the rows of one URL land in different staged chunks
     warehouse.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')",

@@ -10,7 +10,8 @@ import pytest
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
-from warehouse.load import PageOutcome, SourceAttempt, load_run
+from parsers.run import PageOutcome, SourceAttempt
+from warehouse.load import load_run
 from warehouse.migrate import available, migrate
 from warehouse.reparse import apply_reparse, latest_pages
 

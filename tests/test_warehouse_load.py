@@ -10,7 +10,8 @@ import pytest
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
-from warehouse.load import PageOutcome, SourceAttempt, load_run
+from parsers.run import PageOutcome, SourceAttempt
+from warehouse.load import load_run
 
 PLAN = (
     "“十四五”生物医药产业发展规划\n"
@@ -94,7 +95,6 @@ def document_row(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: UPDATE_DOCUMENT_VERSION omits index_number, level, original_*")
 def test_load_new_version_takes_every_column_of_the_new_page(
     warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
@@ -114,6 +114,15 @@ def test_load_new_version_takes_every_column_of_the_new_page(
     }
     got = document_row(warehouse)
     assert {c: got[c] for c in expected if c not in kept} == {c: v for c, v in expected.items() if c not in kept}
+
+
+def test_load_page_changed_within_one_run_keeps_one_set_of_labels(warehouse: duckdb.DuckDBPyConnection) -> None:
+    changed = PLAN + "四、附则。本规划自发布之日起施行。\n"
+    counts = load(warehouse, page(PLAN, "https://a.gov.cn/1.html"), page(changed, "https://a.gov.cn/1.html"))
+    assert (counts["new"], counts["version"]) == (1, 1)
+    labels, distinct = warehouse.execute(
+        "SELECT count(*), count(DISTINCT (doc_id, facet, topic_id)) FROM core.document_labels").fetchone()
+    assert labels == distinct > 0
 
 
 def test_load_same_page_twice_is_unchanged(warehouse: duckdb.DuckDBPyConnection) -> None:

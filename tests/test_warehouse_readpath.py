@@ -183,8 +183,9 @@ def test_a_read_only_connection_cannot_write(tmp_path: Path) -> None:
 def test_load_on_a_full_disk_rolls_back_everything(tmp_path: Path) -> None:
     from datetime import datetime
 
+    from parsers.run import SourceAttempt
     from tests.warehouse_corpus import vaccine_page
-    from warehouse.load import SourceAttempt, load_run
+    from warehouse.load import load_run
 
     db = corpus_copy(tmp_path)
 

@@ -21,8 +21,9 @@ import yaml
 
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
+from parsers.run import PageOutcome, SourceAttempt
 from warehouse.connection import open_writer
-from warehouse.load import PageOutcome, SourceAttempt, load_run
+from warehouse.load import load_run
 from warehouse.search import index_documents
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TypeVar
@@ -71,7 +71,7 @@ def insert_table(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) ->
 
 
 @contextmanager
-def keys(con: duckdb.DuckDBPyConnection, values: list[Any], type: pa.DataType) -> Iterator[None]:
+def keys(con: duckdb.DuckDBPyConnection, values: Collection[Any], type: pa.DataType) -> Iterator[None]:
     """Register values as the one-column table `_pw_keys(v)` for the duration.
 
     Used instead of binding a Python list as a parameter: DuckDB's binding converts such a list element

@@ -20,20 +20,11 @@ import pyarrow as pa
 from parsers.dedup import BANDS, ROWS, DedupIndex, band_keys_many, canonical_key
 from parsers.fingerprint import minhash
 from parsers.links import cited_numbers, cited_titles, number_key, title_keys
+from parsers.placement import KnownDocument, Probe
 from warehouse import sql
 from warehouse.batches import execute_with_batch, insert_rows, insert_table, keys
 
 _TYPES = {"bucket": pa.uint64(), "band": pa.int16(), "minhash": pa.list_(pa.uint64())}
-
-
-@dataclass(frozen=True, slots=True)
-class KnownDocument:
-    """What the loader needs of a document already in the warehouse."""
-
-    doc_id: str
-    content_hash: str
-    version: int
-    canonical_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +38,6 @@ class IndexEntry:
     minhash: Sequence[int]
     cited_titles: Sequence[str]
     cited_numbers: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Probe:
-    """What a run's pages can be matched by."""
-
-    urls: list[str]
-    hashes: list[str]
-    signatures: list[tuple[int, ...]]
 
 
 def read_index(
@@ -149,11 +131,3 @@ def link(con: duckdb.DuckDBPyConnection, doc_ids: list[str], now: datetime) -> N
     if doc_ids:
         with keys(con, doc_ids, pa.string()):
             con.execute(sql.LINK_CITATIONS, [now])
-
-
-def take_over(
-    con: duckdb.DuckDBPyConnection, doc_id: str, *, url: str, source_name: str, key: str, now: datetime
-) -> None:
-    """Make a better copy the document's canonical copy; its doc_id stays."""
-    con.execute(sql.TAKE_OVER, [url, source_name, key, now, doc_id])
-

@@ -1,22 +1,17 @@
 """The frontier: every URL ever discovered, read by discovery and merged by the loader.
 
 Load semantics: upsert on url; first_seen_at is kept, everything else takes the newest value;
-`fetches` counts attempts.
+`fetches` counts attempts. Its records (FrontierRow, FrontierState) are the core's: parsers.run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 import duckdb
 import pyarrow as pa
 
+from parsers.run import FrontierState
 from parsers.urls import canonical_url
 from warehouse import batches
-
-# Failed pages are retried on later runs until they have failed this many times.
-MAX_FAILED_FETCHES = 3
 
 LOOKUP = """
 SELECT url, status, etag, last_modified, list_updated, fetches
@@ -55,42 +50,6 @@ ON CONFLICT (url) DO UPDATE SET
     error = CASE WHEN excluded.status = 'discovered' THEN frontier.error ELSE excluded.error END,
     fetches = frontier.fetches + excluded.fetches
 """
-
-
-@dataclass(frozen=True, slots=True)
-class FrontierState:
-    """What the warehouse knows of a URL."""
-
-    status: str
-    etag: str | None
-    last_modified: str | None
-    list_updated: str | None
-    fetches: int
-
-    @property
-    def settled(self) -> bool:
-        """Fetched (or given up on): a list naming it again is not a reason to fetch it."""
-        if self.status == "failed":
-            return self.fetches >= MAX_FAILED_FETCHES
-        return self.status != "discovered"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FrontierRow:
-    """One URL's news from this run: seen on a list, and perhaps fetched."""
-
-    url: str
-    source_name: str
-    seen_at: datetime
-    status: str = "discovered"
-    fetched_at: datetime | None = None
-    http_status: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    raw_sha256: str | None = None
-    list_updated: str | None = None
-    title_hint: str | None = None
-    error: str | None = None
 
 
 def lookup(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, FrontierState]:

@@ -9,119 +9,35 @@ Load semantics, per table:
 - source_health: upsert on source_name; runs: one row per run, finished here
 - frontier: upsert on the canonical URL (parsers.urls.canonical_url)
 
-Determinism: a run's pages are placed in canonical order (parsers.dedup.canonical_key: government
-site, then news, then repost; earliest published; URL; content hash), never arrival order, so one
-batch in any order gives the same documents, doc_ids and canonical copies. Across runs, a document's
-doc_id is fixed by the copy it was first loaded from, and its canonical copy (url, source_name) is
-the lowest canonical_key of all its copies seen so far, whatever their order.
+Which page goes where (new, copy, version, canonical takeover, failed) is decided by
+parsers.placement.place, in canonical order (its docstring says how that keeps loads deterministic);
+this module reads what the decisions need, and writes what they say: read index → place → rows → write.
+core.documents is written through warehouse.documents, one mapping from a document to its columns.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from parsers.dedup import DedupIndex, Match, MatchKind, canonical_key
 from parsers.errors import LoadError
+from parsers.placement import Failed, Placed, Placement, Text, place, probe
 from parsers.records import ParsedDocument
-from parsers.urls import canonical_url, site_rank
-from warehouse import dedup_store, search, sql
+from parsers.run import FrontierRow, LoadReport, PageOutcome, SourceAttempt
+from parsers.urls import canonical_url
+from warehouse import dedup_store, documents, search, sql
 from warehouse.batches import chunked, insert_rows
-from warehouse.dedup_store import IndexEntry, KnownDocument, Probe
-from warehouse.frontier import CREATE_NEWS, DROP_NEWS, NEWS_TABLE, UPSERT_FROM_NEWS, FrontierRow
-from warehouse.weeks import iso_week
+from warehouse.dedup_store import IndexEntry
+from warehouse.frontier import CREATE_NEWS, DROP_NEWS, NEWS_TABLE, UPSERT_FROM_NEWS
 
-__all__ = [
-    "LOOSE_TYPES", "LoadReport", "PageOutcome", "RunLoader", "SourceAttempt", "insert_rows", "label_rows", "load_run",
-]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PageOutcome:
-    """One fetched or read page, parsed or not, as handed to the loader."""
-
-    url: str
-    source_name: str
-    fetched_at: datetime  # UTC, naive
-    raw_sha256: str | None = None
-    raw_size: int | None = None
-    content_type: str | None = None
-    document: ParsedDocument | None = None
-    error: str | None = None  # why nothing could be read or parsed
-    http_status: int | None = None
-    final_url: str | None = None
-    headers: dict[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceAttempt:
-    """How one source fared this run."""
-
-    source_name: str
-    kind: str
-    ok: bool
-    items: int = 0
-    error: str | None = None
-    drifted: bool = False
-    drift_reason: str | None = None
-
-
-@dataclass(slots=True)
-class LoadReport:
-    """Counts of what the load did, per source and in total."""
-
-    by_source: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # source, url, message
-    search_error: str | None = None  # the search index could not be updated after the commit
-
-    def count(self, source: str, outcome: str) -> None:
-        """Count one page outcome for a source."""
-        self.by_source[source][outcome] += 1
-
-    def total(self, outcome: str) -> int:
-        """The count of one outcome over all sources."""
-        return sum(c[outcome] for c in self.by_source.values())
-
-
-@dataclass(frozen=True, slots=True)
-class _Copy:
-    """A parsed page as dedup sees it: canonical URLs and its rank among copies."""
-
-    page: PageOutcome
-    doc: ParsedDocument
-    url: str  # the page's canonical URL: its identity for sightings and versions
-    doc_url: str  # the URL the document names (a manifest's or 原文链接-free page URL), canonical
-    key: str  # parsers.dedup.canonical_key: lowest is the canonical copy
-
-
-@dataclass(slots=True)
-class _Batch:
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    labels: list[dict[str, Any]] = field(default_factory=list)
-    sightings: list[dict[str, Any]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    pages: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[tuple[str, ParsedDocument, datetime, int]] = field(default_factory=list)
-    takeovers: dict[str, _Copy] = field(default_factory=dict)  # doc_id -> its new canonical copy
-    indexed: dict[str, IndexEntry] = field(default_factory=dict)  # documents whose text is new or changed
-    inserted: set[str] = field(default_factory=set)  # of them, the ones this batch inserts
-
-
-@dataclass(slots=True)
-class _State:
-    """The run's view of the known documents, updated as pages are placed."""
-
-    index: DedupIndex
-    known: dict[str, KnownDocument]
-    run_id: str
+__all__ = ["LOOSE_TYPES", "RunLoader", "index_search", "insert_rows", "label_rows", "load_run"]
 
 
 # Pages placed and written at a time: each write is a dozen statements whatever its size, so small
@@ -187,15 +103,11 @@ class RunLoader:
         return self.report
 
     def _add(self, pages: list[PageOutcome]) -> None:
-        copies, failed = _prepare(pages)
-        index, known = dedup_store.read_index(self.con, _probe(copies), threshold=self.threshold)
-        state, batch = _State(index, known, self.run_id), _Batch()
-        for page in failed:
-            _record_failure(page, batch, self.report, self.run_id)
-        for copy in copies:
-            _place(copy, state, batch, self.report)
-        _write(self.con, batch, self.now)
-        self._indexed.update(batch.indexed)
+        index, known = dedup_store.read_index(self.con, probe(pages), threshold=self.threshold)
+        placement = place(pages, index, known)
+        _count(placement, self.report)
+        _write(self.con, placement, self.run_id, self.now)
+        self._indexed.update(t.doc_id for t in placement.texts)
 
     def _guard(self, step: Any) -> Any:
         try:
@@ -237,108 +149,40 @@ def load_run(
         return loader.finish(attempts, frontier)
 
 
-def _prepare(pages: list[PageOutcome]) -> tuple[list[_Copy], list[PageOutcome]]:
-    """Parsed pages in canonical order (arrival order never matters), and the pages that failed."""
-    copies, failed = [], []
-    for page in pages:
-        doc = page.document
-        if doc is None or not doc.ok:
-            failed.append(page)
-            continue
-        url = canonical_url(page.url)
-        doc_url = canonical_url(doc.url) if doc.url else url
-        # A page of a local folder ranks by the URL its manifest names, a web page by where it was read.
-        rank = min(site_rank(url), site_rank(doc_url))
-        key = canonical_key(url=doc_url, published_on=doc.extraction.published_on, rank=rank)
-        copies.append(_Copy(page, doc, url, doc_url, key))
-    copies.sort(key=lambda c: (c.key, c.doc.content_hash, c.url, c.page.source_name, c.page.fetched_at))
-    return copies, failed
+def _count(placement: Placement, report: LoadReport) -> None:
+    for failed in placement.failed:
+        report.errors.append((failed.page.source_name, failed.page.url, failed.reason))
+    for page in placement.pages:
+        report.count(page.page.source_name, page.outcome)
 
 
-def _probe(copies: list[_Copy]) -> Probe:
-    return Probe(urls=sorted({c.url for c in copies} | {c.doc_url for c in copies}),
-                 hashes=sorted({c.doc.content_hash for c in copies}),
-                 signatures=[tuple(c.doc.minhash) for c in copies])
-
-
-def _record_failure(page: PageOutcome, batch: _Batch, report: LoadReport, run_id: str) -> None:
-    doc = page.document
-    reason = page.error or (doc.extraction.reason if doc else None) or "not a document"
-    batch.pages.append(_page_row(page, run_id, "failed", doc, reason, None))
-    report.count(page.source_name, "failed")
-    report.errors.append((page.source_name, page.url, reason))
-
-
-def _place(copy: _Copy, state: _State, batch: _Batch, report: LoadReport) -> None:
-    match = state.index.match(url=copy.url, content_hash=copy.doc.content_hash, minhash=copy.doc.minhash)
-    if match.kind is MatchKind.NEW:
-        _add_document(copy, match.doc_id, state, batch)
-    elif match.kind is MatchKind.VERSION:
-        _add_version(copy, match, state, batch)
-    elif match.kind in (MatchKind.EXACT, MatchKind.NEAR):
-        state.index.add_url(copy.url, match.doc_id)
-        _maybe_take_over(copy, match.doc_id, state, batch)
-    if match.kind in (MatchKind.NEW, MatchKind.EXACT, MatchKind.NEAR):
-        kind = "first" if match.kind is MatchKind.NEW else match.kind.value
-        batch.sightings.append(
-            {"doc_id": match.doc_id, "url": copy.url, "source_name": copy.page.source_name,
-             "seen_at": copy.page.fetched_at, "match": kind, "similarity": match.similarity}
-        )
-    batch.pages.append(_page_row(copy.page, state.run_id, match.kind.value, copy.doc, None, match.doc_id))
-    report.count(copy.page.source_name, match.kind.value)
-
-
-def _add_document(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> None:
-    doc = copy.doc
-    batch.documents.append(_document_row(doc_id, copy, copy.page.fetched_at))
-    batch.labels.extend(label_rows(doc_id, doc))
-    batch.versions.append(_version_row(doc_id, 1, doc, copy.page, None))
-    batch.indexed[doc_id] = _entry(doc_id, doc)
-    batch.inserted.add(doc_id)
-    state.known[doc_id] = KnownDocument(doc_id, doc.content_hash, 1, copy.key)
-    state.index.add(doc_id, doc.content_hash, doc.minhash, copy.url)
-    state.index.add_url(copy.doc_url, doc_id)
-
-
-def _add_version(copy: _Copy, match: Match, state: _State, batch: _Batch) -> None:
-    doc, known = copy.doc, state.known[match.doc_id]
-    version = known.version + 1
-    state.known[match.doc_id] = KnownDocument(match.doc_id, doc.content_hash, version, known.canonical_key)
-    change = None if match.similarity is None else round(1 - match.similarity, 4)
-    batch.versions.append(_version_row(match.doc_id, version, doc, copy.page, change))
-    batch.updates.append((match.doc_id, doc, copy.page.fetched_at, version))
-    batch.indexed[match.doc_id] = _entry(match.doc_id, doc)
-    state.index.add(match.doc_id, doc.content_hash, doc.minhash)
-
-
-def _maybe_take_over(copy: _Copy, doc_id: str, state: _State, batch: _Batch) -> None:
-    """A copy ranking before the document's canonical copy becomes its canonical copy."""
-    known = state.known.get(doc_id)
-    if known is None or copy.key >= known.canonical_key:
-        return
-    state.known[doc_id] = KnownDocument(doc_id, known.content_hash, known.version, copy.key)
-    batch.takeovers[doc_id] = copy
+def _write(con: duckdb.DuckDBPyConnection, placement: Placement, run_id: str, now: datetime) -> None:
+    """Write a chunk's placement: documents, new versions, takeovers, index, labels, sightings, versions, pages."""
+    texts = placement.texts
+    insert_rows(con, "core.documents", [documents.insert_row(t.doc_id, t.copy) for t in texts if t.first],
+                documents.ARROW_TYPES)
+    for t in texts:
+        if not t.first:
+            columns = documents.version_columns(t.copy.doc, version=t.version, fetched_at=t.copy.page.fetched_at)
+            documents.update(con, t.doc_id, columns)
+            con.execute(sql.DELETE_LABELS, [t.doc_id])
+    for doc_id, copy in placement.takeovers:
+        documents.update(con, doc_id, {**documents.canonical_columns(copy), "updated_at": now})
+    latest = placement.latest()
+    # Inserted with indexed_hash set and not changed since: nothing of theirs to replace or mark.
+    fresh = {t.doc_id for t in texts if t.first} - {t.doc_id for t in texts if not t.first}
+    dedup_store.index_documents(con, [_entry(d, doc) for d, doc in latest.items() if d in fresh], new=True)
+    dedup_store.index_documents(con, [_entry(d, doc) for d, doc in latest.items() if d not in fresh])
+    labels = [row for doc_id, doc in latest.items() for row in label_rows(doc_id, doc)]
+    insert_rows(con, "core.document_labels", labels, LOOSE_TYPES)
+    insert_rows(con, "core.document_sightings", [_sighting_row(p) for p in placement.sightings()], LOOSE_TYPES)
+    insert_rows(con, "core.document_versions", [_version_row(t) for t in texts], LOOSE_TYPES)
+    insert_rows(con, "core.pages", [_page_row(p, run_id) for p in placement.pages], LOOSE_TYPES)
 
 
 def _entry(doc_id: str, doc: ParsedDocument) -> IndexEntry:
     ex = doc.extraction
     return IndexEntry(doc_id, ex.title, ex.doc_number, ex.doc_type, doc.minhash, doc.cited_titles, doc.cited_numbers)
-
-
-def _document_row(doc_id: str, copy: _Copy, seen_at: datetime) -> dict[str, Any]:
-    doc = copy.doc
-    ex, cl = doc.extraction, doc.classification
-    return {
-        "doc_id": doc_id, "title": ex.title, "url": copy.doc_url, "published_on": ex.published_on,
-        "signed_on": ex.signed_on, "first_seen_at": seen_at, "week": iso_week(seen_at), "updated_at": seen_at,
-        "issuers": list(ex.issuers), "doc_number": ex.doc_number, "index_number": ex.index_number,
-        "regions": list(ex.regions), "level": ex.level, "doc_type": ex.doc_type,
-        "source_name": doc.source_name, "original_source": ex.original_source, "original_url": ex.original_url,
-        "relevant": cl.relevant, "text": ex.text, "summary": cl.summary, "keywords": list(cl.keywords),
-        "content_hash": doc.content_hash, "minhash": list(doc.minhash), "cited_titles": list(doc.cited_titles),
-        "indexed_hash": doc.content_hash, "version": 1, "taxonomy_version": cl.taxonomy_version,
-        "canonical_key": copy.key, "extraction_status": ex.status.value, "extraction_reason": ex.reason,
-    }
 
 
 def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
@@ -351,37 +195,31 @@ def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
     ]
 
 
-def _version_row(
-    doc_id: str, version: int, doc: ParsedDocument, page: PageOutcome, change: float | None
-) -> dict[str, Any]:
-    return {"doc_id": doc_id, "version": version, "fetched_at": page.fetched_at,
-            "content_hash": doc.content_hash, "url": page.url, "change_ratio": change,
+def _version_row(text: Text) -> dict[str, Any]:
+    doc, page = text.copy.doc, text.copy.page
+    return {"doc_id": text.doc_id, "version": text.version, "fetched_at": page.fetched_at,
+            "content_hash": doc.content_hash, "url": page.url, "change_ratio": text.change_ratio,
             "title": doc.extraction.title, "text": doc.extraction.text}
 
 
-def _page_row(
-    page: PageOutcome, run_id: str, outcome: str, doc: ParsedDocument | None, error: str | None, doc_id: str | None
-) -> dict[str, Any]:
-    ex = doc.extraction if doc else None
+def _sighting_row(placed: Placed) -> dict[str, Any]:
+    return {"doc_id": placed.doc_id, "url": placed.copy.url, "source_name": placed.page.source_name,
+            "seen_at": placed.page.fetched_at, "match": placed.sighting, "similarity": placed.match.similarity}
+
+
+def _page_row(placed: Failed | Placed, run_id: str) -> dict[str, Any]:
+    page = placed.page
+    ex = page.document.extraction if page.document else None
     return {"url": page.url, "source_name": page.source_name, "run_id": run_id, "fetched_at": page.fetched_at,
             "raw_sha256": page.raw_sha256, "raw_size": page.raw_size, "content_type": page.content_type,
-            "outcome": outcome, "extraction_status": ex.status.value if ex else None, "error": error, "doc_id": doc_id,
+            "outcome": placed.outcome, "extraction_status": ex.status.value if ex else None,
+            "error": placed.reason if isinstance(placed, Failed) else None,
+            "doc_id": placed.doc_id if isinstance(placed, Placed) else None,
             "extraction_reason": ex.reason if ex else None,
             "http_status": page.http_status, "final_url": page.final_url,
             "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None}
 
 
-# Arrow types DuckDB cannot infer from Python values (nulls, lists, unsigned ints).
-_DOCUMENT_TYPES = {
-    "published_on": pa.date32(), "signed_on": pa.date32(), "issuers": pa.list_(pa.string()),
-    "regions": pa.list_(pa.string()), "keywords": pa.list_(pa.string()), "minhash": pa.list_(pa.uint64()),
-    "cited_titles": pa.list_(pa.string()), "doc_number": pa.string(), "index_number": pa.string(),
-    "level": pa.string(), "doc_type": pa.string(), "original_source": pa.string(),
-    "original_url": pa.string(), "summary": pa.string(), "indexed_hash": pa.string(),
-    "title": pa.string(), "url": pa.string(),
-    "source_name": pa.string(), "taxonomy_version": pa.string(), "canonical_key": pa.string(),
-    "extraction_status": pa.string(), "extraction_reason": pa.string(),
-}
 LOOSE_TYPES = {
     "evidence": pa.list_(pa.string()), "similarity": pa.float64(), "change_ratio": pa.float64(),
     "raw_sha256": pa.string(), "raw_size": pa.int64(), "content_type": pa.string(),
@@ -392,44 +230,6 @@ LOOSE_TYPES = {
     "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
     "status": pa.string(), "seen_at": pa.timestamp("us"),
 }
-
-
-def _write(con: duckdb.DuckDBPyConnection, batch: _Batch, now: datetime) -> None:
-    insert_rows(con, "core.documents", batch.documents, _DOCUMENT_TYPES)
-    for doc_id, doc, fetched_at, version in batch.updates:
-        _update_document(con, doc_id, doc, fetched_at, version)
-        batch.labels.extend(label_rows(doc_id, doc))
-    for doc_id, copy in sorted(batch.takeovers.items()):
-        dedup_store.take_over(con, doc_id, url=copy.doc_url, source_name=copy.page.source_name, key=copy.key,
-                              now=now)
-    updated = {doc_id for doc_id, *_ in batch.updates}
-    fresh = batch.inserted - updated  # inserted with indexed_hash set, and not changed since
-    dedup_store.index_documents(con, [e for d, e in batch.indexed.items() if d in fresh], new=True)
-    dedup_store.index_documents(con, [e for d, e in batch.indexed.items() if d not in fresh])
-    insert_rows(con, "core.document_labels", batch.labels, LOOSE_TYPES)
-    insert_rows(con, "core.document_sightings", _unique(batch.sightings, ("doc_id", "url")), LOOSE_TYPES)
-    insert_rows(con, "core.document_versions", batch.versions, LOOSE_TYPES)
-    insert_rows(con, "core.pages", batch.pages, LOOSE_TYPES)
-
-
-def _unique(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
-    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(tuple(row[k] for k in key), row)
-    return list(seen.values())
-
-
-def _update_document(
-    con: duckdb.DuckDBPyConnection, doc_id: str, doc: ParsedDocument, fetched_at: datetime, version: int
-) -> None:
-    ex, cl = doc.extraction, doc.classification
-    con.execute(
-        sql.UPDATE_DOCUMENT_VERSION,
-        [ex.title, ex.published_on, ex.signed_on, fetched_at, list(ex.issuers), ex.doc_number, list(ex.regions),
-         ex.doc_type, cl.relevant, ex.text, cl.summary, list(cl.keywords), doc.content_hash, list(doc.minhash),
-         list(doc.cited_titles), version, cl.taxonomy_version, ex.status.value, ex.reason, doc_id],
-    )
-    con.execute(sql.DELETE_LABELS, [doc_id])
 
 
 def _merge_frontier(con: duckdb.DuckDBPyConnection, rows: Iterable[FrontierRow]) -> None:

@@ -13,10 +13,10 @@ from datetime import datetime
 
 import duckdb
 
-from parsers.links import cited_titles
 from parsers.records import ParsedDocument
-from warehouse import search, sql
-from warehouse.load import LOOSE_TYPES, PageOutcome, insert_rows, label_rows
+from parsers.run import PageOutcome
+from warehouse import documents, search, sql
+from warehouse.load import LOOSE_TYPES, insert_rows, label_rows
 
 # The newest archived page of each URL and the document it gave, if any.
 LATEST_PAGES = """
@@ -25,13 +25,6 @@ FROM (SELECT *, row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS
       WHERE raw_sha256 IS NOT NULL)
 WHERE newest = 1
 ORDER BY source_name, url
-"""
-UPDATE_PARSED = """
-UPDATE core.documents SET title = ?, published_on = ?, signed_on = ?, issuers = ?, doc_number = ?,
-    index_number = ?, regions = ?, level = ?, doc_type = ?, original_source = ?, original_url = ?, relevant = ?,
-    text = ?, summary = ?, keywords = ?, content_hash = ?, minhash = ?, cited_titles = ?, taxonomy_version = ?,
-    extraction_status = ?, extraction_reason = ?
-WHERE doc_id = ?
 """
 UPDATE_LATEST_VERSION = """
 UPDATE core.document_versions SET title = ?, text = ?, content_hash = ?
@@ -114,13 +107,8 @@ def _apply_one(
         report.unchanged += 1  # same text; metadata and labels are rewritten all the same
     else:
         report.updated += 1
-    ex, cl = doc.extraction, doc.classification
-    con.execute(UPDATE_PARSED, [
-        ex.title, ex.published_on, ex.signed_on, list(ex.issuers), ex.doc_number, ex.index_number, list(ex.regions),
-        ex.level, ex.doc_type, ex.original_source, ex.original_url, cl.relevant, ex.text, cl.summary,
-        list(cl.keywords), doc.content_hash, list(doc.minhash), list(cited_titles(ex.text)), cl.taxonomy_version,
-        ex.status.value, ex.reason, page.doc_id,
-    ])
+    documents.update(con, page.doc_id, documents.reparse_columns(doc))
+    ex = doc.extraction
     con.execute(UPDATE_LATEST_VERSION, [ex.title, ex.text, doc.content_hash, page.doc_id, page.doc_id])
     con.execute(sql.DELETE_LABELS, [page.doc_id])
     insert_rows(con, "core.document_labels", label_rows(page.doc_id, doc), LOOSE_TYPES)

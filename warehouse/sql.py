@@ -15,6 +15,14 @@ def quote_ident(name: str) -> str:
     return ".".join(f'"{p}"' for p in parts)
 
 
+def update_by_key(table: str, columns: list[str], key: str) -> str:
+    """UPDATE of the named columns of one row: `SET "a" = ?, "b" = ? WHERE "key" = ?`, values bound in that order."""
+    if not columns:
+        raise ValueError(f"an update of {table} needs at least one column")
+    assignments = ", ".join(f"{quote_ident(c)} = ?" for c in columns)
+    return f"UPDATE {quote_ident(table)} SET {assignments} WHERE {quote_ident(key)} = ?"
+
+
 def attach_writer(path: str, alias: str, row_group_size: int) -> str:
     """ATTACH of the warehouse file for writing. DuckDB takes no parameters in ATTACH, so the path and
     alias are quoted here (a quote inside is doubled), and the size is an int."""
@@ -65,8 +73,6 @@ CLEAR_BANDS = "DELETE FROM core.document_bands WHERE doc_id IN (SELECT v FROM _p
 CLEAR_KEYS = "DELETE FROM core.document_keys WHERE doc_id IN (SELECT v FROM _pw_keys)"
 CLEAR_CITATIONS = "DELETE FROM core.document_citations WHERE doc_id IN (SELECT v FROM _pw_keys)"
 MARK_INDEXED = "UPDATE core.documents SET indexed_hash = content_hash WHERE doc_id IN (SELECT v FROM _pw_keys)"
-# A better copy (parsers.dedup.canonical_key) becomes the document's face; doc_id stays.
-TAKE_OVER = "UPDATE core.documents SET url = ?, source_name = ?, canonical_key = ?, updated_at = ? WHERE doc_id = ?"
 # Cites links touching the given documents, both ways: they cite a known key, or are cited by one.
 LINK_CITATIONS = """
 INSERT OR IGNORE INTO core.document_links
@@ -77,13 +83,6 @@ WHERE c.doc_id <> k.doc_id
 GROUP BY c.doc_id, k.doc_id
 """
 
-UPDATE_DOCUMENT_VERSION = """
-UPDATE core.documents SET title = ?, published_on = ?, signed_on = ?, updated_at = ?, issuers = ?,
-    doc_number = ?, regions = ?, doc_type = ?, relevant = ?, text = ?, summary = ?, keywords = ?,
-    content_hash = ?, minhash = ?, cited_titles = ?, version = ?, taxonomy_version = ?, extraction_status = ?,
-    extraction_reason = ?
-WHERE doc_id = ?
-"""
 DELETE_LABELS = "DELETE FROM core.document_labels WHERE doc_id = ?"
 
 # consecutive_failures: reset on success, else grow; items_seen accumulates.

@@ -35,9 +35,10 @@ from parsers.classify import default_taxonomy
 from parsers.links import cited_numbers, cited_titles
 from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
+from parsers.run import PageOutcome, SourceAttempt
 from warehouse.batches import chunked
 from warehouse.connection import open_writer
-from warehouse.load import PageOutcome, RunLoader, SourceAttempt, index_search
+from warehouse.load import RunLoader, index_search
 from warehouse.search import search
 
 console = Console()
