@@ -1,7 +1,8 @@
 """Where each page of a run goes: a new document, a copy of a known one, a new version, or nowhere.
 
-Sans-I/O: the warehouse reads what these decisions need (`probe` says what: the pages' URLs, content
-hashes and signatures), `place` decides, and the warehouse writes what the `Placement` says.
+Sans-I/O: `arrange` puts a chunk's pages in placing order, the warehouse reads what the decisions need
+(`Chunk.probe` says what: the pages' URLs, content hashes and signatures), `place` decides, and the
+warehouse writes what the `Placement` says.
 
 Determinism: a chunk's pages are placed in canonical order (parsers.dedup.canonical_key: government
 site, then news, then repost; earliest published; URL; content hash), never arrival order, so one
@@ -13,7 +14,7 @@ document are placed first, in arrival order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from parsers.dedup import DedupIndex, Match, MatchKind, canonical_key
@@ -21,7 +22,19 @@ from parsers.records import ParsedDocument
 from parsers.run import PageOutcome
 from parsers.urls import canonical_url, site_rank
 
-__all__ = ["FAILED", "Copy", "Failed", "KnownDocument", "Placed", "Placement", "Probe", "Text", "place", "probe"]
+__all__ = [
+    "FAILED",
+    "Chunk",
+    "Copy",
+    "Failed",
+    "KnownDocument",
+    "Placed",
+    "Placement",
+    "Probe",
+    "Text",
+    "arrange",
+    "place",
+]
 
 FAILED = "failed"  # the outcome of a page that gave no document (the others are MatchKind values)
 # Outcomes that are a sighting of their document: the page is one of its copies.
@@ -141,27 +154,44 @@ class Placement:
         return list(seen.values())
 
 
-def probe(pages: Iterable[PageOutcome]) -> Probe:
-    """The URLs, hashes and signatures the pages can match known documents by."""
-    copies = [_copy(page, page.document) for page in pages if page.document is not None and page.document.ok]
-    return Probe(
-        urls=sorted({c.url for c in copies} | {c.doc_url for c in copies}),
-        hashes=sorted({c.doc.content_hash for c in copies}),
-        signatures=[tuple(c.doc.minhash) for c in copies],
-    )
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A chunk's pages as placing takes them: the parsed ones as copies in canonical order, and the rest."""
+
+    copies: tuple[Copy, ...]
+    failed: tuple[PageOutcome, ...]  # in arrival order
+
+    def probe(self) -> Probe:
+        """The URLs, hashes and signatures the copies can match known documents by."""
+        return Probe(
+            urls=sorted({c.url for c in self.copies} | {c.doc_url for c in self.copies}),
+            hashes=sorted({c.doc.content_hash for c in self.copies}),
+            signatures=[tuple(c.doc.minhash) for c in self.copies],
+        )
 
 
-def place(pages: Sequence[PageOutcome], index: DedupIndex, known: Mapping[str, KnownDocument]) -> Placement:
+def arrange(pages: Iterable[PageOutcome]) -> Chunk:
+    """The pages in placing order: parsed ones by canonical key (arrival order never matters), failed ones apart."""
+    copies, failed = [], []
+    for page in pages:
+        if page.document is None or not page.document.ok:
+            failed.append(page)
+        else:
+            copies.append(_copy(page, page.document))
+    copies.sort(key=lambda c: (c.key, c.doc.content_hash, c.url, c.page.source_name, c.page.fetched_at))
+    return Chunk(tuple(copies), tuple(failed))
+
+
+def place(chunk: Chunk, index: DedupIndex, known: Mapping[str, KnownDocument]) -> Placement:
     """Decide every page's fate against the known documents and the chunk's earlier pages.
 
-    `index` holds the known documents `probe` reached (`known` their versions and canonical keys); it
-    is extended as pages are placed, so a later page of the chunk matches an earlier one.
+    `index` holds the known documents the chunk's probe reached (`known`: their versions and canonical
+    keys); it is extended as pages are placed, so a later page of the chunk matches an earlier one.
     """
-    copies, failed = _arrange(pages)
     placing = _Placing(index, dict(known))
-    placed = tuple(placing.place(copy) for copy in copies)
+    placed = tuple(placing.place(copy) for copy in chunk.copies)
     return Placement(
-        tuple(Failed(page, _failure(page)) for page in failed),
+        tuple(Failed(page, _failure(page)) for page in chunk.failed),
         placed,
         tuple(placing.texts),
         tuple(sorted(placing.takeovers.items())),
@@ -175,18 +205,6 @@ def _copy(page: PageOutcome, doc: ParsedDocument) -> Copy:
     rank = min(site_rank(url), site_rank(doc_url))
     key = canonical_key(url=doc_url, published_on=doc.extraction.published_on, rank=rank)
     return Copy(page, doc, url, doc_url, key)
-
-
-def _arrange(pages: Iterable[PageOutcome]) -> tuple[list[Copy], list[PageOutcome]]:
-    """Parsed pages in canonical order (arrival order never matters), and the pages that failed."""
-    copies, failed = [], []
-    for page in pages:
-        if page.document is None or not page.document.ok:
-            failed.append(page)
-        else:
-            copies.append(_copy(page, page.document))
-    copies.sort(key=lambda c: (c.key, c.doc.content_hash, c.url, c.page.source_name, c.page.fetched_at))
-    return copies, failed
 
 
 def _failure(page: PageOutcome) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from parsers.dedup import DedupIndex, MatchKind, canonical_key, new_doc_id
 from parsers.parse import parse_document
-from parsers.placement import FAILED, KnownDocument, Placement, place, probe
+from parsers.placement import FAILED, KnownDocument, Placement, arrange, place
 from parsers.records import ParseOptions
 from parsers.run import PageOutcome
 from parsers.urls import canonical_url
@@ -52,7 +52,7 @@ def known_as(p: PageOutcome, doc_id: str = "d-known", version: int = 1) -> tuple
 
 
 def fresh(*pages: PageOutcome) -> Placement:
-    return place(list(pages), DedupIndex(threshold=0.8), {})
+    return place(arrange(pages), DedupIndex(threshold=0.8), {})
 
 
 def outcomes(placement: Placement) -> dict[str, str]:
@@ -89,7 +89,7 @@ def test_place_new_page_is_a_new_document_with_its_first_text() -> None:
 def test_place_known_url_with_changed_text_is_the_next_version() -> None:
     index, known = known_as(page(seed(4), GOV), version=2)
     changed = seed(4).replace("生物医药产业是关系国计民生", "生物医药产业是关系民生福祉")
-    placement = place([page(changed, GOV + "?utm_source=x")], index, known)
+    placement = place(arrange([page(changed, GOV + "?utm_source=x")]), index, known)
     (placed,) = placement.placed
     (text,) = placement.texts
     assert (placed.outcome, placed.doc_id, placed.sighting) == ("version", "d-known", None)
@@ -99,7 +99,7 @@ def test_place_known_url_with_changed_text_is_the_next_version() -> None:
 
 def test_place_known_url_with_the_same_text_is_unchanged() -> None:
     index, known = known_as(page(seed(4), GOV))
-    placement = place([page(seed(4), GOV)], index, known)
+    placement = place(arrange([page(seed(4), GOV)]), index, known)
     assert [(p.outcome, p.doc_id) for p in placement.placed] == [("unchanged", "d-known")]
     assert (placement.texts, placement.sightings(), placement.takeovers) == ((), [], ())
 
@@ -131,7 +131,7 @@ def test_place_failed_pages_come_first_in_the_placing_order() -> None:
 
 def test_place_better_ranked_copy_takes_the_known_document_over() -> None:
     index, known = known_as(page(_S2T.convert(seed(3)), NEWS, "xinhua"), doc_id="d-news")
-    placement = place([page(seed(3), GOV, "gd")], index, known)
+    placement = place(arrange([page(seed(3), GOV, "gd")]), index, known)
     (placed,) = placement.placed
     assert (placed.outcome, placed.doc_id) == ("exact", "d-news")  # the doc_id stays the first copy's
     ((doc_id, copy),) = placement.takeovers
@@ -140,7 +140,7 @@ def test_place_better_ranked_copy_takes_the_known_document_over() -> None:
 
 def test_place_worse_ranked_copy_leaves_the_canonical_copy() -> None:
     index, known = known_as(page(seed(3), GOV, "gd"))
-    placement = place([page(_S2T.convert(seed(3)), REPOST, "repost")], index, known)
+    placement = place(arrange([page(_S2T.convert(seed(3)), REPOST, "repost")]), index, known)
     assert [p.outcome for p in placement.placed] == ["exact"]
     assert placement.takeovers == ()
 
@@ -150,6 +150,15 @@ def test_place_official_copy_is_the_new_document_whatever_the_arrival_order() ->
     placement = fresh(*pages)
     assert outcomes(placement) == {GOV: "new", NEWS: "exact", REPOST: "exact"}
     assert placement.takeovers == ()  # placed first, the official copy never needs to take over
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_arrange_puts_copies_in_canonical_order_and_failed_pages_apart(order: tuple[int, ...]) -> None:
+    bad = PageOutcome(url="https://a.gov.cn/bad", source_name="test", fetched_at=NOW, error="HTTP 404")
+    pages = [page(seed(3), REPOST, "repost"), page(seed(3), NEWS, "xinhua"), page(seed(3), GOV, "gd")]
+    chunk = arrange([bad, *(pages[i] for i in order)])
+    assert [c.url for c in chunk.copies] == [GOV, NEWS, REPOST]  # government site, news, repost
+    assert chunk.failed == (bad,)
 
 
 def test_place_any_order_of_a_chunk_gives_the_same_placement() -> None:
@@ -177,14 +186,14 @@ def test_place_a_page_changed_twice_in_one_chunk_gives_two_versions_and_one_late
 def test_place_leaves_the_known_documents_it_was_given_unchanged() -> None:
     index, known = known_as(page(_S2T.convert(seed(3)), NEWS, "xinhua"))
     before = dict(known)
-    place([page(seed(3), GOV, "gd")], index, known)
+    place(arrange([page(seed(3), GOV, "gd")]), index, known)
     assert known == before
 
 
-def test_probe_names_the_pages_urls_hashes_and_signatures_but_not_failed_pages() -> None:
+def test_chunk_probe_names_the_pages_urls_hashes_and_signatures_but_not_failed_pages() -> None:
     good = page(seed(2), "HTTPS://WWW.gd.gov.cn:443/3.html#top")
     bad = PageOutcome(url="https://a.gov.cn/bad", source_name="test", fetched_at=NOW, error="HTTP 404")
-    found = probe([good, bad])
+    found = arrange([good, bad]).probe()
     assert good.document is not None
     assert found.urls == ["https://www.gd.gov.cn/3.html"]
     assert (found.hashes, found.signatures) == ([good.document.content_hash], [good.document.minhash])

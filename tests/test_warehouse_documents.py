@@ -12,7 +12,7 @@ import pytest
 
 from parsers.dedup import DedupIndex
 from parsers.parse import parse_document
-from parsers.placement import Copy, place
+from parsers.placement import Copy, arrange, place
 from parsers.records import ParseOptions
 from parsers.run import PageOutcome
 from tests.test_warehouse_load import MEASURES_V1, MEASURES_V2, document_row, load
@@ -29,7 +29,7 @@ def page(text: str) -> PageOutcome:
 
 
 def copy_of(text: str) -> Copy:
-    (placed,) = place([page(text)], DedupIndex(), {}).placed
+    (placed,) = place(arrange([page(text)]), DedupIndex(), {}).placed
     return placed.copy
 
 

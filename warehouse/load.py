@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from parsers.errors import LoadError
-from parsers.placement import Failed, Placed, Placement, Text, place, probe
+from parsers.placement import Failed, Placed, Placement, Text, arrange, place
 from parsers.records import ParsedDocument
 from parsers.run import FrontierRow, LoadReport, PageOutcome, SourceAttempt
 from parsers.urls import canonical_url
@@ -103,8 +103,9 @@ class RunLoader:
         return self.report
 
     def _add(self, pages: list[PageOutcome]) -> None:
-        index, known = dedup_store.read_index(self.con, probe(pages), threshold=self.threshold)
-        placement = place(pages, index, known)
+        chunk = arrange(pages)
+        index, known = dedup_store.read_index(self.con, chunk.probe(), threshold=self.threshold)
+        placement = place(chunk, index, known)
         _count(placement, self.report)
         _write(self.con, placement, self.run_id, self.now)
         self._indexed.update(t.doc_id for t in placement.texts)
