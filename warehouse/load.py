@@ -59,6 +59,7 @@ class PageOutcome:
     http_status: int | None = None
     final_url: str | None = None
     headers: dict[str, str] | None = None
+    list_facts: dict[str, Any] | None = None  # what the list stated about the page: parsed with it (0010)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,7 +369,8 @@ def _page_row(
             "outcome": outcome, "extraction_status": ex.status.value if ex else None, "error": error, "doc_id": doc_id,
             "extraction_reason": ex.reason if ex else None,
             "http_status": page.http_status, "final_url": page.final_url,
-            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None}
+            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
+            "list_facts": json.dumps(page.list_facts, ensure_ascii=False) if page.list_facts else None}
 
 
 # Arrow types DuckDB cannot infer from Python values (nulls, lists, unsigned ints).
@@ -390,7 +392,7 @@ LOOSE_TYPES = {
     "source_name": pa.string(), "url": pa.string(), "taxonomy_version": pa.string(),
     "http_status": pa.int32(), "final_url": pa.string(), "headers": pa.string(), "fetched_at": pa.timestamp("us"),
     "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
-    "status": pa.string(), "seen_at": pa.timestamp("us"),
+    "status": pa.string(), "seen_at": pa.timestamp("us"), "list_facts": pa.string(),
 }
 
 
