@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -37,15 +36,13 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse fi
 SourcesOption = Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")]
 
 
-@cache
 def console() -> Console:
-    """Standard error, for progress and one-line failures."""
+    """Standard error, for progress and one-line failures (a console per use: it follows the terminal now)."""
     from rich.console import Console
 
     return Console(stderr=True)
 
 
-@cache
 def out() -> Console:
     """Standard output, for what a command reports."""
     from rich.console import Console

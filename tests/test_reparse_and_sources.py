@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests.conftest import copy_seeds
 from tests.fixture_site import Response, Site, serve
+from tests.tables import table_rows
 from tests.test_ingest_web import build_site, finish_routes, registry
 
 runner = CliRunner()
@@ -113,11 +114,6 @@ def test_reparse_keeps_what_the_fetch_date_and_the_list_gave(tmp_path: Path, hom
     result = reparse_archive(str(sources), str(db))
     assert result.report.updated + result.report.unchanged == 2
     assert query(db, f"SELECT {DOCUMENT_FIELDS} FROM documents ORDER BY doc_id") == fetched
-
-
-def table_rows(output: str) -> list[list[str]]:
-    """The cells of each body row of a rich table printed to a wide terminal."""
-    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
 
 
 def test_sources_list_shows_every_source_with_its_kind_and_state(tmp_path: Path) -> None:
