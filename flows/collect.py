@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from parsers.errors import PolicyWatchError
 from parsers.listing import ListItem
 from parsers.options import page_options
 from parsers.records import ParseOptions
-from warehouse.frontier import FrontierRow
+from warehouse.frontier import FrontierRow, FrontierState
 from warehouse.load import PageOutcome, SourceAttempt
 
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
@@ -128,15 +129,15 @@ async def collect_web(
     return collected
 
 
-def _wanted(item: ListItem, states: dict[str, object]) -> bool:
+def _wanted(item: ListItem, states: Mapping[str, FrontierState]) -> bool:
     """New URLs, URLs still failing, and known URLs whose list marker says they changed."""
     state = states.get(item.url)
-    if state is None or not state.settled:  # type: ignore[attr-defined]
+    if state is None or not state.settled:
         return True
-    return bool(item.updated and state.list_updated and item.updated != state.list_updated)  # type: ignore[attr-defined]
+    return bool(item.updated and state.list_updated and item.updated != state.list_updated)
 
 
-def _state(states: dict[str, object], item: ListItem, name: str) -> str | None:
+def _state(states: Mapping[str, FrontierState], item: ListItem, name: str) -> str | None:
     state = states.get(item.url)
     return getattr(state, name, None) if state is not None else None
 
