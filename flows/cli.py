@@ -11,28 +11,55 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from flows.bench.app import lazy_bench_app
 from flows.settings import Settings, load_settings, prepare_prefect_env
 from parsers.errors import ConfigError, PolicyWatchError
 
 if TYPE_CHECKING:
-    from flows.discover import ListPage
+    from rich.console import Console
+    from rich.table import Table
 
+    from flows.discover import ListPage
+    from parsers.records import ParseOptions
+
+# Every module a command needs is imported inside it, and help is click's plain formatting: Typer's
+# rich help alone imports ~0.45 s of modules, and `policywatch --help` must start in under 0.5 s.
 app = typer.Typer(
     name="policywatch",
     help="Watch Chinese government and news sites for biotech policy; load it into DuckDB; mail a weekly digest.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
-console = Console(stderr=True)
-out = Console()
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")]
+SourcesOption = Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")]
+
+
+def console() -> Console:
+    """Standard error, for progress and one-line failures (a console per use: it follows the terminal now)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def out() -> Console:
+    """Standard output, for what a command reports."""
+    from rich.console import Console
+
+    return Console()
+
+
+def new_table(*columns: str, title: str) -> Table:
+    """A table to print (rich is imported by the commands that print, not at start)."""
+    from rich.table import Table
+
+    return Table(*columns, title=title)
 
 
 def fail(message: str, code: int) -> NoReturn:
     """Print a one-line reason and exit with the contract's status (1 run failed, 2 bad usage/config)."""
-    console.print(f"[red]policywatch:[/red] {message}", highlight=False, soft_wrap=True)
+    console().print(f"[red]policywatch:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,7 +90,7 @@ def run_flow(label: str, call: Callable[[], Any], settings: Settings) -> Any:
     """
     from flows.serve import free_port, prefect_server
 
-    with errors_to_exit(), console.status(label), prefect_server(settings, port=free_port(), services=False):
+    with errors_to_exit(), console().status(label), prefect_server(settings, port=free_port(), services=False):
         try:
             return call()
         except PolicyWatchError:
@@ -74,8 +101,8 @@ def run_flow(label: str, call: Callable[[], Any], settings: Settings) -> Any:
 
 @app.command()
 def run(
-    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    sources: SourcesOption = None,
+    db: DbOption = None,
     backfill: Annotated[bool, typer.Option("--backfill", help="walk every list page up to max_pages")] = False,
 ) -> None:
     """Run the nightly ingest flow once, now."""
@@ -90,20 +117,20 @@ def run(
 
     result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill),
                       settings)
-    table = Table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
+    table = new_table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
     for name, new, changed, dups, unchanged, failed, error in summary_rows(result):
         status = "[red]failed[/red]" if error else "ok"
         table.add_row(name, str(new), str(changed), str(dups), str(unchanged), str(failed), status)
-    out.print(table)
+    out().print(table)
     for attempt in result.attempts:
         if attempt.error:
-            out.print(f"  [red]✗[/red] {attempt.source_name}: {attempt.error}", highlight=False, soft_wrap=True)
+            out().print(f"  [red]✗[/red] {attempt.source_name}: {attempt.error}", highlight=False, soft_wrap=True)
         elif attempt.drifted:
-            out.print(f"  [yellow]![/yellow] {attempt.source_name}: {attempt.drift_reason}", highlight=False,
+            out().print(f"  [yellow]![/yellow] {attempt.source_name}: {attempt.drift_reason}", highlight=False,
                       soft_wrap=True)
     for source, url, error in result.report.errors:
-        out.print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False, soft_wrap=True)
-    out.print(f"warehouse: {result.db}")
+        out().print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False, soft_wrap=True)
+    out().print(f"warehouse: {result.db}")
 
 
 @app.command()
@@ -111,25 +138,59 @@ def parse(
     path: Annotated[Path, typer.Argument(help="a saved HTML page, text file or PDF", exists=True, dir_okay=False)],
     url: Annotated[str | None, typer.Option("--url", help="the page's URL (resolves its links)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the record as one JSON object")] = False,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="read it as a page of this source (its defaults; for a files source, its manifest)")] = None,
+    sources: SourcesOption = None,
 ) -> None:
-    """Parse one saved page or text file and print the record; writes nothing."""
+    """Parse one saved page or text file and print the record; writes nothing.
+
+    A file that a `files` source reads is parsed as the nightly run parses it: with its manifest's facts.
+    """
     from parsers.parse import parse_document
-    from parsers.records import ParseOptions
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}", 2)
-    record = parse_document(data, ParseOptions(url=url or path.resolve().as_uri())).to_json()
+    record = parse_document(data, _parse_options(path, url, source, sources)).to_json()
     if as_json:
         sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return
     for key in ("title", "published_on", "issuers", "doc_number", "regions", "doc_type", "relevant",
                 "extraction_status"):
-        out.print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
+        out().print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
     topics = ", ".join(f"{t['topic']} {t['score']:.2f}" for t in record["topics"])
-    out.print(f"[bold]topics[/bold]: {topics}", highlight=False)
-    out.print(record["text"], highlight=False)
+    out().print(f"[bold]topics[/bold]: {topics}", highlight=False)
+    out().print(record["text"], highlight=False)
+
+
+def _parse_options(path: Path, url: str | None, name: str | None, registry: Path | None) -> ParseOptions:
+    """The options the nightly run would give the file today: its files source's, the named source's, or none."""
+    from dataclasses import replace
+
+    from flows.clock import utcnow
+    from flows.options import file_options, source_defaults
+    from flows.sources import find_source, load_sources
+    from parsers.options import page_options
+
+    page_url = url or path.resolve().as_uri()
+    with errors_to_exit():
+        registry = load_settings(sources=registry).sources
+    try:
+        configured = load_sources(registry)
+    except ConfigError as exc:
+        if name:
+            fail(str(exc), 2)
+        console().print(f"[yellow]policywatch:[/yellow] {exc}; parsed without a source", highlight=False)
+        return page_options(url=page_url)
+    with errors_to_exit():
+        chosen = [find_source(configured, name)] if name else configured
+        options = file_options(chosen, path, fetched_on=utcnow().date())
+    if options is not None:
+        return replace(options, url=url) if url else options
+    if name:
+        return page_options(url=page_url, source=source_defaults(chosen[0]), fetched_on=utcnow().date())
+    return page_options(url=page_url)
 
 
 @app.command()
@@ -137,7 +198,7 @@ def digest(
     week: Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47 (default: last complete)")] = None,
     send: Annotated[bool, typer.Option("--send", help="also mail it to POLICYWATCH_DIGEST_TO")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="folder to write the digest to")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    db: DbOption = None,
     resend: Annotated[bool, typer.Option("--resend", help="with --send: mail again those who already had it")] = False,
 ) -> None:
     """Write the weekly digest of an ISO week to the outbox (and mail it with --send, once per recipient)."""
@@ -153,15 +214,15 @@ def digest(
     label = "writing and sending digest…" if send else "writing digest…"
     files = run_flow(label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db),
                                                   send, resend), settings)
-    out.print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
+    out().print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
     if files.mail is not None:
-        out.print(f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}",
+        out().print(f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}",
                   highlight=False)
 
 
 @app.command()
 def reclassify(
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    db: DbOption = None,
     taxonomy: Annotated[
         Path | None, typer.Option("--taxonomy", help="taxonomy YAML (default: the packaged one)", dir_okay=False)
     ] = None,
@@ -177,19 +238,19 @@ def reclassify(
         chosen = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else default_taxonomy()
     except (OSError, TaxonomyError) as exc:
         fail(f"{taxonomy}: {exc}", 2)
-    with errors_to_exit(), Progress(console=console, transient=True) as progress:
+    with errors_to_exit(), Progress(console=console(), transient=True) as progress:
         task = progress.add_task("reclassifying", total=None)
         report = reclassify_warehouse(settings.db, chosen, start=lambda n: progress.update(task, total=n),
                                       tick=lambda n: progress.advance(task, n))
-    out.print(f"reclassified {report.documents} documents with taxonomy {report.taxonomy_version}: "
+    out().print(f"reclassified {report.documents} documents with taxonomy {report.taxonomy_version}: "
               f"{report.labels} labels, relevant {report.relevant_before} → {report.relevant_after}",
               highlight=False)
 
 
 @app.command()
 def reparse(
-    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    sources: SourcesOption = None,
+    db: DbOption = None,
 ) -> None:
     """Parse every archived page again and update the warehouse (after a parser change; no refetching)."""
     settings = settings_for(db=db, sources=sources)
@@ -198,7 +259,7 @@ def reparse(
     result = run_flow("re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)),
                       settings)
     r = result.report
-    out.print(f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
+    out().print(f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
               f"recovered: {len(r.recovered)} ({result.recovered_new} new documents); still failing: "
               f"{r.still_failing}; failing now (kept as they were): {r.now_failing}; missing from archive: "
               f"{result.missing_raw}", highlight=False)
@@ -215,17 +276,17 @@ def serve(
 
     with errors_to_exit(), prefect_server(settings, port=port) as api:
         ui = api.removesuffix("/api")
-        out.print(f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
+        out().print(f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
                   "weekly-digest/weekly with their next runs. Ctrl-C stops.", highlight=False)
         serve_schedules(settings)
 
 
-sources_app = typer.Typer(help="The configured sources.", no_args_is_help=True)
+sources_app = typer.Typer(help="The configured sources.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @sources_app.command("list")
 def sources_list(
-    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+    sources: SourcesOption = None,
 ) -> None:
     """The configured sources, as the registry says."""
     settings = settings_for(sources=sources)
@@ -233,15 +294,15 @@ def sources_list(
 
     with errors_to_exit():
         registry = load_sources(settings.sources)
-    table = Table("name", "kind", "enabled", "verified", "title", "url", title=str(settings.sources))
+    table = new_table("name", "kind", "enabled", "verified", "title", "url", title=str(settings.sources))
     for s in registry:
         table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.verified, s.title, s.url)
-    out.print(table)
+    out().print(table)
 
 
 @sources_app.command("check")
 def sources_check(
-    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+    sources: SourcesOption = None,
 ) -> None:
     """Probe each enabled source now (its first list only) and print what it yields."""
     settings = settings_for(sources=sources)
@@ -249,11 +310,11 @@ def sources_check(
 
     with errors_to_exit():
         results = probe_sources(settings)
-    table = Table("source", "kind", "status", "links", "seconds", "detail", title="sources check")
+    table = new_table("source", "kind", "status", "links", "seconds", "detail", title="sources check")
     for r in results:
         status = "[red]failed[/red]" if not r.ok else "[green]ok[/green]" if r.links else "[yellow]no links[/yellow]"
         table.add_row(r.name, r.kind, status, str(r.links), f"{r.seconds:.1f}", r.detail)
-    out.print(table)
+    out().print(table)
 
 
 @sources_app.command("try")
@@ -261,7 +322,7 @@ def sources_try(
     name: Annotated[str, typer.Argument(help="the source entry to run, by name")],
     page: Annotated[Path, typer.Option("--page", help="a saved list page or API response (or a detail page)")],
     url: Annotated[str | None, typer.Option("--url", help="the page's URL (default: the source's url)")] = None,
-    sources: Annotated[Path | None, typer.Option("--sources", help="source registry (sources.yaml)")] = None,
+    sources: SourcesOption = None,
 ) -> None:
     """Run one source entry's discovery on a saved page and print what it finds (the extractor, for a detail page)."""
     settings = settings_for(sources=sources)
@@ -277,25 +338,25 @@ def sources_try(
     tried = try_source(source, data, url=url)
     if tried.listed is not None:
         _print_links(tried.listed, f"{source.name} on {page.name} ({tried.url})")
-        out.print(f"pagination: {tried.pagination}", highlight=False, soft_wrap=True)
+        out().print(f"pagination: {tried.pagination}", highlight=False, soft_wrap=True)
         return
-    out.print(f"{tried.why_detail}: read as a document with the source's defaults", highlight=False)
+    out().print(f"{tried.why_detail}: read as a document with the source's defaults", highlight=False)
     for key in ("title", "published_on", "issuers", "doc_number", "regions", "doc_type", "extraction_status",
                 "attachments"):
-        out.print(f"[bold]{key}[/bold]: {tried.record[key] if tried.record else None}", highlight=False)
+        out().print(f"[bold]{key}[/bold]: {tried.record[key] if tried.record else None}", highlight=False)
 
 
 def _print_links(listed: ListPage, title: str) -> None:
-    table = Table("#", "date", "title", "url", title=title)
+    table = new_table("#", "date", "title", "url", title=title)
     for column in table.columns[2:]:
         column.overflow = "fold"  # a maintainer checks the whole URL and title, not a cut one
     for number, item in enumerate(listed.items, 1):
         table.add_row(str(number), str(item.published_on or ""), item.title or "", item.url)
-    out.print(table)
-    out.print(f"{len(listed.items)} links", highlight=False)
+    out().print(table)
+    out().print(f"{len(listed.items)} links", highlight=False)
     if listed.off_site:
         hosts = sorted({urlsplit(i.url).hostname or "?" for i in listed.off_site})
-        out.print(f"{len(listed.off_site)} more on hosts this source does not fetch ({', '.join(hosts)}): "
+        out().print(f"{len(listed.off_site)} more on hosts this source does not fetch ({', '.join(hosts)}): "
                   "skipped; add them to allowed_hosts to take them", highlight=False, soft_wrap=True)
 
 
@@ -307,7 +368,7 @@ def search_command(
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="a topic name or id, e.g. 生物制造")] = None,
     region: Annotated[str | None, typer.Option("--region", help="a region, e.g. 广东")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    db: DbOption = None,
 ) -> None:
     """Ranked full-text search over the warehouse (its read copy while a run is loading)."""
     from datetime import date
@@ -322,19 +383,19 @@ def search_command(
         fail(f"dates must look like 2024-01-01: {exc}", 2)
     with errors_to_exit(), open_for_reading(settings.db) as (con, used):
         hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region)
-    table = Table("#", "score", "published", "title", "url", title=f"{query} ({used.name})")
+    table = new_table("#", "score", "published", "title", "url", title=f"{query} ({used.name})")
     for rank, hit in enumerate(hits, 1):
         table.add_row(str(rank), f"{hit.score:.2f}", str(hit.published_on or ""), hit.title or "", hit.url or "")
-    out.print(table)
+    out().print(table)
     if not hits:
-        out.print("no documents match", highlight=False)
+        out().print("no documents match", highlight=False)
 
 
 @app.command("export")
 def export_command(
     out_dir: Annotated[Path, typer.Argument(help="folder to write to (created if missing)", file_okay=False)],
     fmt: Annotated[str, typer.Option("--format", help="file format (parquet)")] = "parquet",
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse file")] = None,
+    db: DbOption = None,
 ) -> None:
     """Every analyst view to Parquet files (documents and weekly_topic_counts partitioned by week)."""
     from warehouse.export import export_parquet
@@ -345,21 +406,15 @@ def export_command(
     settings = settings_for(db=db)
     with errors_to_exit(), open_for_reading(settings.db) as (con, _):
         exported = export_parquet(con, out_dir)
-    table = Table("view", "rows", "path", title=f"export to {out_dir}")
+    table = new_table("view", "rows", "path", title=f"export to {out_dir}")
     for item in exported:
         suffix = f" (by {item.partitioned_by})" if item.partitioned_by else ""
         table.add_row(item.view, str(item.rows), f"{item.path}{suffix}")
-    out.print(table)
+    out().print(table)
 
 
-def _register_groups() -> None:
-    from flows.bench import bench_app
-
-    app.add_typer(bench_app, name="bench")
-    app.add_typer(sources_app, name="sources")
-
-
-_register_groups()
+app.add_typer(lazy_bench_app(), name="bench")
+app.add_typer(sources_app, name="sources")
 
 
 def main() -> None:

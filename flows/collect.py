@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flows import archive, files_source
+from flows.clock import utcnow
 from flows.discover import Known, discover
 from flows.fetch import Fetcher, FetchResult
+from flows.options import file_item_options, list_facts, source_defaults
 from flows.sources import Source
 from flows.spool import Spool, SpooledList
 from parsers.errors import PolicyWatchError
 from parsers.listing import ListItem
+from parsers.options import page_options
 from parsers.records import ParseOptions
-from parsers.run import FrontierRow, PageOutcome, SourceAttempt
+from parsers.run import FrontierRow, FrontierState, PageOutcome, SourceAttempt
 
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
@@ -37,6 +42,7 @@ class RawPage:
     http_status: int | None = None
     final_url: str | None = None
     headers: dict[str, str] | None = None
+    list_facts: dict[str, Any] | None = None  # what the list stated: stored with the page, for a reparse
 
 
 @dataclass(slots=True)
@@ -55,11 +61,6 @@ class Collected:
         return cls(attempt, SpooledList(spool), SpooledList(spool), SpooledList(spool))
 
 
-def utcnow() -> datetime:
-    """Now in UTC, naive (the warehouse stores UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]], spool: Spool) -> Collected:
     """Read a `files` source; files whose bytes were already archived for their path count as unchanged."""
     try:
@@ -75,14 +76,13 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
         try:
             data = files_source.read(item)
             digest = archive.store(archive_root, data)
-        except PolicyWatchError as exc:
+            options = file_item_options(source, item, manifest, now.date())
+        except PolicyWatchError as exc:  # unreadable, or a manifest entry whose date is not one
             collected.failed.append(PageOutcome(url=item.url, source_name=source.name, fetched_at=now, error=str(exc)))
             continue
         if digest in known.get(item.url, set()):
             collected.unchanged += 1
             continue
-        options = article_options(files_source.options_for(item, source, dict(manifest.get(item.path.name) or {}),
-                                                           now.date()), source)
         collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, sha256=digest,
                                      size=len(data), options=options))
     return collected
@@ -128,15 +128,15 @@ async def collect_web(
     return collected
 
 
-def _wanted(item: ListItem, states: dict[str, object]) -> bool:
+def _wanted(item: ListItem, states: Mapping[str, FrontierState]) -> bool:
     """New URLs, URLs still failing, and known URLs whose list marker says they changed."""
     state = states.get(item.url)
-    if state is None or not state.settled:  # type: ignore[attr-defined]
+    if state is None or not state.settled:
         return True
-    return bool(item.updated and state.list_updated and item.updated != state.list_updated)  # type: ignore[attr-defined]
+    return bool(item.updated and state.list_updated and item.updated != state.list_updated)
 
 
-def _state(states: dict[str, object], item: ListItem, name: str) -> str | None:
+def _state(states: Mapping[str, FrontierState], item: ListItem, name: str) -> str | None:
     state = states.get(item.url)
     return getattr(state, name, None) if state is not None else None
 
@@ -165,34 +165,16 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
             url=item.url, source_name=source.name, fetched_at=result.fetched_at, raw_sha256=digest,
             raw_size=len(result.body) if result.body is not None else None, content_type=headers.get("content-type"),
             error=result.error or "no body", http_status=result.status, final_url=result.final_url, headers=headers,
+            list_facts=list_facts(item) or None,
         ))
         return
     collected.frontier.append(FrontierRow(**row, status="fetched", etag=headers.get("etag"),  # type: ignore[arg-type]
                                           last_modified=headers.get("last-modified"), raw_sha256=digest))
+    facts = list_facts(item)
+    options = page_options(url=result.final_url, source=source_defaults(source), fetched_on=result.fetched_at.date(),
+                           list_facts=facts, content_type=result.headers.get("content-type"))
     collected.raw.append(RawPage(
         url=item.url, source_name=source.name, fetched_at=result.fetched_at, sha256=digest,
-        size=len(result.body or b""),
-        options=_options(source, item, result), content_type=headers.get("content-type"), http_status=result.status,
-        final_url=result.final_url, headers=headers,
+        size=len(result.body or b""), options=options, content_type=headers.get("content-type"),
+        http_status=result.status, final_url=result.final_url, headers=headers, list_facts=facts or None,
     ))
-
-
-def _options(source: Source, item: ListItem, result: FetchResult) -> ParseOptions:
-    """Parse options of a fetched page: its URL and headers, the source's defaults, and what a JSON API stated."""
-    facts = item.facts
-    issuer = facts.get("issuer")
-    return article_options(ParseOptions(
-        url=result.final_url, source_name=source.name, content_type=result.headers.get("content-type"),
-        encoding=source.encoding, default_issuer=source.issuer, default_region=source.region,
-        reference_date=result.fetched_at.date(),
-        known_title=item.title if facts else None,  # API titles are whole; list anchors may be cut short
-        known_published_on=item.published_on if facts else None,
-        known_issuers=tuple(str(issuer).split()) if issuer else (),
-        known_doc_number=facts.get("doc_number"),
-    ), source)
-
-
-def article_options(options: ParseOptions, source: Source | None) -> ParseOptions:
-    """Options of a page a source named as an article: kept even when doubted, read by its detail_json mapping."""
-    mapping = (source.options.get("detail_json") if source else None) or {}
-    return replace(options, article_link=True, detail_json=tuple((str(k), str(v)) for k, v in mapping.items()))

@@ -14,6 +14,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.clock import utcnow
 from flows.digest_model import Digest, build_digest
 from flows.digest_render import render_html, render_text
 from flows.mail import Letter, PermanentSendError, build_message, connect, deliver, message_id, smtp_password
@@ -50,11 +51,6 @@ class DigestFiles:
     eml: Path
     documents: int
     mail: SendReport | None = None
-
-
-def utcnow() -> datetime:
-    """Now in UTC, naive (the warehouse stores UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @task(name="gather", cache_policy=NO_CACHE)

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
+from flows.clock import utcnow
 from flows.errors import classify_transport_error
 from parsers.errors import ConfigError
 
@@ -61,7 +62,7 @@ class FetchResult:
     error: str | None = None
     error_kind: str | None = None  # dns | connect | timeout | http | robots | redirect | too_large | reset
     attempts: int = 1
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    fetched_at: datetime = field(default_factory=utcnow)
 
     @property
     def ok(self) -> bool:

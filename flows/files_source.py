@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import yaml
 
 from flows.sources import Source
 from parsers.errors import ConfigError, FetchError
-from parsers.records import ParseOptions
 
 DOCUMENT_SUFFIXES = (".txt", ".html", ".htm", ".shtml", ".pdf", ".xml")
 
@@ -58,31 +56,9 @@ def load_manifest(source: Source) -> dict[str, dict[str, Any]]:
     path = source.base_dir / source.manifest
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:  # ValueError: YAML reading 2025-13-40 as a date
         raise ConfigError(f"source {source.name}: cannot read manifest {path}: {exc}") from exc
     documents = data.get("documents") or {}
     if not isinstance(documents, dict):
         raise ConfigError(f"source {source.name}: manifest {path} needs a `documents:` mapping")
     return documents
-
-
-def options_for(item: FileItem, source: Source, facts: dict[str, Any], today: date) -> ParseOptions:
-    """Parse options of one file: the source's defaults plus what the manifest knows."""
-    return ParseOptions(
-        url=facts.get("url") or item.url,
-        source_name=source.name,
-        encoding=source.encoding,
-        default_issuer=source.issuer,
-        default_region=source.region,
-        reference_date=_date(facts.get("fetched_on")) or today,
-        known_title=facts.get("title"),
-        known_published_on=_date(facts.get("published_on")),
-        known_issuers=tuple(facts.get("issuers") or ()),
-        known_doc_number=facts.get("doc_number"),
-    )
-
-
-def _date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))

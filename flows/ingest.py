@@ -15,7 +15,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
-from flows.collect import Collected, RawPage, collect_files, collect_web, utcnow
+from flows.clock import utcnow
+from flows.collect import Collected, RawPage, collect_files, collect_web
 from flows.discover import Known
 from flows.fetch import Fetcher
 from flows.memory import release_freed_memory

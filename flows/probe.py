@@ -117,10 +117,8 @@ def _what_matches(source: Source) -> str:
 
 
 def _extract(source: Source, data: bytes, url: str) -> dict[str, Any]:
-    from flows.collect import article_options
+    from flows.options import source_defaults
+    from parsers.options import page_options
     from parsers.parse import parse_document
-    from parsers.records import ParseOptions
 
-    options = ParseOptions(url=url, source_name=source.name, encoding=source.encoding,
-                           default_issuer=source.issuer, default_region=source.region)
-    return parse_document(data, article_options(options, source)).to_json()
+    return parse_document(data, page_options(url=url, source=source_defaults(source))).to_json()

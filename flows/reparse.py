@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import archive, files_source
-from flows.collect import article_options, utcnow
+from flows.clock import utcnow
+from flows.options import manifest_entry, source_defaults
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from parsers.options import SourceDefaults, page_options
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument, ParseOptions
 from warehouse.connection import open_reader, open_writer, writer_lock
@@ -56,18 +56,17 @@ def reparse_pages(
 
 
 def _options(page: ArchivedPage, source: Source | None, manifests: dict[str, dict[str, Any]]) -> ParseOptions:
-    """The options the page was first parsed with, rebuilt from the registry (and manifest) as they are now."""
-    if source is not None and source.kind == "files":
-        path = Path(unquote(urlsplit(page.url).path))
-        facts = dict(manifests.get(source.name, {}).get(path.name) or {})
-        options = files_source.options_for(files_source.FileItem(path, page.url), source, facts, date.today())
-        return article_options(options, source)
-    options = ParseOptions(
-        url=page.final_url or page.url, source_name=page.source_name, content_type=page.content_type,
-        encoding=source.encoding if source else None, default_issuer=source.issuer if source else None,
-        default_region=source.region if source else None,
+    """The options the page was first read with: the registry and manifest as they are now, the page's own facts."""
+    manifest = manifests.get(page.source_name)
+    return page_options(
+        url=page.final_url or page.url,
+        # A source gone from the registry still named the page as an article: keep its name, lose its defaults.
+        source=source_defaults(source) if source else SourceDefaults(name=page.source_name),
+        fetched_on=page.fetched_at.date() if page.fetched_at else None,
+        list_facts=page.list_facts,
+        manifest_facts=manifest_entry(manifest, page.url) if manifest is not None else None,
+        content_type=page.content_type,
     )
-    return article_options(options, source)  # every archived page was reached as an article link
 
 
 @flow(name=FLOW_NAME, flow_run_name="reparse")

@@ -1,13 +1,16 @@
-"""Pure functions from raw page bytes to structured, classified, fingerprinted records (no I/O)."""
+"""Pure functions from raw page bytes to structured, classified, fingerprinted records (no I/O).
 
-# The functions `extract`, `classify` and `fingerprint` are not re-exported: they would shadow their modules.
-from parsers.classify import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
-from parsers.dedup import DedupIndex, Match, MatchKind
+Importing the package, an error type or a record loads no lxml, numpy or jieba: the parser itself
+(`parse_document`) is loaded on first use. Callers import anything else from its own module.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from parsers.errors import ConfigError, FetchError, LoadError, ParseError, PolicyWatchError
-from parsers.fingerprint import content_hash, estimate_jaccard, minhash
-from parsers.links import cited_titles, title_keys
-from parsers.normalize import normalize_text
-from parsers.parse import parse_document
+from parsers.options import SourceDefaults, page_options
 from parsers.records import (
     Attachment,
     Classification,
@@ -17,34 +20,34 @@ from parsers.records import (
     ParseOptions,
     TopicLabel,
 )
-from parsers.urls import canonical_url
+
+if TYPE_CHECKING:
+    from parsers.parse import parse_document
 
 __all__ = [
     "Attachment",
     "Classification",
     "ConfigError",
-    "DedupIndex",
     "Extraction",
     "ExtractionStatus",
     "FetchError",
     "LoadError",
-    "Match",
-    "MatchKind",
     "ParseError",
     "ParseOptions",
     "ParsedDocument",
     "PolicyWatchError",
-    "Taxonomy",
-    "TaxonomyError",
+    "SourceDefaults",
     "TopicLabel",
-    "canonical_url",
-    "cited_titles",
-    "content_hash",
-    "default_taxonomy",
-    "estimate_jaccard",
-    "load_taxonomy",
-    "minhash",
-    "normalize_text",
+    "page_options",
     "parse_document",
-    "title_keys",
 ]
+
+# Names whose modules are heavy (lxml, numpy, jieba): imported when first asked for.
+_LAZY = {"parse_document": "parsers.parse"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a heavy export on first use (PEP 562)."""
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'parsers' has no attribute {name!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from parsers.records import ParsedDocument
 
@@ -33,6 +34,7 @@ class PageOutcome:
     http_status: int | None = None
     final_url: str | None = None
     headers: dict[str, str] | None = None
+    list_facts: dict[str, Any] | None = None  # what the list stated about the page: parsed with it (0010)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,18 +1,31 @@
-"""`policywatch bench warehouse` runs end to end on a tiny synthetic corpus."""
+"""`policywatch bench warehouse` runs end to end on a tiny synthetic corpus and reports what it measured."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import duckdb
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.tables import row, table_rows
+
+RATE = re.compile(r"^(\d+) documents in ([\d.]+) s = (\d+) docs/s")
 
 
 def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
     result = CliRunner().invoke(app, ["bench", "warehouse", "--docs", "300", "--batch", "200", "--chunk", "50",
-                                      "--db", str(tmp_path / "w.duckdb")], env={"COLUMNS": "200"})
+                                      "--db", str(db)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    for measure in ("load (RunLoader", "300 documents in", "search index (after each commit)", "file size",
-                    "cookbook 1. New documents this week", "search latency (20 queries)"):
-        assert measure in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchall() == [(300,)]
+    for measure in ("load (RunLoader, one transaction per run)", "search index (after each commit)"):
+        count, seconds, rate = RATE.match(row(result.output, measure)[0]).groups()  # type: ignore[union-attr]
+        assert int(count) == 300 and float(seconds) > 0 and int(rate) > 0, measure
+    assert re.match(r"^\d+ MiB \(300 documents\)$", row(result.output, "file size")[0])
+    cookbook = [cells for cells in table_rows(result.output) if cells[0].startswith("cookbook")]
+    assert len(cookbook) >= 15 and all(re.match(r"^\d+ ms \(\d+ rows\)$", cells[1]) for cells in cookbook)
+    latency = re.match(r"^p50 (\d+) ms, p95 (\d+) ms, max (\d+) ms$", row(result.output, "search latency (20 queries)")[0])
+    assert latency and int(latency[1]) <= int(latency[2]) <= int(latency[3])

@@ -1,39 +1,58 @@
-"""Collecting: the parse options a source gives the pages it names as articles."""
+"""Collecting a `files` source: the parse options it gives the pages it reads."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
-from flows.collect import article_options, collect_files
+import yaml
+
+from flows.collect import collect_files
 from flows.sources import Source
 from flows.spool import Spool
-from parsers.records import ParseOptions
-
-NFRA_MAPPING = {"html": "data.docClob", "title": "data.docSubtitle", "published_on": "data.publishDate"}
 
 
-def source(tmp_path: Path, **options: object) -> Source:
-    return Source(name="s", title="s", kind="files", url=str(tmp_path / "docs"), base_dir=tmp_path, options=options)
+def source(tmp_path: Path, **fields: object) -> Source:
+    return Source(name="s", title="s", kind="files", url=str(tmp_path / "docs"), base_dir=tmp_path, **fields)
 
 
-def test_collect_article_options_mark_an_article_link(tmp_path: Path) -> None:
-    options = article_options(ParseOptions(url="https://a.gov.cn/1.html"), source(tmp_path))
-    assert (options.article_link, options.detail_json, options.url) == (True, (), "https://a.gov.cn/1.html")
-
-
-def test_collect_article_options_carry_the_detail_json_mapping(tmp_path: Path) -> None:
-    options = article_options(ParseOptions(), source(tmp_path, detail_json=NFRA_MAPPING))
-    assert dict(options.detail_json) == NFRA_MAPPING
-
-
-def test_collect_article_options_without_a_source_still_mark_the_link() -> None:
-    assert article_options(ParseOptions(), None).article_link
-
-
-def test_collect_files_pages_are_article_links(tmp_path: Path) -> None:
+def write_doc(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a.html").write_text("<html><body><p>名单见附图。</p></body></html>", encoding="utf-8")
+
+
+def test_collect_files_pages_are_article_links(tmp_path: Path) -> None:
+    write_doc(tmp_path)
     with Spool(tmp_path / "spool") as spool:
         collected = collect_files(source(tmp_path), tmp_path / "raw", {}, spool)
         assert [page.options.article_link for page in collected.raw] == [True]
+
+
+def test_collect_files_pages_carry_their_manifest_facts(tmp_path: Path) -> None:
+    write_doc(tmp_path)
+    manifest = {"documents": {"a.html": {"title": "名单", "fetched_on": "2025-01-02", "issuers": ["科技部"]}}}
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    with Spool(tmp_path / "spool") as spool:
+        collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
+        options = [page.options for page in collected.raw]
+    assert [(o.known_title, o.reference_date, o.known_issuers) for o in options] == [
+        ("名单", date(2025, 1, 2), ("科技部",))]
+
+
+def test_collect_files_a_manifest_date_that_is_not_one_fails_the_page(tmp_path: Path) -> None:
+    write_doc(tmp_path)
+    (tmp_path / "manifest.yaml").write_text("documents:\n  a.html: {published_on: '2025-13-40'}\n", encoding="utf-8")
+    with Spool(tmp_path / "spool") as spool:
+        collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
+        assert [(len(collected.raw), page.error) for page in collected.failed] == [
+            (0, "not a date (YYYY-MM-DD): '2025-13-40'")]
+
+
+def test_collect_files_a_manifest_yaml_cannot_read_fails_the_source(tmp_path: Path) -> None:
+    write_doc(tmp_path)
+    (tmp_path / "manifest.yaml").write_text("documents:\n  a.html: {published_on: 2025-13-40}\n", encoding="utf-8")
+    with Spool(tmp_path / "spool") as spool:
+        collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
+        assert (collected.attempt.ok, len(collected.raw)) == (False, 0)
+    assert "cannot read manifest" in (collected.attempt.error or "")

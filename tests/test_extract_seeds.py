@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from flows.options import file_options
+from flows.sources import load_sources
 from parsers.extract import extract
 from parsers.records import Extraction, ExtractionStatus, ParseOptions
 
@@ -27,26 +28,17 @@ PINYIN_BRACKET = re.compile(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔù
 PAGE_MARKER = re.compile(r"[—－–-]\s?\d{1,3}\s?[—－–-]")
 
 
-def options_from_manifest(file_name: str) -> ParseOptions:
-    """What seeds/manifest.yaml knows about a seed, as the options the ingest would pass."""
-    entry: dict[str, Any] = yaml.safe_load((SEEDS / "manifest.yaml").read_text("utf-8"))["documents"][
-        file_name
-    ]
-    return ParseOptions(
-        url=entry.get("url"),
-        source_name=entry.get("site"),
-        reference_date=entry.get("fetched_on"),
-        known_title=entry.get("title"),
-        known_published_on=entry.get("published_on"),
-        known_issuers=tuple(entry.get("issuers") or ()),
-        known_doc_number=entry.get("doc_number"),
-    )
+def options_for_seed(path: Path) -> ParseOptions:
+    """The options the nightly run gives a seed: the seeds source's defaults and its manifest entry."""
+    options = file_options(load_sources(SEEDS / "sources.yaml"), path, fetched_on=None)
+    assert options is not None, f"no files source of seeds/sources.yaml reads {path.name}"
+    return options
 
 
 @cache
 def extracted(stem: str) -> Extraction:
     path = SEEDS / f"{stem}.txt"
-    return extract(path.read_bytes(), options_from_manifest(path.name))
+    return extract(path.read_bytes(), options_for_seed(path))
 
 
 def gold(stem: str) -> dict[str, Any]:

@@ -218,7 +218,8 @@ def _page_row(placed: Failed | Placed, run_id: str) -> dict[str, Any]:
             "doc_id": placed.doc_id if isinstance(placed, Placed) else None,
             "extraction_reason": ex.reason if ex else None,
             "http_status": page.http_status, "final_url": page.final_url,
-            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None}
+            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
+            "list_facts": json.dumps(page.list_facts, ensure_ascii=False) if page.list_facts else None}
 
 
 LOOSE_TYPES = {
@@ -229,7 +230,7 @@ LOOSE_TYPES = {
     "source_name": pa.string(), "url": pa.string(), "taxonomy_version": pa.string(),
     "http_status": pa.int32(), "final_url": pa.string(), "headers": pa.string(), "fetched_at": pa.timestamp("us"),
     "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
-    "status": pa.string(), "seen_at": pa.timestamp("us"),
+    "status": pa.string(), "seen_at": pa.timestamp("us"), "list_facts": pa.string(),
 }
 
 

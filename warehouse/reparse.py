@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -20,7 +21,7 @@ from warehouse.load import LOOSE_TYPES, insert_rows, label_rows
 
 # The newest archived page of each URL and the document it gave, if any.
 LATEST_PAGES = """
-SELECT url, source_name, raw_sha256, content_type, final_url, headers, doc_id, outcome
+SELECT url, source_name, raw_sha256, content_type, final_url, headers, doc_id, outcome, fetched_at, list_facts
 FROM (SELECT *, row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS newest FROM core.pages
       WHERE raw_sha256 IS NOT NULL)
 WHERE newest = 1
@@ -43,6 +44,9 @@ class ArchivedPage:
     final_url: str | None
     headers: dict[str, str]
     doc_id: str | None
+    # What the page was first parsed with besides the registry: its fetch date and the list's facts.
+    fetched_at: datetime | None = None
+    list_facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -60,8 +64,10 @@ def latest_pages(con: duckdb.DuckDBPyConnection) -> list[ArchivedPage]:
     """Every URL's newest archived page."""
     return [
         ArchivedPage(url=url, source_name=source, raw_sha256=raw, content_type=ctype, final_url=final,
-                     headers=json.loads(headers) if headers else {}, doc_id=doc_id if outcome != "failed" else None)
-        for url, source, raw, ctype, final, headers, doc_id, outcome in con.execute(LATEST_PAGES).fetchall()
+                     headers=json.loads(headers) if headers else {}, doc_id=doc_id if outcome != "failed" else None,
+                     fetched_at=fetched, list_facts=json.loads(facts) if facts else {})
+        for url, source, raw, ctype, final, headers, doc_id, outcome, fetched, facts
+        in con.execute(LATEST_PAGES).fetchall()
     ]
 
 
@@ -96,7 +102,8 @@ def _apply_one(
         if doc.ok:
             report.recovered.append(PageOutcome(url=page.url, source_name=page.source_name, fetched_at=now,
                                                 raw_sha256=page.raw_sha256, content_type=page.content_type,
-                                                document=doc, final_url=page.final_url, headers=page.headers))
+                                                document=doc, final_url=page.final_url, headers=page.headers,
+                                                list_facts=page.list_facts or None))
         else:
             report.still_failing += 1
         return

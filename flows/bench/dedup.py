@@ -27,7 +27,6 @@ from parsers.dedup import BANDS, ROWS, DedupIndex
 from parsers.fingerprint import fingerprint, fold_for_hash
 from parsers.normalize import normalize_text, to_simplified
 
-console = Console()
 _CJK = [chr(c) for c in range(0x4E00, 0x4E00 + 2500)]  # the common block: enough for distinct vocabularies
 _ISSUERS = 40
 _TOPICS = 60
@@ -226,7 +225,7 @@ def bench_dedup(
     index, ours, ours_sample = DedupIndex(threshold=threshold), Score(), Score()
     sample: list[Item] = []
     chunk: list[Item] = []
-    with console.status("our path") as status:
+    with _console().status("our path") as status:
         for item in corpus.items(synthetic):
             chunk.append(item)
             if item.index < peer_sample:
@@ -238,7 +237,7 @@ def bench_dedup(
         _ours_chunk(chunk, index, ours, ours_sample, peer_sample)
     ours_rss = _peak_rss_mb()
     peer = Score()
-    with console.status(f"datasketch on the first {len(sample)} documents"):
+    with _console().status(f"datasketch on the first {len(sample)} documents"):
         DatasketchPath(threshold).run(sample, peer)
     _report(synthetic, len(sample), ours, ours_sample, peer, ours_rss, _sizes(sample))
 
@@ -267,8 +266,13 @@ def _report(n: int, m: int, ours: Score, ours_sample: Score, peer: Score, ours_r
     for name, s in (("policywatch (all)", ours), ("policywatch (first sample)", ours_sample),
                     ("datasketch MinHashLSH (first sample)", peer)):
         table.add_row(name, str(s.docs), str(s.true_dups), f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.rate:,.0f}")
-    console.print(table)
+    _console().print(table)
     speedup = ours.rate / peer.rate if peer.rate else float("inf")
-    console.print(f"speed: {speedup:.1f}× datasketch (documents/s, ours over all {n} vs datasketch over {m}); "
+    _console().print(f"speed: {speedup:.1f}× datasketch (documents/s, ours over all {n} vs datasketch over {m}); "
                   f"peak RSS {ours_rss:,.0f} MB after our path, {_peak_rss_mb():,.0f} MB after datasketch")
-    console.print(f"LSH: {BANDS} bands of {ROWS} rows over 128 one-permutation MinHash values")
+    _console().print(f"LSH: {BANDS} bands of {ROWS} rows over 128 one-permutation MinHash values")
+
+
+def _console() -> Console:
+    """Standard output, as the terminal (and COLUMNS) of this run has it."""
+    return Console()

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated
 
 import httpx
@@ -19,58 +14,18 @@ from rich.table import Table
 
 from flows.bench.app import bench_app
 from flows.fetch import Fetcher, FetchPolicy, HostPolicy
+from flows.loopback import Response, Site, serve
 
 PAGE = ("<html><body><div class='TRS_Editor'>" + "生物医药产业发展政策。" * 700 + "</div></body></html>").encode()
-console = Console()
 
 
-@dataclass
-class _Stats:
-    """Requests in flight at the server, and when each started."""
-
-    lock: threading.Lock
-    in_flight: int = 0
-    peak: int = 0
-    starts: list[float] | None = None
+ROBOTS = b"User-agent: *\nAllow: /\n"
 
 
-@contextmanager
-def _server(latency: float) -> Iterator[tuple[str, _Stats]]:
-    stats = _Stats(threading.Lock(), starts=[])
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = 1 << 16  # headers and body in one segment: no Nagle / delayed-ACK stall per request
-
-        def do_GET(self) -> None:
-            with stats.lock:
-                stats.in_flight += 1
-                stats.peak = max(stats.peak, stats.in_flight)
-                assert stats.starts is not None
-                stats.starts.append(time.monotonic())
-            time.sleep(latency)  # a remote server's think time
-            body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else PAGE
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            with stats.lock:
-                stats.in_flight -= 1
-
-        def log_message(self, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", stats
-    finally:
-        server.shutdown()
-        server.server_close()
+def _site(latency: float) -> Site:
+    """Every path answers the page after the server's think time (robots.txt allows everything)."""
+    page = Response(PAGE, headers={"Content-Type": "text/html; charset=utf-8"}, delay=latency)
+    return Site(routes={"/robots.txt": Response(ROBOTS, delay=latency)}, fallback=page)
 
 
 async def _ours(base: str, pages: int, concurrency: int, delay: float) -> float:
@@ -104,25 +59,30 @@ async def _plain_httpx(base: str, pages: int, concurrency: int) -> float:
 def bench_fetch(
     pages: Annotated[int, typer.Option(help="pages fetched per measurement")] = 400,
     latency: Annotated[float, typer.Option(help="server think time per request, seconds")] = 0.02,
+    limited: Annotated[int, typer.Option(min=2, help="pages fetched with the default per-host limit on")] = 20,
 ) -> None:
     """Pages/s at concurrency 1, 4, 16 (per-host limit lifted) vs bare httpx, then the default limit holding."""
     table = Table("concurrency", "PolicyWatch pages/s", "bare httpx pages/s", "ratio",
                   title=f"bench fetch: {pages} pages of {len(PAGE) // 1024} KB, server latency {latency * 1000:.0f} ms")
-    with _server(latency) as (base, _):
+    with serve(_site(latency), keep_alive=True) as site:
         for concurrency in (1, 4, 16):
-            ours = asyncio.run(_ours(base, pages, concurrency, 0.0))
-            peer = asyncio.run(_plain_httpx(base, pages, concurrency))
+            ours = asyncio.run(_ours(site.base, pages, concurrency, 0.0))
+            peer = asyncio.run(_plain_httpx(site.base, pages, concurrency))
             table.add_row(str(concurrency), f"{ours:.0f}", f"{peer:.0f}", f"{ours / peer:.2f}")
-    console.print(table)
-    limited = 20
-    with _server(latency) as (base, stats):
+    _console().print(table)
+    with serve(_site(latency), keep_alive=True) as site:
         started = time.perf_counter()
-        asyncio.run(_ours(base, limited, HostPolicy().concurrency, HostPolicy().delay_seconds))
+        asyncio.run(_ours(site.base, limited, HostPolicy().concurrency, HostPolicy().delay_seconds))
         elapsed = time.perf_counter() - started
-    starts = sorted(stats.starts or [])[2:]  # after robots.txt and the warm-up request
+    starts = sorted(t for t, _, _ in site.log)[2:]  # after robots.txt and the warm-up request
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    console.print(
+    _console().print(
         f"per-host limit on (defaults: {HostPolicy().concurrency} concurrent, {HostPolicy().delay_seconds:.0f} s "
-        f"between starts): {limited} pages in {elapsed:.1f} s; peak in flight at the server {stats.peak}; "
+        f"between starts): {limited} pages in {elapsed:.1f} s; peak in flight at the server {site.peak_in_flight}; "
         f"smallest gap between request starts {min(gaps):.2f} s"
     )
+
+
+def _console() -> Console:
+    """Standard output, as the terminal (and COLUMNS) of this run has it."""
+    return Console()

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Annotated
@@ -23,10 +23,11 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.bench.app import bench_app
+from flows.loopback import Response, Route, Site, serve
 from flows.settings import load_settings, prepare_prefect_env
 
 PER_LIST_PAGE = 100
-console = Console()
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 _TOPICS = ("创新药", "疫苗", "医疗器械", "细胞治疗", "基因编辑", "中医药",
            "生物育种", "合成生物", "生物质能", "脑机接口", "生物安全", "生物信息")
 
@@ -73,50 +74,30 @@ class Corpus:
         return f"<html><body><ul class='u-list'>{rows}</ul>{pager}</body></html>".encode()
 
 
-@contextmanager
-def _serve(corpus: Corpus) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = 1 << 16
+def _route(corpus: Corpus) -> Route:
+    """The synthetic site: its list pages, its documents, robots.txt allowing everything."""
+    def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
+        body = _body(corpus, handler.path)
+        return Response(body or b"", 200 if body is not None else 404, headers=HTML)
+    return route
 
-        def do_GET(self) -> None:
-            body = self._body()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-            self.wfile.flush()
 
-        def _body(self) -> bytes | None:
-            path = self.path
-            if path == "/robots.txt":
-                return b"User-agent: *\nAllow: /\n"
-            if path == "/list/index.html":
-                return corpus.list_page(0)
-            if path.startswith("/list/index_"):
-                return corpus.list_page(int(path.removeprefix("/list/index_").removesuffix(".html")))
-            if path.startswith("/doc/"):
-                return corpus.page(int(path.removeprefix("/doc/").removesuffix(".html")))
-            return None
-
-        def log_message(self, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def _body(corpus: Corpus, path: str) -> bytes | None:
+    if path == "/robots.txt":
+        return b"User-agent: *\nAllow: /\n"
+    if path == "/list/index.html":
+        return corpus.list_page(0)
+    if path.startswith("/list/index_"):
+        return corpus.list_page(int(path.removeprefix("/list/index_").removesuffix(".html")))
+    if path.startswith("/doc/"):
+        return corpus.page(int(path.removeprefix("/doc/").removesuffix(".html")))
+    return None
 
 
 def _site_main(docs: int, conn: Connection) -> None:
     """The synthetic site's own process: serve until the bench says stop or goes away."""
-    with _serve(Corpus(docs)) as base:
-        conn.send(base)
+    with serve(Site(fallback=_route(Corpus(docs)), keep_log=False), keep_alive=True) as site:
+        conn.send(site.base)
         with suppress(EOFError):
             conn.recv()
 
@@ -245,4 +226,9 @@ def bench_pipeline(
     table.add_row("full load: peak RSS of the synthetic site, not counted above (MiB)",
                   f"{children.peaks['site']:.0f}")
     table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
-    console.print(table)
+    _console().print(table)
+
+
+def _console() -> Console:
+    """Standard output, as the terminal (and COLUMNS) of this run has it."""
+    return Console()

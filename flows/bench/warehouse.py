@@ -41,7 +41,6 @@ from warehouse.connection import open_writer
 from warehouse.load import RunLoader, index_search
 from warehouse.search import search
 
-console = Console()
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
 WEEKS = 104
 REGIONS = ("北京", "上海", "广东", "江苏", "浙江", "山东", "湖北", "四川", "天津", "安徽")
@@ -180,7 +179,7 @@ def _measure_loader(
     con: Any, corpus: Corpus, count: int, batch: int, chunk: int, profile: bool, with_search: bool
 ) -> list[tuple[str, str]]:
     load = index = build = 0.0
-    progress = Progress(*Progress.get_default_columns(), console=console, transient=True)
+    progress = Progress(*Progress.get_default_columns(), console=_console(), transient=True)
     with progress:
         task = progress.add_task("loading", total=count)
         for n, (start, size) in enumerate(_batches(count, batch)):
@@ -195,7 +194,7 @@ def _measure_loader(
                 profiler.disable()
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(15)
-                console.print(stream.getvalue(), highlight=False)
+                _console().print(stream.getvalue(), highlight=False)
             load, index = load + seconds, index + searched
             progress.advance(task, size)
     rows = [("load (RunLoader, one transaction per run)",
@@ -231,3 +230,8 @@ def _print(results: list[tuple[str, str]], docs: int) -> None:
     for name, value in results:
         table.add_row(name, value)
     Console().print(table)
+
+
+def _console() -> Console:
+    """Standard output, as the terminal (and COLUMNS) of this run has it."""
+    return Console()
