@@ -14,12 +14,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.clock import utcnow
-from flows.digest_model import Digest, build_digest
-from flows.digest_render import render_html, render_text
-from flows.mail import Letter, PermanentSendError, build_message, connect, deliver, message_id, smtp_password
-from flows.mail import unsubscribe_url as unsubscribe_for
+from flows.adapters.clock import utcnow
+from flows.adapters.mail import Letter, PermanentSendError, build_message, connect, deliver, message_id, smtp_password
+from flows.adapters.mail import unsubscribe_url as unsubscribe_for
 from flows.settings import Settings, SmtpSettings, load_settings
+from flows.tasks.digest_model import Digest, build_digest
+from flows.tasks.digest_render import render_html, render_text
 from parsers.errors import ConfigError, SendError
 from warehouse.connection import open_reader, open_writer, writer_lock
 from warehouse.runs import close_run, fail_run, start_run

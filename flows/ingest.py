@@ -15,17 +15,17 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
-from flows.clock import utcnow
-from flows.collect import Collected, RawPage, collect_files, collect_web
-from flows.discover import Known
-from flows.fetch import Fetcher
-from flows.memory import release_freed_memory
-from flows.parse_pool import CHUNK, parse_in_chunks
-from flows.politeness import allowed_hosts, fetch_policy, host_policies
-from flows.search_index import update_search_index
+from flows.adapters.clock import utcnow
+from flows.adapters.fetch import Fetcher
+from flows.adapters.memory import release_freed_memory
+from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
-from flows.spool import Spool, sorted_spooled
+from flows.tasks.collect import Collected, RawPage, collect_files, collect_web
+from flows.tasks.discover import Known
+from flows.tasks.parse_pool import CHUNK, parse_in_chunks
+from flows.tasks.search_index import update_search_index
+from flows.tasks.spool import Spool, sorted_spooled
 from parsers.errors import PolicyWatchError
 from parsers.run import FrontierState, LoadReport, SourceAttempt
 from parsers.urls import canonical_url, site_rank

@@ -10,11 +10,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import archive, files_source
-from flows.clock import utcnow
-from flows.options import manifest_entry, source_defaults
+from flows.adapters import archive
+from flows.adapters.clock import utcnow
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from flows.tasks import files_source
+from flows.tasks.options import manifest_entry, source_defaults
 from parsers.options import SourceDefaults, page_options
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument, ParseOptions

@@ -21,7 +21,7 @@ _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9
 # `verified: 2026-12-02 (tests/fixtures/real/…)`: the day a saved page proved the entry, and which page.
 _VERIFIED = re.compile(r"^(\d{4}-\d{2}-\d{2})(\s+\(.+\))?$")
 # Some sites answer a browser and refuse other clients: `headers: browser` (or `User-Agent: browser`)
-# sends this User-Agent. Our contact still goes in the From header of every request (flows/fetch.py).
+# sends this User-Agent. Our contact still goes in the From header of every request (flows/adapters/fetch.py).
 BROWSER_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                       "Chrome/126.0.0.0 Safari/537.36")
 _CORE = ("name", "title", "kind", "url", "link_selector", "next_selector", "max_pages", "encoding", "issuer",

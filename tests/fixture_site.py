@@ -1,4 +1,4 @@
-"""A small government-style web site for fetch and discovery tests, served by flows.loopback on 127.0.0.1.
+"""A small government-style web site for fetch and discovery tests, served by flows.adapters.loopback on 127.0.0.1.
 
 Every route is plain data; faults (503 once, 429 with Retry-After, slow, oversized, lying charset,
 redirect to another host) are routes too. The server counts requests per path so tests can assert
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
 
-from flows.loopback import Response, Route, Site, serve
+from flows.adapters.loopback import Response, Route, Site, serve
 
 __all__ = ["Response", "Route", "Site", "article", "etag_route", "list_page", "once_then", "serve"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from flows.serve import free_port
+from flows.adapters.prefect_server import free_port
 
 USER, PASSWORD = "digest-bot", "s3cret-pa55"
 

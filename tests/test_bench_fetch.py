@@ -7,8 +7,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from flows.adapters.fetch import HostPolicy
 from flows.cli import app
-from flows.fetch import HostPolicy
 from tests.tables import number, table_rows
 
 LIMIT = re.compile(r"(\d+) pages in ([\d.]+) s; peak in flight at the server (\d+); smallest gap between request "

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from flows.collect import collect_files
 from flows.sources import Source
-from flows.spool import Spool
+from flows.tasks.collect import collect_files
+from flows.tasks.spool import Spool
 
 
 def source(tmp_path: Path, **fields: object) -> Source:

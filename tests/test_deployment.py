@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.serve import free_port, stop_process_group
+from flows.adapters.prefect_server import free_port, stop_process_group
 from tests.conftest import REPO, copy_seeds
 
 pytestmark = pytest.mark.slow
@@ -152,7 +152,7 @@ def test_a_command_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     script = ("import time\nfrom flows.settings import load_settings, prepare_prefect_env\n"
-              "settings = load_settings()\nprepare_prefect_env(settings)\nfrom flows.serve import prefect_server\n"
+              "settings = load_settings()\nprepare_prefect_env(settings)\nfrom flows.adapters.prefect_server import prefect_server\n"
               f"with prefect_server(settings, port={port}):\n    print('up', flush=True)\n    time.sleep(600)\n")
     command = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=own_server_env(tmp_path),
                                stdout=subprocess.PIPE, text=True)

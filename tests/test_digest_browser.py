@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.digest_render import render_html
+from flows.tasks.digest_render import render_html
 from tests.test_digest_render import HOSTILE, UNSUBSCRIBE, make_digest, make_document
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -200,7 +200,7 @@ def test_digest_flow_writes_html_text_and_eml_without_sending(db: Path, week: st
 
 
 def test_digest_flow_compares_with_the_week_before(db: Path, week: str, tmp_path: Path) -> None:
-    from flows.digest_model import build_digest
+    from flows.tasks.digest_model import build_digest
 
     before = shift_week(week, -1)
     with duckdb.connect(str(db)) as con:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.mail import (
+from flows.adapters.mail import (
     UNDISCLOSED,
     Letter,
     PermanentSendError,
@@ -19,7 +19,7 @@ from flows.mail import (
     message_id,
     smtp_password,
 )
-from flows.serve import free_port
+from flows.adapters.prefect_server import free_port
 from flows.settings import SmtpSettings
 from parsers.errors import ConfigError, SendError
 from tests.smtp_server import PASSWORD, USER, Mailbox, self_signed_cert, smtp_server

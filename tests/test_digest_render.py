@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from flows.digest_model import Digest, LevelCount, TopicSection, TrendRow
-from flows.digest_render import clip, render_html, render_text, safe_href
+from flows.tasks.digest_model import Digest, LevelCount, TopicSection, TrendRow
+from flows.tasks.digest_render import clip, render_html, render_text, safe_href
 from warehouse.queries import DigestDocument, Keyword, SourceProblem
 
 HOSTILE = "<script>alert(1)</script>"

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flows.discover import Discovery, discover, read_list
-from flows.fetch import Fetcher, FetchPolicy, HostPolicy
+from flows.adapters.fetch import Fetcher, FetchPolicy, HostPolicy
 from flows.sources import Source
+from flows.tasks.discover import Discovery, discover, read_list
 from parsers.run import FrontierState
 from tests.fixture_site import Response, Site, serve
 

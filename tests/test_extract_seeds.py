@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flows.options import file_options
 from flows.sources import load_sources
+from flows.tasks.options import file_options
 from parsers.extract import extract
 from parsers.records import Extraction, ExtractionStatus, ParseOptions
 

@@ -35,7 +35,7 @@ import duckdb
 import pytest
 import yaml
 
-from flows.archive import raw_path
+from flows.adapters.archive import raw_path
 from tests.conftest import REPO, copy_seeds
 from tests.fixture_site import Response, Site, article, list_page, serve
 
@@ -147,7 +147,8 @@ def titles(db: Path) -> set[str]:
 def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
     tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import archive, collect, parse_pool
+    from flows.adapters import archive
+    from flows.tasks import collect, parse_pool
 
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
     real_parse, real_store = parse_pool.parse_document, archive.store
@@ -188,8 +189,8 @@ def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
 def test_reparse_heals_the_parser_bug_without_refetching(
     tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import parse_pool
     from flows.reparse import reparse_archive
+    from flows.tasks import parse_pool
 
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
     real_parse = parse_pool.parse_document

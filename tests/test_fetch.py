@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flows.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy, parse_resolve
+from flows.adapters.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy, parse_resolve
 from parsers.errors import ConfigError
 from tests.fixture_site import Response, Site, etag_route, once_then, serve
 

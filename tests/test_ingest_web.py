@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import yaml
 
-from flows.archive import raw_path
+from flows.adapters.archive import raw_path
 from tests.fixture_site import Response, Site, article, list_page, serve
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

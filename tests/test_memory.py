@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-from flows.memory import release_freed_memory
+from flows.adapters.memory import release_freed_memory
 
 
 def test_release_freed_memory_gives_the_heap_back() -> None:

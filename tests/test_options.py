@@ -1,4 +1,4 @@
-"""One builder of a page's parse options (parsers.options) and the registry → values step (flows.options)."""
+"""One builder of a page's parse options (parsers.options) and the registry → values step (flows.tasks.options)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from flows.options import list_facts, manifest_entry, source_defaults
 from flows.sources import Source
+from flows.tasks.options import list_facts, manifest_entry, source_defaults
 from parsers.errors import ConfigError
 from parsers.listing import ListItem
 from parsers.options import SourceDefaults, page_options

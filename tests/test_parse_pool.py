@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pytest import MonkeyPatch
 
-from flows import archive, parse_pool
-from flows.collect import RawPage
-from flows.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks
-from flows.spool import Spool, SpooledList
+from flows.adapters import archive
+from flows.tasks import parse_pool
+from flows.tasks.collect import RawPage
+from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks
+from flows.tasks.spool import Spool, SpooledList
 from parsers.records import ParseOptions
 
 

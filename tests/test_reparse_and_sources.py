@@ -44,8 +44,9 @@ def query(db: Path, sql: str) -> list[tuple]:
 def test_reparse_recovers_a_page_the_parser_failed_on(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import ingest, parse_pool
+    from flows import ingest
     from flows.reparse import reparse_archive
+    from flows.tasks import parse_pool
 
     sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
     real = parse_pool.parse_document

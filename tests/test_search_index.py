@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.parse_pool import POOL_THRESHOLD
-from flows.search_index import update_search_index
+from flows.tasks.parse_pool import POOL_THRESHOLD
+from flows.tasks.search_index import update_search_index
 from tests.warehouse_corpus import seed_pages
 from warehouse.connection import open_reader, open_writer
 from warehouse.load import load_run

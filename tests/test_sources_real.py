@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flows.discover import Discovery, discover
-from flows.fetch import Fetcher, HostPolicy
-from flows.politeness import allowed_hosts, fetch_policy
+from flows.adapters.fetch import Fetcher, HostPolicy
+from flows.adapters.politeness import allowed_hosts, fetch_policy
 from flows.settings import load_settings
 from flows.sources import Source, find_source, load_sources
+from flows.tasks.discover import Discovery, discover
 from parsers.listing import ListItem
 from tests.conftest import FIXTURES, SEEDS
 from tests.fixture_site import Response, Site, serve

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.politeness import allowed_hosts, host_policies
+from flows.adapters.politeness import allowed_hosts, host_policies
 from flows.sources import BROWSER_USER_AGENT, find_source, load_sources
 from parsers.errors import ConfigError
 from tests.conftest import REPO, SEEDS

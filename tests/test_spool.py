@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.spool import Spool, SpooledList, sorted_spooled
+from flows.tasks.spool import Spool, SpooledList, sorted_spooled
 
 
 @dataclass(frozen=True)

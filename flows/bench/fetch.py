@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.adapters.fetch import Fetcher, FetchPolicy, HostPolicy
+from flows.adapters.loopback import Response, Site, serve
 from flows.bench.app import bench_app
-from flows.fetch import Fetcher, FetchPolicy, HostPolicy
-from flows.loopback import Response, Site, serve
 
 PAGE = ("<html><body><div class='TRS_Editor'>" + "生物医药产业发展政策。" * 700 + "</div></body></html>").encode()
 

@@ -22,8 +22,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from flows.adapters.loopback import Response, Route, Site, serve
 from flows.bench.app import bench_app
-from flows.loopback import Response, Route, Site, serve
 from flows.settings import load_settings, prepare_prefect_env
 
 PER_LIST_PAGE = 100
@@ -189,8 +189,8 @@ def bench_pipeline(
     """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
     settings = load_settings()
     prepare_prefect_env(settings)
+    from flows.adapters.prefect_server import free_port, prefect_server
     from flows.ingest import nightly_ingest
-    from flows.serve import free_port, prefect_server
 
     # The flow talks to a Prefect server in a process of its own, as a scheduled run does (`policywatch serve`,
     # workers). Prefect's ephemeral mode loads its whole server (FastAPI, SQLAlchemy: ~70 MB) into the

@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flows import files_source
-from flows.discover import ListPage, api_spec, discover, read_list
-from flows.fetch import Fetcher
-from flows.politeness import allowed_hosts, fetch_policy, host_policies
+from flows.adapters.fetch import Fetcher
+from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings
 from flows.sources import Source, load_sources
+from flows.tasks import files_source
+from flows.tasks.discover import ListPage, api_spec, discover, read_list
 from parsers.errors import PolicyWatchError
 
 
@@ -117,7 +117,7 @@ def _what_matches(source: Source) -> str:
 
 
 def _extract(source: Source, data: bytes, url: str) -> dict[str, Any]:
-    from flows.options import source_defaults
+    from flows.tasks.options import source_defaults
     from parsers.options import page_options
     from parsers.parse import parse_document
 

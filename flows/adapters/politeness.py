@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from importlib.metadata import PackageNotFoundError, version
 
-from flows.fetch import FetchPolicy, HostPolicy, parse_resolve
+from flows.adapters.fetch import FetchPolicy, HostPolicy, parse_resolve
 from flows.settings import Settings
 from flows.sources import Source
 

@@ -9,13 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flows import archive, files_source
-from flows.clock import utcnow
-from flows.discover import Known, discover
-from flows.fetch import Fetcher, FetchResult
-from flows.options import file_item_options, list_facts, source_defaults
+from flows.adapters import archive
+from flows.adapters.clock import utcnow
+from flows.adapters.fetch import Fetcher, FetchResult
 from flows.sources import Source
-from flows.spool import Spool, SpooledList
+from flows.tasks import files_source
+from flows.tasks.discover import Known, discover
+from flows.tasks.options import file_item_options, list_facts, source_defaults
+from flows.tasks.spool import Spool, SpooledList
 from parsers.errors import PolicyWatchError
 from parsers.listing import ListItem
 from parsers.options import page_options

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from flows.discover import ListPage
+    from flows.tasks.discover import ListPage
     from parsers.records import ParseOptions
 
 # Every module a command needs is imported inside it, and help is click's plain formatting: Typer's
@@ -88,7 +88,7 @@ def run_flow(label: str, call: Callable[[], Any], settings: Settings) -> Any:
     On the configured Prefect API, else on a server of our own for the command's duration (Prefect's
     ephemeral API would load that server, ~70 MB, into the process that runs the flow).
     """
-    from flows.serve import free_port, prefect_server
+    from flows.adapters.prefect_server import free_port, prefect_server
 
     with errors_to_exit(), console().status(label), prefect_server(settings, port=free_port(), services=False):
         try:
@@ -168,9 +168,9 @@ def _parse_options(path: Path, url: str | None, name: str | None, registry: Path
     """The options the nightly run would give the file today: its files source's, the named source's, or none."""
     from dataclasses import replace
 
-    from flows.clock import utcnow
-    from flows.options import file_options, source_defaults
+    from flows.adapters.clock import utcnow
     from flows.sources import find_source, load_sources
+    from flows.tasks.options import file_options, source_defaults
     from parsers.options import page_options
 
     page_url = url or path.resolve().as_uri()
@@ -272,7 +272,7 @@ def serve(
 ) -> None:
     """Run both schedules here (nightly ingest 02:00, weekly digest Monday 08:00, Asia/Shanghai) until stopped."""
     settings = settings_for()
-    from flows.serve import prefect_server, serve_schedules
+    from flows.adapters.prefect_server import prefect_server, serve_schedules
 
     with errors_to_exit(), prefect_server(settings, port=port) as api:
         ui = api.removesuffix("/api")
@@ -306,7 +306,7 @@ def sources_check(
 ) -> None:
     """Probe each enabled source now (its first list only) and print what it yields."""
     settings = settings_for(sources=sources)
-    from flows.probe import probe_sources
+    from flows.cli.probe import probe_sources
 
     with errors_to_exit():
         results = probe_sources(settings)
@@ -326,7 +326,7 @@ def sources_try(
 ) -> None:
     """Run one source entry's discovery on a saved page and print what it finds (the extractor, for a detail page)."""
     settings = settings_for(sources=sources)
-    from flows.probe import try_source
+    from flows.cli.probe import try_source
     from flows.sources import find_source, load_sources
 
     with errors_to_exit():

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from flows.digest_model import Digest
+from flows.tasks.digest_model import Digest
 from warehouse import queries
 from warehouse.queries import DigestDocument
 

@@ -14,8 +14,8 @@ from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
-from flows import archive
-from flows.collect import RawPage
+from flows.adapters import archive
+from flows.tasks.collect import RawPage
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument
 from parsers.run import PageOutcome

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flows.fetch import Fetcher, FetchResult
+from flows.adapters.fetch import Fetcher, FetchResult
 from flows.sources import Source
 from parsers.decode import decode_bytes
 from parsers.listing import (

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from flows import files_source
+from flows.tasks import files_source
 from parsers.errors import FetchError
 from parsers.options import SourceDefaults, page_options
 from parsers.records import ParseOptions

@@ -14,8 +14,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
-from flows.clock import utcnow
-from flows.errors import classify_transport_error
+from flows.adapters.clock import utcnow
+from flows.adapters.fetch_errors import classify_transport_error
 from parsers.errors import ConfigError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -12,7 +12,7 @@ from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
-from flows.parse_pool import POOL_THRESHOLD
+from flows.tasks.parse_pool import POOL_THRESHOLD
 from warehouse.connection import open_writer
 from warehouse.load import index_search
 
