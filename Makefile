@@ -24,10 +24,14 @@ demo: install
 test: install
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || echo "no chromium: the digest browser tests will skip"
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict parsers warehouse
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict parsers warehouse
 
 clean:
 	rm -rf $(VENV) .uv .pytest_cache .ruff_cache

@@ -74,8 +74,12 @@ def write_outbox(letter: Letter, documents: int, out_dir: Path, smtp: SmtpSettin
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"policywatch-digest-{letter.week}"
     to = list(smtp.recipients) if smtp.mode == "per-recipient" else None
-    msg = build_message(letter, to=to, msgid=message_id(letter.week, list(smtp.recipients), 0, letter.mail_from),
-                        now=datetime.now(SHANGHAI))
+    msg = build_message(
+        letter,
+        to=to,
+        msgid=message_id(letter.week, list(smtp.recipients), 0, letter.mail_from),
+        now=datetime.now(SHANGHAI),
+    )
     html = _write_atomic(out_dir / f"{stem}.html", letter.html.encode("utf-8"))
     text = _write_atomic(out_dir / f"{stem}.txt", letter.text.encode("utf-8"))
     eml = _write_atomic(out_dir / f"{stem}.eml", msg.as_bytes())
@@ -107,14 +111,30 @@ def send_mail(settings: Settings, letter: Letter, run_id: str, baseline: dict[st
     with connect(settings.smtp, smtp_password(settings.smtp)) as client:
         for batch in _batches(settings.smtp.mode, pending):
             attempt = max(baseline.get(r, 0) for r in batch) + 1
-            msg = build_message(letter, to=batch if settings.smtp.mode == "per-recipient" else None,
-                                msgid=message_id(letter.week, batch, attempt, letter.mail_from),
-                                now=datetime.now(SHANGHAI))
+            msg = build_message(
+                letter,
+                to=batch if settings.smtp.mode == "per-recipient" else None,
+                msgid=message_id(letter.week, batch, attempt, letter.mail_from),
+                now=datetime.now(SHANGHAI),
+            )
             refused = {normalise(r): e for r, e in deliver(client, msg, letter.mail_from, batch).items()}
             failures.update(refused)
-            _record(settings, [Send(week=letter.week, recipient=r, sent_at=utcnow(), message_id=msg["Message-ID"],
-                                    subject=letter.subject, mode=settings.smtp.mode, run_id=run_id)
-                               for r in batch if r not in refused])
+            _record(
+                settings,
+                [
+                    Send(
+                        week=letter.week,
+                        recipient=r,
+                        sent_at=utcnow(),
+                        message_id=msg["Message-ID"],
+                        subject=letter.subject,
+                        mode=settings.smtp.mode,
+                        run_id=run_id,
+                    )
+                    for r in batch
+                    if r not in refused
+                ],
+            )
     if failures:
         raise _combined(failures)
 
@@ -122,8 +142,11 @@ def send_mail(settings: Settings, letter: Letter, run_id: str, baseline: dict[st
 def _pending(settings: Settings, week: str, baseline: dict[str, int], resend: bool) -> list[str]:
     """Recipients this run still owes the digest: not yet sent before (or resending), not sent by an earlier try."""
     current = _ledger(settings, week)
-    return [r for r in recipients(settings.smtp)
-            if current.get(r, 0) == baseline.get(r, 0) and (resend or r not in baseline)]
+    return [
+        r
+        for r in recipients(settings.smtp)
+        if current.get(r, 0) == baseline.get(r, 0) and (resend or r not in baseline)
+    ]
 
 
 def _batches(mode: str, pending: list[str]) -> list[list[str]]:
@@ -166,8 +189,9 @@ def mail_digest(settings: Settings, letter: Letter, run_id: str, resend: bool) -
         send(settings, letter, run_id, baseline, resend)
     except SendError as exc:
         sent = _sent_since(settings, letter.week, baseline)
-        raise SendError(f"digest {letter.week} sent to {len(sent)} of {len(recipients(settings.smtp))} "
-                        f"recipients; not sent: {exc}") from exc
+        raise SendError(
+            f"digest {letter.week} sent to {len(sent)} of {len(recipients(settings.smtp))} recipients; not sent: {exc}"
+        ) from exc
     sent = _sent_since(settings, letter.week, baseline)
     return SendReport(sent=tuple(sent), skipped=tuple(r for r in recipients(settings.smtp) if r not in sent))
 
@@ -191,7 +215,10 @@ def _run_name() -> str:
 
 @flow(name=FLOW_NAME, flow_run_name=_run_name)
 def weekly_digest(
-    week: str | None = None, out_dir: str | None = None, db: str | None = None, send: bool = False,
+    week: str | None = None,
+    out_dir: str | None = None,
+    db: str | None = None,
+    send: bool = False,
     resend: bool = False,
 ) -> DigestFiles:
     """Write the digest of an ISO week (default: the last complete week, Asia/Shanghai); mail it with `send`."""

@@ -60,8 +60,13 @@ def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str
         return {s.name: known_pages(con, s.name) for s in sources}
 
 
-@task(name="collect-files", cache_policy=NO_CACHE, persist_result=False, task_run_name="collect {source.name}",
-      timeout_seconds=3600)
+@task(
+    name="collect-files",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    task_run_name="collect {source.name}",
+    timeout_seconds=3600,
+)
 def collect_files_task(source: Source, settings: Settings, known: dict[str, set[str]], spool: Spool) -> Collected:
     """Read one `files` source, archiving each body before anything parses it."""
     return collect_files(source, settings.archive, known, spool)
@@ -72,8 +77,13 @@ def _source_run_name() -> str:
     return f"ingest {source.name} {datetime.now(SHANGHAI):%Y-%m-%d}"
 
 
-@task(name="ingest-source", cache_policy=NO_CACHE, persist_result=False, task_run_name=_source_run_name,
-      timeout_seconds=3 * 3600)
+@task(
+    name="ingest-source",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    task_run_name=_source_run_name,
+    timeout_seconds=3 * 3600,
+)
 async def ingest_web_source(
     source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, backfill: bool
 ) -> Collected:
@@ -88,19 +98,29 @@ async def ingest_web_source(
 async def fetch_web(sources: list[Source], settings: Settings, backfill: bool, spool: Spool) -> list[Collected]:
     """Every web source in one event loop, sharing one client and its per-host limits."""
     with open_reader_if_exists(settings.db) as con:
+
         def known(urls: list[str]) -> dict[str, FrontierState]:
             return frontier.lookup(con, urls) if con is not None else {}
 
-        async with Fetcher(fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources),
-                           host_policies=host_policies(sources)) as fetcher:
-            return list(await asyncio.gather(*(
-                ingest_web_source(s, fetcher, known, settings.archive, spool, backfill) for s in sources
-            )))
+        async with Fetcher(
+            fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
+        ) as fetcher:
+            return list(
+                await asyncio.gather(
+                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill) for s in sources)
+                )
+            )
 
 
 # Retried: the load is one transaction, so a failed attempt left nothing behind.
-@task(name="parse-and-load", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=2,
-      timeout_seconds=6 * 3600)
+@task(
+    name="parse-and-load",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=2,
+    timeout_seconds=6 * 3600,
+)
 def parse_and_load(
     settings: Settings, run_id: str, collected: list[Collected], spool: Spool
 ) -> tuple[LoadReport, list[SourceAttempt]]:
@@ -116,8 +136,9 @@ def parse_and_load(
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
             loader.add(chunk)
             release_freed_memory()
-        attempts = [with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name])
-                    for c in collected]
+        attempts = [
+            with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name]) for c in collected
+        ]
         report = loader.finish(attempts, chain.from_iterable(c.frontier for c in collected), search=False)
     changed = report.total("new") + report.total("version")
     report.search_error = update_search_index(settings.db, utcnow(), documents=changed)
@@ -155,8 +176,13 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
             raise
         _publish_read_copy(settings)
-    result = RunResult(run_id=run_id, db=settings.db, report=report, attempts=attempts,
-                       unchanged={c.attempt.source_name: c.unchanged for c in collected})
+    result = RunResult(
+        run_id=run_id,
+        db=settings.db,
+        report=report,
+        attempts=attempts,
+        unchanged={c.attempt.source_name: c.unchanged for c in collected},
+    )
     _publish_summary(result)
     return result
 
@@ -182,12 +208,17 @@ def summary_rows(result: RunResult) -> list[tuple[str, int, int, int, int, int, 
     rows = []
     for attempt in result.attempts:
         counts = result.report.by_source.get(attempt.source_name, {})
-        rows.append((
-            attempt.source_name, counts.get("new", 0), counts.get("version", 0),
-            counts.get("exact", 0) + counts.get("near", 0),
-            result.unchanged.get(attempt.source_name, 0) + counts.get("unchanged", 0),
-            counts.get("failed", 0), attempt.error or "",
-        ))
+        rows.append(
+            (
+                attempt.source_name,
+                counts.get("new", 0),
+                counts.get("version", 0),
+                counts.get("exact", 0) + counts.get("near", 0),
+                result.unchanged.get(attempt.source_name, 0) + counts.get("unchanged", 0),
+                counts.get("failed", 0),
+                attempt.error or "",
+            )
+        )
     return rows
 
 

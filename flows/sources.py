@@ -22,13 +22,42 @@ _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9
 _VERIFIED = re.compile(r"^(\d{4}-\d{2}-\d{2})(\s+\(.+\))?$")
 # Some sites answer a browser and refuse other clients: `headers: browser` (or `User-Agent: browser`)
 # sends this User-Agent. Our contact still goes in the From header of every request (flows/adapters/fetch.py).
-BROWSER_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                      "Chrome/126.0.0.0 Safari/537.36")
-_CORE = ("name", "title", "kind", "url", "link_selector", "next_selector", "max_pages", "encoding", "issuer",
-         "region", "enabled", "manifest", "verified", "exclude_selector", "allowed_hosts")
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
+_CORE = (
+    "name",
+    "title",
+    "kind",
+    "url",
+    "link_selector",
+    "next_selector",
+    "max_pages",
+    "encoding",
+    "issuer",
+    "region",
+    "enabled",
+    "manifest",
+    "verified",
+    "exclude_selector",
+    "allowed_hosts",
+)
 _KNOWN_KEYS = {
-    *_CORE, "page_url_pattern", "concurrency", "delay_seconds", "timeout_seconds", "max_bytes", "api", "fields",
-    "headers", "params", "items_path", "page_param", "columns", "method", "detail_json",
+    *_CORE,
+    "page_url_pattern",
+    "concurrency",
+    "delay_seconds",
+    "timeout_seconds",
+    "max_bytes",
+    "api",
+    "fields",
+    "headers",
+    "params",
+    "items_path",
+    "page_param",
+    "columns",
+    "method",
+    "detail_json",
 }
 
 
@@ -118,12 +147,23 @@ def _source(entry: Any, position: int, base_dir: Path) -> Source:
         if key in options:
             options[key] = check(options[key], f"{where}: {key}")
     return Source(
-        name=name, title=str(entry.get("title") or name), kind=kind, url=str(entry["url"]), base_dir=base_dir,
-        link_selector=entry.get("link_selector"), next_selector=entry.get("next_selector"), max_pages=max_pages,
-        encoding=entry.get("encoding"), issuer=entry.get("issuer"), region=entry.get("region"),
-        enabled=bool(entry.get("enabled", True)), manifest=entry.get("manifest"),
-        verified=_verified(entry.get("verified"), where), exclude_selector=_text(entry, "exclude_selector", where),
-        allowed_hosts=_hosts(entry.get("allowed_hosts"), where), options=options,
+        name=name,
+        title=str(entry.get("title") or name),
+        kind=kind,
+        url=str(entry["url"]),
+        base_dir=base_dir,
+        link_selector=entry.get("link_selector"),
+        next_selector=entry.get("next_selector"),
+        max_pages=max_pages,
+        encoding=entry.get("encoding"),
+        issuer=entry.get("issuer"),
+        region=entry.get("region"),
+        enabled=bool(entry.get("enabled", True)),
+        manifest=entry.get("manifest"),
+        verified=_verified(entry.get("verified"), where),
+        exclude_selector=_text(entry, "exclude_selector", where),
+        allowed_hosts=_hosts(entry.get("allowed_hosts"), where),
+        options=options,
     )
 
 

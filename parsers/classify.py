@@ -42,13 +42,15 @@ _END, _END_WORD = "<end>", "<end-word>"  # trie keys longer than one character c
 
 # Page furniture that extraction may leave behind: such a sentence is never a summary.
 _CHROME = re.compile(
-    "|".join((
-        r"(?:当前位置|当前所在|所在位置|您的位置)\s*[:：]",  # breadcrumb
-        r"(?:发布时间|发表于|发布日期|来源|作者|责任编辑|浏览次数|点击数|字号)\s*[:：]",  # article metadata
-        r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
-        r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
-        r"[:：]\s*$",  # addressee line (各市人民政府：) and headings that introduce a list
-    ))
+    "|".join(
+        (
+            r"(?:当前位置|当前所在|所在位置|您的位置)\s*[:：]",  # breadcrumb
+            r"(?:发布时间|发表于|发布日期|来源|作者|责任编辑|浏览次数|点击数|字号)\s*[:：]",  # article metadata
+            r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
+            r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
+            r"[:：]\s*$",  # addressee line (各市人民政府：) and headings that introduce a list
+        )
+    )
 )
 # Cut out of a sentence before it can be a summary.
 _NOISE = tuple(
@@ -216,9 +218,7 @@ def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ..
     ranked = sorted(
         counts.items(),
         key=lambda item: (
-            -(1 + math.log(item[1]))
-            * idf.get(item[0], median_idf)
-            * (_DOMAIN_BOOST if item[0] in domain else 1.0)
+            -(1 + math.log(item[1])) * idf.get(item[0], median_idf) * (_DOMAIN_BOOST if item[0] in domain else 1.0)
         ),
     )
     return tuple(engine.display.get(word, word) for word, _ in ranked[:MAX_KEYWORDS])

@@ -41,8 +41,11 @@ _SENTENCE_MARKS = re.compile(r"[，。；：:,;！？]")
 _STATE = "中华人民共和国"
 _ORGAN_END = re.compile(r"(?:部|委员会|委|院|局|署|行|办公厅|办公室|总局|监会|政府)$")
 # The note under a regulation's title: （2015年10月29日证监会令第118号公布 根据…修订）; the first 公布 counts.
-_NOTE = re.compile(r"^[（(].{0,40}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)?([^（()）]{0,30}?令" + _ORDER_NUMBER
-                   + r")\s*(?:公布|发布)")
+_NOTE = re.compile(
+    r"^[（(].{0,40}?(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)?([^（()）]{0,30}?令"
+    + _ORDER_NUMBER
+    + r")\s*(?:公布|发布)"
+)
 _SPACE = re.compile(r"\s+")
 
 

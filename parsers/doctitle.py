@@ -51,9 +51,7 @@ DOC_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _INTERPRETATION = re.compile(r"解读")
 # A reporter's byline: (记者 吕少威), （河北日报记者 米彦泽）, 本报讯.
-_BYLINE = re.compile(
-    r"[(（][^()（）]{0,20}记者[^()（）]{0,20}[)）]|本报讯|记者\s*[\u4e00-\u9fff]{2,4}\s*[报摄]道"
-)
+_BYLINE = re.compile(r"[(（][^()（）]{0,20}记者[^()（）]{0,20}[)）]|本报讯|记者\s*[\u4e00-\u9fff]{2,4}\s*[报摄]道")
 
 _TITLE_MAX = 60
 _DERIVED_TITLE_MAX = 40
@@ -143,8 +141,11 @@ def remove_title(body: str, title: str | None) -> str:
     lines = [line for line in body.split("\n") if line.replace(" ", "") != key]
     # Glued to a new sentence it is a heading that lost its line break; before a clause mark it is the
     # opening clause of the first sentence (a title derived from it), which stays.
-    if lines and len(title) >= _GLUED_TITLE_MIN and lines[0].startswith(title) and not _CLAUSE_START.match(
-        lines[0][len(title) :]
+    if (
+        lines
+        and len(title) >= _GLUED_TITLE_MIN
+        and lines[0].startswith(title)
+        and not _CLAUSE_START.match(lines[0][len(title) :])
     ):
         lines[0] = lines[0][len(title) :].lstrip()
     return "\n".join(line for line in lines if line)

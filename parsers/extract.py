@@ -125,17 +125,28 @@ def _from_html(markup: str, options: ParseOptions, decoded: Decoded, record: Jso
         return _rejected(ExtractionStatus.NOT_ARTICLE, page.not_article, decoded)
     hints = _with_record(page.hints, record) if record else page.hints
     doubt = _doubt(page.not_article) if page.not_article else None
-    return _document(page.text, options, head=page.head_text, hints=hints, attachments=page.attachments,
-                     decoded=decoded, doubt=doubt)
+    return _document(
+        page.text, options, head=page.head_text, hints=hints, attachments=page.attachments, decoded=decoded, doubt=doubt
+    )
 
 
 def _with_record(hints: PageHints, record: JsonDetail) -> PageHints:
     """A page's hints with a JSON record's fields put first: the API states them, the markup only shows them."""
-    stated = {"doc_number": record.doc_number, "index_number": record.index_number, "signed_on": record.signed_on,
-              "issuers": record.issuer, "source": record.source}
+    stated = {
+        "doc_number": record.doc_number,
+        "index_number": record.index_number,
+        "signed_on": record.signed_on,
+        "issuers": record.issuer,
+        "source": record.source,
+    }
     fields = {**dict(hints.fields), **{name: value for name, value in stated.items() if value}}
-    return replace(hints, title=record.title or hints.title, published=record.published_on or hints.published,
-                   source=record.source or hints.source, fields=tuple(fields.items()))
+    return replace(
+        hints,
+        title=record.title or hints.title,
+        published=record.published_on or hints.published,
+        source=record.source or hints.source,
+        fields=tuple(fields.items()),
+    )
 
 
 def _from_json(decoded: Decoded, options: ParseOptions) -> Extraction | None:
@@ -144,8 +155,9 @@ def _from_json(decoded: Decoded, options: ParseOptions) -> Extraction | None:
     if record is None:
         return None
     if not record.body:
-        return _rejected(ExtractionStatus.EMPTY, "a JSON record without a body field (see the source's detail_json)",
-                         decoded)
+        return _rejected(
+            ExtractionStatus.EMPTY, "a JSON record without a body field (see the source's detail_json)", decoded
+        )
     if record.body_is_html:
         return _from_html(record.body, options, decoded, record)
     hints = _with_record(PageHints(), record)

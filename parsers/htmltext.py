@@ -42,7 +42,7 @@ def walk_marks(root: etree._Element) -> str:
     """Characters the page's text lacks, for the walks to print where elements open and close: Unicode's
     noncharacters (meant for such internal use), the first three free. Text only shrinks after, so they stay free.
     """
-    text = _PAGE_TEXT(root)
+    text = str(_PAGE_TEXT(root))
     return "".join(itertools.islice((mark for mark in _candidates() if mark not in text), _MARK_COUNT))
 
 
@@ -62,8 +62,8 @@ def page_lines(root: etree._Element, block: etree._Element, marks: str) -> tuple
         walked = str(_text_walk(line, pre, cut)(root))
     finally:
         block.remove(end)
-        if start is not None:
-            start.getparent().remove(start)
+        if start is not None and (parent := start.getparent()) is not None:
+            parent.remove(start)
     before, _, rest = walked.partition(cut) if start is not None else ("", "", walked)
     inside = rest.partition(cut)[0]
     if before.count(pre) % 2:  # the block is inside a <pre>

@@ -114,8 +114,9 @@ def _value_after(el: etree._Element) -> str:
     if el.tail and el.tail.strip():
         return el.tail
     following = el.getnext()
-    if following is None and el.getparent() is not None and len(el.getparent()) == 1:
-        following = el.getparent().getnext()
+    parent = el.getparent()
+    if following is None and parent is not None and len(parent) == 1:
+        following = parent.getnext()
     return text_of(following) if following is not None else ""
 
 

@@ -6,6 +6,7 @@ import bisect
 import itertools
 import re
 from collections import defaultdict
+from typing import cast
 
 from lxml import etree
 
@@ -75,8 +76,9 @@ def named_elements(root: etree._Element) -> Names:
     in C that visits only the id and class attributes, not every element: a Word-exported page has thousands
     of spans that carry neither."""
     names: Names = {}
-    for value in _ID_AND_CLASS(root):
-        element = value.getparent()
+    values = cast("list[etree._ElementUnicodeResult]", _ID_AND_CLASS(root))  # the XPath selects attributes only
+    for value in values:
+        element = cast("etree._Element", value.getparent())  # an attribute always has its element
         id_value, class_value = names.get(element, ("", ""))
         names[element] = (value, class_value) if value.attrname == "id" else (id_value, value)
     return names

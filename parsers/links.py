@@ -26,8 +26,11 @@ _DOC_NUMBER = re.compile(
 _ORDER_NUMBER = re.compile(
     r"令\s*[（(]?\s*(?:((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年\s*)?第\s*([\d一二三四五六七八九十百零〇]{1,7})\s*号"
 )
-_DIGITS = {char: value for value, chars in enumerate(("〇零", "一", "二", "三", "四", "五", "六", "七", "八", "九"))
-           for char in chars}
+_DIGITS = {
+    char: value
+    for value, chars in enumerate(("〇零", "一", "二", "三", "四", "五", "六", "七", "八", "九"))
+    for char in chars
+}
 _UNITS = {"十": 10, "百": 100}
 _ORDER_CODE_MAX = 20  # a document's own order number names its whole issuer (国务院国有资产监督管理委员会)
 _YEAR_NUMBER = re.compile(r"[〔［\[（(【]\s*((?:19|20)\d{2})\s*[〕］\]）)】]\s*第?\s*(\d{1,5})\s*号")
@@ -112,7 +115,7 @@ def _numbers(text: str) -> list[tuple[str, str, str]]:
     """
     found, done = [], 0
     for match in _YEAR_NUMBER.finditer(text):
-        before = text[done:match.start()].rstrip()
+        before = text[done : match.start()].rstrip()
         code = _CODE_TAIL.search(before)
         if code:
             found.append((code[0], match[1], match[2]))

@@ -80,8 +80,9 @@ class _PagerRule:
 def _pager_call(*args: str) -> re.Pattern[str]:
     """createPageHTML(…) with these arguments: `name` a number, `'name'` a string, `''` a string not kept."""
     number, string = r"\s*(?P<{}>\d+)\s*", r"\s*['\"](?P<{}>[\w-]+)['\"]\s*"
-    parts = [string.format(a.strip("'") or f"skip{i}") if a.startswith("'") else number.format(a)
-             for i, a in enumerate(args)]
+    parts = [
+        string.format(a.strip("'") or f"skip{i}") if a.startswith("'") else number.format(a) for i, a in enumerate(args)
+    ]
     return re.compile(r"createPageHTML\(" + ",".join(parts))
 
 
@@ -98,8 +99,12 @@ _PAGERS = (
     _PagerRule("trs-countpage", re.compile(r"\bcountPage\s*=\s*(?P<total>\d+)")),
     # SASAC's CMS: var purl="../index_2603340"; maxPageNum = 16. Its static pages count down so that old
     # pages keep their names: page 2 is index_2603340_15.html, the last (oldest) index_2603340_1.html.
-    _PagerRule("countdown", re.compile(r"\bpurl\s*=\s*['\"](?P<prefix>[^'\"]+)['\"]"),
-               total=re.compile(r"\bmaxPageNum\s*=\s*(\d+)"), countdown=True),
+    _PagerRule(
+        "countdown",
+        re.compile(r"\bpurl\s*=\s*['\"](?P<prefix>[^'\"]+)['\"]"),
+        total=re.compile(r"\bmaxPageNum\s*=\s*(\d+)"),
+        countdown=True,
+    ),
 )
 # Text of a plain "next page" link, when the pager is HTML (NMPA: <a href="index_1.html">下一页</a>).
 _NEXT_TEXTS = frozenset({"下一页", "下页", "后一页", "下一頁", "next", "next page", "›", "»"})
@@ -157,7 +162,8 @@ def html_links(html: str, *, base_url: str, selector: str, exclude: str | None =
         url = absolute(str(anchor.get("href") or ""), base_url)
         if url is not None and not (row is not None and _nested(row, row_ids)):
             by_row.setdefault(id(row) if row is not None else id(anchor), []).append(
-                (anchor, _anchor_title(anchor), url))
+                (anchor, _anchor_title(anchor), url)
+            )
     items: dict[str, ListItem] = {}
     for links in by_row.values():
         for anchor, title, url in _row_articles(links):
@@ -367,8 +373,11 @@ def json_items(payload: Any, *, items_path: str, fields: Mapping[str, str], base
             continue
         title = squash(_text_or_none(_get(raw, fields.get("title", "title"))))
         published = _api_date(_get(raw, fields.get("published_on", "")))
-        facts = {ours: _clean(_get(raw, theirs)) for ours, theirs in fields.items()
-                 if ours not in _ITEM_FIELDS and _get(raw, theirs) not in (None, "")}
+        facts = {
+            ours: _clean(_get(raw, theirs))
+            for ours, theirs in fields.items()
+            if ours not in _ITEM_FIELDS and _get(raw, theirs) not in (None, "")
+        }
         found.append(ListItem(url=url, title=title, published_on=published, facts=facts))
     return found
 

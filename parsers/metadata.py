@@ -179,7 +179,11 @@ def _doc_number(
 
 
 def _issuers(
-    fields: dict[str, str], signers: tuple[str, ...], lines: list[str], title: str | None, hints: PageHints,
+    fields: dict[str, str],
+    signers: tuple[str, ...],
+    lines: list[str],
+    title: str | None,
+    hints: PageHints,
     options: ParseOptions,
 ) -> tuple[str, ...]:
     """Known issuers, else the info table's, the signature's, an order header's, the publisher line's, the title's."""

@@ -11,9 +11,7 @@ if TYPE_CHECKING:
     from pypdf import PdfReader
 
 # Page numbers printed alone on a line: —2—, - 3 -, 4, 第5页, 第5页 共9页, 5/9.
-_PAGE_NUMBER = re.compile(
-    r"[—－–-]?\s*\d{1,4}\s*[—－–-]?|第\s*\d+\s*页(\s*[,，]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+"
-)
+_PAGE_NUMBER = re.compile(r"[—－–-]?\s*\d{1,4}\s*[—－–-]?|第\s*\d+\s*页(\s*[,，]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+")
 # A line ending a paragraph: PDF text breaks lines anywhere else.
 _PARAGRAPH_END = re.compile(r"([。！？!?：:；;”」》）)]|(?<!\d)\.)$")
 # A line opening a paragraph even when the previous one did not end it: headings and list items.

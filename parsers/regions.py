@@ -64,9 +64,7 @@ _PLACE_NAMES = re.compile("|".join(sorted(map(re.escape, _INDEX), key=len, rever
 _PROVINCE_PREFIX = re.compile(
     rf"^(?:{'|'.join(PROVINCES)})(?:省|[\u4e00-\u9fff]{{0,4}}自治区|特别行政区|市)?|^(?:省|自治区)"
 )
-_LOCAL_PREFIX = re.compile(
-    r"^(?:市(?!场)|区(?!域)|县(?!域)|[\u4e00-\u9fff]{2,6}(?:[市州盟](?!场)|[区县](?!域)))"
-)
+_LOCAL_PREFIX = re.compile(r"^(?:市(?!场)|区(?!域)|县(?!域)|[\u4e00-\u9fff]{2,6}(?:[市州盟](?!场)|[区县](?!域)))")
 
 
 def find_regions(texts: Iterable[str]) -> tuple[str, ...]:

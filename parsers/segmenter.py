@@ -19,7 +19,7 @@ _ONLY_HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 def tokenizer_keeping(terms: Iterable[str]) -> Tokenizer:
     """A private jieba tokenizer, initialised, that never cuts these terms (Han-only ones; jieba cuts no others)."""
-    import jieba  # type: ignore[import-untyped]
+    import jieba
 
     jieba.setLogLevel(logging.WARNING)  # jieba prints "Building prefix dict..." to stderr otherwise
     tokenizer = jieba.Tokenizer()

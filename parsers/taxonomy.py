@@ -193,9 +193,7 @@ def _check_topics(topics: Sequence[tuple[Topic, Node]]) -> None:
     for topic, node in topics:
         if topic.id in seen:
             first = _line(seen[topic.id][1])
-            raise TaxonomyError(
-                f"line {_line(node)}: duplicate topic id {topic.id!r} (first on line {first})"
-            )
+            raise TaxonomyError(f"line {_line(node)}: duplicate topic id {topic.id!r} (first on line {first})")
         seen[topic.id] = (topic, node)
     for topic, node in topics:
         _check_parent(topic, node, seen)
@@ -208,9 +206,7 @@ def _check_parent(topic: Topic, node: Node, seen: dict[str, tuple[Topic, Node]])
     while current.parent is not None:
         parent = seen.get(current.parent)
         if parent is None:
-            raise TaxonomyError(
-                f"line {_line(parent_node)}: unknown parent {current.parent!r} of {current.id!r}"
-            )
+            raise TaxonomyError(f"line {_line(parent_node)}: unknown parent {current.parent!r} of {current.id!r}")
         if parent[0].facet != topic.facet:
             raise TaxonomyError(f"line {_line(parent_node)}: parent {current.parent!r} is in another facet")
         if parent[0].id in visited:

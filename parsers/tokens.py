@@ -27,10 +27,35 @@ __all__ = ["line_terms", "query_terms", "term_counts"]
 # A token worth indexing: two or more Han characters, or a Latin/digit word of two or more (mRNA, CAR-T).
 _KEEP = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z0-9][a-z0-9+\-.]*[a-z0-9+]")
 # Function words that match nearly every document: they add noise and index rows, never ranking.
-STOPWORDS = frozenset({
-    "关于", "以及", "进一步", "有关", "我们", "可以", "其中", "按照", "根据", "通过", "对于", "为了", "一个",
-    "没有", "这个", "他们", "以上", "以下", "之一", "等等", "如下", "其他", "各地", "各级", "有关部门",
-})
+STOPWORDS = frozenset(
+    {
+        "关于",
+        "以及",
+        "进一步",
+        "有关",
+        "我们",
+        "可以",
+        "其中",
+        "按照",
+        "根据",
+        "通过",
+        "对于",
+        "为了",
+        "一个",
+        "没有",
+        "这个",
+        "他们",
+        "以上",
+        "以下",
+        "之一",
+        "等等",
+        "如下",
+        "其他",
+        "各地",
+        "各级",
+        "有关部门",
+    }
+)
 _LOCK = threading.Lock()
 # Distinct lines remembered: boilerplate and reposts repeat across a night's documents. An entry costs
 # ~7.5 KB (its term tuples), so 200 000 held 1.5 GB in a backfill's flow process; 4 096 hold ~30 MB.

@@ -33,14 +33,36 @@ class SiteRank(IntEnum):
 
 # Government sites, where the issuing bodies publish: host suffixes.
 _OFFICIAL_SUFFIXES = (
-    "gov.cn", "gov.hk", "gov.mo", "gov",
-    "cde.org.cn", "cmde.org.cn", "chp.org.cn",  # NMPA's drug and device review centres, the pharmacopoeia
+    "gov.cn",
+    "gov.hk",
+    "gov.mo",
+    "gov",
+    "cde.org.cn",
+    "cmde.org.cn",
+    "chp.org.cn",  # NMPA's drug and device review centres, the pharmacopoeia
 )
 # News outlets that report policy first-hand; their copies beat aggregators but not the issuer.
 _NEWS_SUFFIXES = (
-    "news.cn", "xinhuanet.com", "people.com.cn", "chinanews.com.cn", "chinanews.com", "cctv.com", "cnr.cn",
-    "gmw.cn", "chinadaily.com.cn", "ce.cn", "china.com.cn", "cnstock.com", "stcn.com", "jiemian.com",
-    "thepaper.cn", "caixin.com", "yicai.com", "21jingji.com", "cls.cn", "bjnews.com.cn",
+    "news.cn",
+    "xinhuanet.com",
+    "people.com.cn",
+    "chinanews.com.cn",
+    "chinanews.com",
+    "cctv.com",
+    "cnr.cn",
+    "gmw.cn",
+    "chinadaily.com.cn",
+    "ce.cn",
+    "china.com.cn",
+    "cnstock.com",
+    "stcn.com",
+    "jiemian.com",
+    "thepaper.cn",
+    "caixin.com",
+    "yicai.com",
+    "21jingji.com",
+    "cls.cn",
+    "bjnews.com.cn",
 )
 
 

@@ -29,8 +29,9 @@ def article(title: str, body: str, date: str, charset: str = "utf-8") -> bytes:
 
 def list_page(links: list[tuple[str, str, str]], next_href: str | None, charset: str = "utf-8") -> bytes:
     """A list page: `ul.u-list li` rows with a title link and a date, and a next-page link."""
-    rows = "".join(f'<li><a href="{href}" title="{title}">{title}</a><span>{date}</span></li>'
-                   for href, title, date in links)
+    rows = "".join(
+        f'<li><a href="{href}" title="{title}">{title}</a><span>{date}</span></li>' for href, title, date in links
+    )
     pager = f'<a class="next" href="{next_href}">下一页</a>' if next_href else ""
     html = f"""<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
 <title>通知公告</title></head><body><ul class="u-list">{rows}</ul><div class="page">{pager}</div></body></html>"""
@@ -39,15 +40,19 @@ def list_page(links: list[tuple[str, str, str]], next_href: str | None, charset:
 
 def once_then(first: Response, then: Response) -> Route:
     """A route that answers `first` to the first request and `then` afterwards."""
+
     def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
         return first if site.hits[handler.path.split("?", 1)[0]] <= 1 else then
+
     return route
 
 
 def etag_route(body: bytes, etag: str) -> Route:
     """A page that answers 304 to a request carrying its ETag."""
+
     def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
         if handler.headers.get("If-None-Match") == etag:
             return Response(b"", 304, {"ETag": etag})
         return Response(body, 200, {"ETag": etag, "Content-Type": "text/html; charset=utf-8"})
+
     return route

@@ -76,8 +76,9 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox | None = None, *, auth: bool = False, tls: str = "none",
-                cert: tuple[Path, Path] | None = None) -> Iterator[Mailbox]:
+def smtp_server(
+    mailbox: Mailbox | None = None, *, auth: bool = False, tls: str = "none", cert: tuple[Path, Path] | None = None
+) -> Iterator[Mailbox]:
     """Serve SMTP on 127.0.0.1; `tls` is none, starttls (required) or ssl (implicit TLS)."""
     box = mailbox or Mailbox()
     box.port = free_port()
@@ -110,13 +111,21 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "policywatch test smtp")])
     now = dt.datetime.now(dt.UTC)
     san = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1)).add_extension(san, critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(san, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path

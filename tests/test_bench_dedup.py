@@ -32,8 +32,9 @@ def test_bench_dedup_score_counts_copies_of_the_same_original() -> None:
 
 
 def test_bench_dedup_command_reports_both_paths() -> None:
-    result = CliRunner().invoke(app, ["bench", "dedup", "--synthetic", "300", "--peer-sample", "100"],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["bench", "dedup", "--synthetic", "300", "--peer-sample", "100"], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     ours, peer = row(result.output, "policywatch (all)"), row(result.output, "datasketch MinHashLSH (first sample)")
     corpus = list(Corpus(seed=7, repost_share=0.3).items(300))

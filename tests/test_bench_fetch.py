@@ -11,14 +11,17 @@ from flows.adapters.fetch import HostPolicy
 from flows.cli import app
 from tests.tables import number, table_rows
 
-LIMIT = re.compile(r"(\d+) pages in ([\d.]+) s; peak in flight at the server (\d+); smallest gap between request "
-                   r"starts ([\d.]+) s")
+LIMIT = re.compile(
+    r"(\d+) pages in ([\d.]+) s; peak in flight at the server (\d+); smallest gap between request "
+    r"starts ([\d.]+) s"
+)
 
 
 @pytest.fixture(scope="module")
 def output() -> str:
-    result = CliRunner().invoke(app, ["bench", "fetch", "--pages", "40", "--latency", "0.005", "--limited", "3"],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["bench", "fetch", "--pages", "40", "--latency", "0.005", "--limited", "3"], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -16,8 +16,11 @@ RATE = re.compile(r"^(\d+) documents in ([\d.]+) s = (\d+) docs/s")
 
 def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    result = CliRunner().invoke(app, ["bench", "warehouse", "--docs", "300", "--batch", "200", "--chunk", "50",
-                                      "--db", str(db)], env={"COLUMNS": "250"})
+    result = CliRunner().invoke(
+        app,
+        ["bench", "warehouse", "--docs", "300", "--batch", "200", "--chunk", "50", "--db", str(db)],
+        env={"COLUMNS": "250"},
+    )
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents").fetchall() == [(300,)]
@@ -27,5 +30,7 @@ def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
     assert re.match(r"^\d+ MiB \(300 documents\)$", row(result.output, "file size")[0])
     cookbook = [cells for cells in table_rows(result.output) if cells[0].startswith("cookbook")]
     assert len(cookbook) >= 15 and all(re.match(r"^\d+ ms \(\d+ rows\)$", cells[1]) for cells in cookbook)
-    latency = re.match(r"^p50 (\d+) ms, p95 (\d+) ms, max (\d+) ms$", row(result.output, "search latency (20 queries)")[0])
+    latency = re.match(
+        r"^p50 (\d+) ms, p95 (\d+) ms, max (\d+) ms$", row(result.output, "search latency (20 queries)")[0]
+    )
     assert latency and int(latency[1]) <= int(latency[2]) <= int(latency[3])

@@ -77,9 +77,7 @@ SEED_CASES = [
 
 
 @pytest.mark.parametrize(("prefix", "title", "expected"), SEED_CASES, ids=[c[0] for c in SEED_CASES])
-def test_classify_seed_gets_expert_labels(
-    taxonomy: Taxonomy, prefix: str, title: str, expected: set[str]
-) -> None:
+def test_classify_seed_gets_expert_labels(taxonomy: Taxonomy, prefix: str, title: str, expected: set[str]) -> None:
     result = classify(taxonomy, title=title, text=seed_text(prefix))
     assert result.relevant
     assert expected <= topic_ids(result)
@@ -101,9 +99,7 @@ def test_classify_seed_keywords_surface_domain_terms(taxonomy: Taxonomy) -> None
 
 
 def test_classify_seed_004_tcm_outranks_devices(taxonomy: Taxonomy) -> None:
-    scores = {
-        t.topic_id: t.score for t in classify(taxonomy, title=SEED_CASES[4][1], text=seed_text("004")).topics
-    }
+    scores = {t.topic_id: t.score for t in classify(taxonomy, title=SEED_CASES[4][1], text=seed_text("004")).topics}
     assert scores["tcm"] > scores.get("medical-devices", 0) * 3
 
 
@@ -234,9 +230,7 @@ BIOTECH = [
 
 
 @pytest.mark.parametrize(("topic_id", "title", "text"), BIOTECH, ids=[c[0] for c in BIOTECH])
-def test_classify_biotech_notice_gets_its_topic(
-    taxonomy: Taxonomy, topic_id: str, title: str, text: str
-) -> None:
+def test_classify_biotech_notice_gets_its_topic(taxonomy: Taxonomy, topic_id: str, title: str, text: str) -> None:
     result = classify(taxonomy, title=title, text=text)
     assert result.relevant
     assert topic_id in topic_ids(result)

@@ -56,8 +56,14 @@ def test_classify_seed_gets_the_experts_topics(taxonomy: Taxonomy, doc: EvalDoc)
 
 def test_evaluate_counts_optional_topics_neither_way(taxonomy: Taxonomy) -> None:
     text = "我市企业研发的mRNA疫苗进入临床试验，同时建设脑机接口实验室和脑科学中心。"
-    doc = EvalDoc(id="x", title="新型疫苗研发", text=text, relevant=True, topics=frozenset({"vaccines"}),
-                  optional=frozenset({"brain-computer-interface"}))
+    doc = EvalDoc(
+        id="x",
+        title="新型疫苗研发",
+        text=text,
+        relevant=True,
+        topics=frozenset({"vaccines"}),
+        optional=frozenset({"brain-computer-interface"}),
+    )
     report = evaluate(taxonomy, [doc])
     assert report.per_topic["vaccines"].tp == 1
     assert report.per_topic["biomedicine"].tp == 1  # the parent is implied by the gold child

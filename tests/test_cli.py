@@ -46,8 +46,19 @@ def test_cli_parse_json_prints_the_contract_fields() -> None:
     result = runner.invoke(app, ["parse", str(seed), "--json"])
     assert result.exit_code == 0
     record = json.loads(result.stdout)
-    contract = {"url", "title", "published_on", "issuers", "source_name", "doc_number", "regions", "doc_type", "text",
-                "topics", "relevant"}
+    contract = {
+        "url",
+        "title",
+        "published_on",
+        "issuers",
+        "source_name",
+        "doc_number",
+        "regions",
+        "doc_type",
+        "text",
+        "topics",
+        "relevant",
+    }
     assert contract <= set(record)
     assert record["title"] == "关于印发广东省培育未来生命健康产业集群行动计划的通知"
     assert record["published_on"] == "2024-02-29"
@@ -75,8 +86,13 @@ WEB_PAGE = """<html><head><meta charset="utf-8"><title>关于开展创新药临�
 
 
 def web_registry(tmp_path: Path) -> Path:
-    source = {"name": "nmpa", "kind": "html-list", "url": "https://www.nmpa.gov.cn/list.html", "issuer": "国家药品监督管理局",
-              "region": "全国"}
+    source = {
+        "name": "nmpa",
+        "kind": "html-list",
+        "url": "https://www.nmpa.gov.cn/list.html",
+        "issuer": "国家药品监督管理局",
+        "region": "全国",
+    }
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
     return path
@@ -115,8 +131,18 @@ def test_cli_parse_without_a_readable_registry_warns_and_parses(tmp_path: Path) 
 
 
 # The columns of the documents view that `parse --json` prints under the same name.
-SHARED_FIELDS = ("url", "title", "published_on", "issuers", "source_name", "doc_number", "regions", "doc_type",
-                 "text", "relevant")
+SHARED_FIELDS = (
+    "url",
+    "title",
+    "published_on",
+    "issuers",
+    "source_name",
+    "doc_number",
+    "regions",
+    "doc_type",
+    "text",
+    "relevant",
+)
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -130,8 +156,9 @@ def test_cli_parse_on_a_seed_gives_what_the_warehouse_holds(tmp_path: Path, home
     assert result.exit_code == 0, result.output
     parsed = json.loads(result.stdout)
     with duckdb.connect(str(db), read_only=True) as con:
-        row = con.execute(f"SELECT {', '.join(SHARED_FIELDS)} FROM documents WHERE title = ?",
-                          [parsed["title"]]).fetchall()
+        row = con.execute(
+            f"SELECT {', '.join(SHARED_FIELDS)} FROM documents WHERE title = ?", [parsed["title"]]
+        ).fetchall()
     assert len(row) == 1
     stored = {k: v.isoformat() if k == "published_on" and v else v for k, v in zip(SHARED_FIELDS, row[0], strict=True)}
     assert {k: parsed[k] for k in SHARED_FIELDS} == stored

@@ -55,10 +55,13 @@ def test_sources_try_runs_the_extractor_on_a_detail_page() -> None:
     assert "title:" in result.output and "extraction_status: ok" in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["ndrc-fzgwl", "--page", str(NDRC_LIST)], "no source named 'ndrc-fzgwl' in the registry (did you mean"),
-    (["ndrc-fzggwl", "--page", "/nonexistent/list.html"], "cannot read /nonexistent/list.html"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ndrc-fzgwl", "--page", str(NDRC_LIST)], "no source named 'ndrc-fzgwl' in the registry (did you mean"),
+        (["ndrc-fzggwl", "--page", "/nonexistent/list.html"], "cannot read /nonexistent/list.html"),
+    ],
+)
 def test_sources_try_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
     result = runner.invoke(app, ["sources", "try", *args], env=WIDE)
     assert result.exit_code == 2

@@ -37,7 +37,8 @@ def test_collect_files_pages_carry_their_manifest_facts(tmp_path: Path) -> None:
         collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
         options = [page.options for page in collected.raw]
     assert [(o.known_title, o.reference_date, o.known_issuers) for o in options] == [
-        ("名单", date(2025, 1, 2), ("科技部",))]
+        ("名单", date(2025, 1, 2), ("科技部",))
+    ]
 
 
 def test_collect_files_a_manifest_date_that_is_not_one_fails_the_page(tmp_path: Path) -> None:
@@ -46,7 +47,8 @@ def test_collect_files_a_manifest_date_that_is_not_one_fails_the_page(tmp_path: 
     with Spool(tmp_path / "spool") as spool:
         collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
         assert [(len(collected.raw), page.error) for page in collected.failed] == [
-            (0, "not a date (YYYY-MM-DD): '2025-13-40'")]
+            (0, "not a date (YYYY-MM-DD): '2025-13-40'")
+        ]
 
 
 def test_collect_files_a_manifest_yaml_cannot_read_fails_the_source(tmp_path: Path) -> None:

@@ -41,12 +41,23 @@ def healthy(api: str) -> bool:
 def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
-           "POLICYWATCH_HOME": str(tmp_path / "home"), "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": api,
+        "POLICYWATCH_HOME": str(tmp_path / "home"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
     log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: healthy(api), 120, "prefect server")
         yield env
@@ -71,12 +82,26 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
     worker_env = {**server_env}
     worker_log = (tmp_path / "worker.log").open("wb")
     # A worker started from a non-interactive shell ignores SIGINT; restore it so SIGTERM/SIGINT stop it.
-    worker = subprocess.Popen([*PREFECT, "worker", "start", "--pool", "policywatch"], env=worker_env, cwd=REPO,
-                              stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
-                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    worker = subprocess.Popen(
+        [*PREFECT, "worker", "start", "--pool", "policywatch"],
+        env=worker_env,
+        cwd=REPO,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
-        out = prefect(server_env, "deployment", "run", "nightly-ingest/nightly", "--param", f"sources_file={sources}",
-                      "--param", f"db={db}")
+        out = prefect(
+            server_env,
+            "deployment",
+            "run",
+            "nightly-ingest/nightly",
+            "--param",
+            f"sources_file={sources}",
+            "--param",
+            f"db={db}",
+        )
         run_id = next(line.split(":", 1)[1].strip() for line in out.splitlines() if "UUID" in line)
         api = server_env["PREFECT_API_URL"]
 
@@ -97,8 +122,14 @@ def test_deployments_run_on_a_worker(server_env: dict[str, str], tmp_path: Path)
 def own_server_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a machine with no Prefect server configured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "POLICYWATCH_HOME": str(tmp_path / "home"),
-                "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    env.update(
+        {
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "POLICYWATCH_HOME": str(tmp_path / "home"),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+    )
     return env
 
 
@@ -106,9 +137,14 @@ def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: P
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     log = (tmp_path / "serve.log").open("wb")
-    serve = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--port", str(port)],
-                             env=own_server_env(tmp_path), cwd=REPO,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flows", "serve", "--port", str(port)],
+        env=own_server_env(tmp_path),
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def deployments() -> dict[str, str]:
         try:
@@ -118,7 +154,10 @@ def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: P
         return {d["name"]: d["id"] for d in found} if isinstance(found, list) else {}
 
     def scheduled(deployment_id: str) -> int:
-        body = {"deployments": {"id": {"any_": [deployment_id]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+        body = {
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        }
         return int(httpx.post(f"{api}/flow_runs/count", json=body, timeout=5).json())
 
     try:
@@ -134,8 +173,14 @@ def test_serve_starts_its_own_server_with_both_deployments_scheduled(tmp_path: P
 
 def test_run_with_no_server_configured_uses_one_of_its_own_and_stops_it(tmp_path: Path) -> None:
     sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
-    done = subprocess.run([sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
-                          cwd=REPO, env=own_server_env(tmp_path), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
+        cwd=REPO,
+        env=own_server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Starting temporary server" not in done.stdout + done.stderr  # not Prefect's ephemeral API
     server_log = (tmp_path / "home" / "prefect-server.log").read_text(errors="replace")
@@ -151,11 +196,14 @@ def test_run_with_no_server_configured_uses_one_of_its_own_and_stops_it(tmp_path
 def test_a_command_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path: Path) -> None:
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    script = ("import time\nfrom flows.settings import load_settings, prepare_prefect_env\n"
-              "settings = load_settings()\nprepare_prefect_env(settings)\nfrom flows.adapters.prefect_server import prefect_server\n"
-              f"with prefect_server(settings, port={port}):\n    print('up', flush=True)\n    time.sleep(600)\n")
-    command = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=own_server_env(tmp_path),
-                               stdout=subprocess.PIPE, text=True)
+    script = (
+        "import time\nfrom flows.settings import load_settings, prepare_prefect_env\n"
+        "settings = load_settings()\nprepare_prefect_env(settings)\nfrom flows.adapters.prefect_server import prefect_server\n"
+        f"with prefect_server(settings, port={port}):\n    print('up', flush=True)\n    time.sleep(600)\n"
+    )
+    command = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, env=own_server_env(tmp_path), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert command.stdout is not None and command.stdout.readline().strip() == "up"
         assert healthy(api)

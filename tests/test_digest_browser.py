@@ -22,14 +22,25 @@ from tests.test_digest_render import HOSTILE, UNSUBSCRIBE, make_digest, make_doc
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make test installs it)")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 # Runs as the digest's last element, after layout: writes the widths where --dump-dom can read them.
 MEASURE = """<script>parent.document.body.setAttribute('data-measure', JSON.stringify({
   scroll: document.documentElement.scrollWidth, viewport: window.innerWidth,
   wrap: document.querySelector('table.wrap').getBoundingClientRect().width}));</script>"""
-FRAME = '<!DOCTYPE html><html><body style="margin:0;background:#374151">' \
-        '<iframe width="{width}" height="1990" style="border:0;display:block" srcdoc="{doc}"></iframe></body></html>'
+FRAME = (
+    '<!DOCTYPE html><html><body style="margin:0;background:#374151">'
+    '<iframe width="{width}" height="1990" style="border:0;display:block" srcdoc="{doc}"></iframe></body></html>'
+)
 MIN_WINDOW = 500
 LONG_URL = "https://www.example.gov.cn/zhengce/" + "a" * 180 + ".html"
 
@@ -47,8 +58,11 @@ def outbox(tmp_path: Path) -> Path:
     """The test run's outbox holding a demanding digest: long title, long URL, summary, hostile strings."""
     folder = tmp_path / "outbox"
     folder.mkdir()
-    doc = make_document(title="关于" + "支持合成生物与生物制造产业高质量发展" * 6 + HOSTILE, url=LONG_URL,
-                        summary="推动合成生物技术创新。" * 20)
+    doc = make_document(
+        title="关于" + "支持合成生物与生物制造产业高质量发展" * 6 + HOSTILE,
+        url=LONG_URL,
+        summary="推动合成生物技术创新。" * 20,
+    )
     (folder / "digest.html").write_text(render_html(make_digest(doc), unsubscribe=UNSUBSCRIBE), encoding="utf-8")
     return folder
 

@@ -14,12 +14,16 @@ from tests.conftest import copy_seeds
 from tests.smtp_server import PASSWORD, USER, Mailbox, smtp_server
 from warehouse.weeks import current_week_now, shift_week
 
-pytestmark = [pytest.mark.usefixtures("prefect_server"),
-              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+pytestmark = [
+    pytest.mark.usefixtures("prefect_server"),
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+]
 
 HOSTILE = "<script>alert(1)</script>"
-HOSTILE_PAGE = (f"{HOSTILE}\n\n国家发展改革委关于支持生物医药产业发展的通知。"
-                "推动生物医药、生物制造、合成生物、疫苗与细胞治疗创新药发展。\n")
+HOSTILE_PAGE = (
+    f"{HOSTILE}\n\n国家发展改革委关于支持生物医药产业发展的通知。"
+    "推动生物医药、生物制造、合成生物、疫苗与细胞治疗创新药发展。\n"
+)
 TEAM = ("ana@example.org", "bo@example.org")
 
 
@@ -57,9 +61,13 @@ def mail_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, box: Mailbox, **extra: str) -> None:
-    values = {"POLICYWATCH_SMTP_HOST": "127.0.0.1", "POLICYWATCH_SMTP_PORT": str(box.port),
-              "POLICYWATCH_SMTP_SECURITY": "none", "POLICYWATCH_MAIL_FROM": "policywatch@example.org",
-              "POLICYWATCH_DIGEST_TO": ",".join(TEAM)} | extra
+    values = {
+        "POLICYWATCH_SMTP_HOST": "127.0.0.1",
+        "POLICYWATCH_SMTP_PORT": str(box.port),
+        "POLICYWATCH_SMTP_SECURITY": "none",
+        "POLICYWATCH_MAIL_FROM": "policywatch@example.org",
+        "POLICYWATCH_DIGEST_TO": ",".join(TEAM),
+    } | extra
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("flows.digest.SEND_RETRY_DELAY_SECONDS", 0)
@@ -81,8 +89,9 @@ def runs(db: Path) -> list[tuple]:
         return con.execute("SELECT status, error FROM runs WHERE flow = 'weekly-digest' ORDER BY started_at").fetchall()
 
 
-def test_digest_flow_sends_one_multipart_message_per_recipient(db: Path, week: str, tmp_path: Path,
-                                                              mail_env: Mailbox) -> None:
+def test_digest_flow_sends_one_multipart_message_per_recipient(
+    db: Path, week: str, tmp_path: Path, mail_env: Mailbox
+) -> None:
     files = run_digest(db, week, tmp_path / "out", send=True)
     assert files.mail is not None and files.mail.sent == TEAM
     assert sorted(r.rcpt_tos[0] for r in mail_env.received) == list(TEAM)
@@ -135,8 +144,9 @@ def test_digest_flow_bcc_mode_sends_one_message_naming_nobody(
     assert [r for _, r, _ in ledger(db)] == list(TEAM)
 
 
-def test_digest_flow_logs_in_when_configured(db: Path, week: str, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_flow_logs_in_when_configured(
+    db: Path, week: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with smtp_server(auth=True) as box:
         point_at(monkeypatch, box, POLICYWATCH_SMTP_USER=USER, POLICYWATCH_SMTP_PASSWORD=PASSWORD)
         run_digest(db, week, tmp_path / "out", send=True)
@@ -144,8 +154,9 @@ def test_digest_flow_logs_in_when_configured(db: Path, week: str, tmp_path: Path
     assert len(box.received) == 2
 
 
-def test_digest_flow_refused_login_is_reported_and_not_recorded(db: Path, week: str, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_flow_refused_login_is_reported_and_not_recorded(
+    db: Path, week: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with smtp_server(auth=True) as box:
         point_at(monkeypatch, box, POLICYWATCH_SMTP_USER=USER, POLICYWATCH_SMTP_PASSWORD="not-it")
         with pytest.raises(SendError, match="login refused") as caught:
@@ -158,8 +169,9 @@ def test_digest_flow_refused_login_is_reported_and_not_recorded(db: Path, week: 
     assert (tmp_path / "out" / f"policywatch-digest-{week}.eml").exists()
 
 
-def test_digest_flow_partial_failure_records_only_who_got_it(db: Path, week: str, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_flow_partial_failure_records_only_who_got_it(
+    db: Path, week: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with smtp_server(Mailbox(refuse={TEAM[1]})) as box:
         point_at(monkeypatch, box)
         with pytest.raises(SendError, match=f"sent to 1 of 2 recipients.*{TEAM[1]}"):
@@ -168,8 +180,9 @@ def test_digest_flow_partial_failure_records_only_who_got_it(db: Path, week: str
     assert ledger(db) == [(week, TEAM[0], 1)]
 
 
-def test_digest_flow_retries_a_temporary_failure_without_mailing_twice(db: Path, week: str, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_flow_retries_a_temporary_failure_without_mailing_twice(
+    db: Path, week: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with smtp_server(Mailbox(fail_data=1)) as box:  # the first message is answered 451, once
         point_at(monkeypatch, box)
         files = run_digest(db, week, tmp_path / "out", send=True)
@@ -178,8 +191,9 @@ def test_digest_flow_retries_a_temporary_failure_without_mailing_twice(db: Path,
     assert ledger(db) == [(week, TEAM[0], 1), (week, TEAM[1], 1)]
 
 
-def test_digest_flow_empty_week_still_sends_nothing_new_with_health(db: Path, week: str, tmp_path: Path,
-                                                                   mail_env: Mailbox) -> None:
+def test_digest_flow_empty_week_still_sends_nothing_new_with_health(
+    db: Path, week: str, tmp_path: Path, mail_env: Mailbox
+) -> None:
     empty = shift_week(week, -10)
     files = run_digest(db, empty, tmp_path / "out", send=True)
     assert files.documents == 0 and len(mail_env.received) == 2
@@ -204,8 +218,10 @@ def test_digest_flow_compares_with_the_week_before(db: Path, week: str, tmp_path
 
     before = shift_week(week, -1)
     with duckdb.connect(str(db)) as con:
-        con.execute("UPDATE core.documents SET week = ? WHERE level = 'central' OR doc_number IS NULL AND "
-                    "published_on IS NULL", [before])
+        con.execute(
+            "UPDATE core.documents SET week = ? WHERE level = 'central' OR doc_number IS NULL AND published_on IS NULL",
+            [before],
+        )
         digest = build_digest(con, week)
     moved = digest.previous_total
     assert moved >= 1 and digest.total + moved == 6

@@ -27,14 +27,26 @@ from warehouse.weeks import SHANGHAI
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
-LETTER = Letter(week="2026-W47", subject="PolicyWatch 周报 2026-W47: 12 项新政策", text="纯文本：生物制造\n",
-                html="<p>生物制造</p>", mail_from="policywatch@example.org")
+LETTER = Letter(
+    week="2026-W47",
+    subject="PolicyWatch 周报 2026-W47: 12 项新政策",
+    text="纯文本：生物制造\n",
+    html="<p>生物制造</p>",
+    mail_from="policywatch@example.org",
+)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
 
 
 def smtp(port: int, **overrides: object) -> SmtpSettings:
-    values: dict[str, object] = {"host": "127.0.0.1", "port": port, "user": None, "password": None,
-                                 "security": "none", "mail_from": LETTER.mail_from, "recipients": ("a@example.org",)}
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "user": None,
+        "password": None,
+        "security": "none",
+        "mail_from": LETTER.mail_from,
+        "recipients": ("a@example.org",),
+    }
     return SmtpSettings(**(values | overrides))  # type: ignore[arg-type]
 
 

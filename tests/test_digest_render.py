@@ -15,26 +15,55 @@ HOSTILE = "<script>alert(1)</script>"
 UNSUBSCRIBE = "mailto:policywatch@example.org?subject=unsubscribe"
 
 
-def make_document(title: str = "关于支持合成生物产业发展的通知", url: str = "https://www.gov.cn/zhengce/content_1.htm",
-                  summary: str = "推动合成生物技术创新。") -> DigestDocument:
+def make_document(
+    title: str = "关于支持合成生物产业发展的通知",
+    url: str = "https://www.gov.cn/zhengce/content_1.htm",
+    summary: str = "推动合成生物技术创新。",
+) -> DigestDocument:
     return DigestDocument(
-        doc_id="d1", title=title, url=url, published_on=date(2026, 11, 17), issuers=["国家发展改革委"],
-        doc_number="发改高技〔2026〕1号", level="central", doc_type="通知", summary=summary,
-        first_seen_at=datetime(2026, 11, 17, 2), regions=[], also_seen_by=["news.example.cn", "www.gd.gov.cn"],
-        reposts=2, topics=[("bio-manufacturing", "生物制造", 3.2)], instruments=["资金支持"],
+        doc_id="d1",
+        title=title,
+        url=url,
+        published_on=date(2026, 11, 17),
+        issuers=["国家发展改革委"],
+        doc_number="发改高技〔2026〕1号",
+        level="central",
+        doc_type="通知",
+        summary=summary,
+        first_seen_at=datetime(2026, 11, 17, 2),
+        regions=[],
+        also_seen_by=["news.example.cn", "www.gd.gov.cn"],
+        reposts=2,
+        topics=[("bio-manufacturing", "生物制造", 3.2)],
+        instruments=["资金支持"],
     )
 
 
 def make_digest(doc: DigestDocument | None = None, total: int = 1) -> Digest:
     doc = doc or make_document()
     return Digest(
-        week="2026-W47", monday=date(2026, 11, 16), sunday=date(2026, 11, 22), total=total, previous_total=3,
+        week="2026-W47",
+        monday=date(2026, 11, 16),
+        sunday=date(2026, 11, 22),
+        total=total,
+        previous_total=3,
         levels=[LevelCount("中央", total, 2), LevelCount("省级", 0, 1), LevelCount("市级", 0, 0)],
         sections=[TopicSection("bio-manufacturing", "生物制造", [doc])] if total else [],
-        trend_weeks=[f"2026-W{n}" for n in range(40, 48)], trend=[TrendRow("生物制造", [0, 1, 0, 2, 0, 0, 3, 1])],
-        keywords=[Keyword("合成生物", 2, True), Keyword("生物制造", 1, False)], instruments=[("资金支持", 1)],
-        unhealthy=[SourceProblem(source_name="gd-stc-tzgg", consecutive_failures=3, last_error="connect failed <b>",
-                                 drifted=False, drift_reason=None, last_success_at=None, failed_pages=2)],
+        trend_weeks=[f"2026-W{n}" for n in range(40, 48)],
+        trend=[TrendRow("生物制造", [0, 1, 0, 2, 0, 0, 3, 1])],
+        keywords=[Keyword("合成生物", 2, True), Keyword("生物制造", 1, False)],
+        instruments=[("资金支持", 1)],
+        unhealthy=[
+            SourceProblem(
+                source_name="gd-stc-tzgg",
+                consecutive_failures=3,
+                last_error="connect failed <b>",
+                drifted=False,
+                drift_reason=None,
+                last_success_at=None,
+                failed_pages=2,
+            )
+        ],
     )
 
 
@@ -48,8 +77,19 @@ def test_render_html_escapes_source_errors() -> None:
     assert "connect failed &lt;b&gt;" in render_html(make_digest())
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>x</b>",
-                                 "file:///etc/passwd", "//evil.example/x", "https://x.cn/a b", None, ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html,<b>x</b>",
+        "file:///etc/passwd",
+        "//evil.example/x",
+        "https://x.cn/a b",
+        None,
+        "",
+    ],
+)
 def test_safe_href_refuses_anything_but_absolute_http(url: str | None) -> None:
     assert safe_href(url) is None
 
@@ -88,9 +128,23 @@ def test_render_html_trend_bars_are_sized_table_cells() -> None:
 def test_render_both_parts_carry_the_same_content() -> None:
     digest = make_digest()
     text, html = render_text(digest, unsubscribe=UNSUBSCRIBE), render_html(digest, unsubscribe=UNSUBSCRIBE)
-    for fragment in ("关于支持合成生物产业发展的通知", "发改高技〔2026〕1号", "2026-11-17", "生物制造", "gd-stc-tzgg",
-                     "另有 2 个网站转载", "news.example.cn", "中央", "-2", "-1", "新·合成生物", "资金支持",
-                     "本周 2 个页面读取失败", "SELECT * FROM documents", UNSUBSCRIBE):
+    for fragment in (
+        "关于支持合成生物产业发展的通知",
+        "发改高技〔2026〕1号",
+        "2026-11-17",
+        "生物制造",
+        "gd-stc-tzgg",
+        "另有 2 个网站转载",
+        "news.example.cn",
+        "中央",
+        "-2",
+        "-1",
+        "新·合成生物",
+        "资金支持",
+        "本周 2 个页面读取失败",
+        "SELECT * FROM documents",
+        UNSUBSCRIBE,
+    ):
         assert fragment in text, fragment
         assert fragment in html, fragment
 

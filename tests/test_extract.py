@@ -105,24 +105,16 @@ def test_extract_gbk_trs_page_title_date_and_signature(trs_record: Extraction) -
 
 
 def test_extract_gbk_trs_page_text_is_the_editor_body(trs_record: Extraction) -> None:
-    assert trs_record.text.startswith(
-        "各地级以上市科技局：\n现将《广东省生物医药产业发展行动方案》印发给你们"
-    )
-    assert all(
-        chrome not in trs_record.text for chrome in ("网站首页", "var nav", "color", "ICP", "发布时间")
-    )
+    assert trs_record.text.startswith("各地级以上市科技局：\n现将《广东省生物医药产业发展行动方案》印发给你们")
+    assert all(chrome not in trs_record.text for chrome in ("网站首页", "var nav", "color", "ICP", "发布时间"))
 
 
 def test_extract_gbk_trs_page_attachments_are_absolute(trs_record: Extraction) -> None:
-    assert trs_record.attachments == (
-        Attachment(name="行动方案.pdf", url="https://gdstc.gd.gov.cn/att/plan.pdf"),
-    )
+    assert trs_record.attachments == (Attachment(name="行动方案.pdf", url="https://gdstc.gd.gov.cn/att/plan.pdf"),)
 
 
 def test_extract_html_meta_date_and_title_win() -> None:
-    metas = (
-        '<meta name="ArticleTitle" content="元数据里的标题"><meta name="PubDate" content="2024-03-16 10:00">'
-    )
+    metas = '<meta name="ArticleTitle" content="元数据里的标题"><meta name="PubDate" content="2024-03-16 10:00">'
     page = TRS_PAGE.replace("<title>", f"{metas}<title>")
     record = extract(page.encode("utf-8"), ParseOptions())
     assert (record.title, record.published_on) == ("元数据里的标题", date(2024, 3, 16))
@@ -136,9 +128,7 @@ def test_extract_html_without_known_container_uses_text_density() -> None:
 
 
 def test_extract_known_facts_win_over_the_page(trs_record: Extraction) -> None:
-    options = ParseOptions(
-        known_title="已知标题", known_published_on=date(2024, 1, 2), known_issuers=("科学技术部",)
-    )
+    options = ParseOptions(known_title="已知标题", known_published_on=date(2024, 1, 2), known_issuers=("科学技术部",))
     record = extract(TRS_PAGE.encode("gbk"), options)
     assert (record.title, record.published_on, record.issuers, record.level) == (
         "已知标题", date(2024, 1, 2), ("科学技术部",), "central",
@@ -176,13 +166,13 @@ def test_extract_never_raises_on_any_bytes(data: bytes) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=2000))
 def test_extract_never_raises_on_any_markup(text: str) -> None:
-    record = extract(
-        f"<html><body><div class='TRS_Editor'>{text}</div></body></html>".encode(), ParseOptions()
-    )
+    record = extract(f"<html><body><div class='TRS_Editor'>{text}</div></body></html>".encode(), ParseOptions())
     assert isinstance(record.status, ExtractionStatus)
 
 
-PROSE = "".join(f"<p>第{n}条 为规范管理，根据有关法律法规，制定本办法。本办法适用于各类单位的日常管理工作。</p>" for n in "一二三")
+PROSE = "".join(
+    f"<p>第{n}条 为规范管理，根据有关法律法规，制定本办法。本办法适用于各类单位的日常管理工作。</p>" for n in "一二三"
+)
 HEAD = "<head><title>管理办法</title></head>"
 
 
@@ -231,7 +221,11 @@ def test_extract_list_page_reached_as_article_link_is_low_confidence() -> None:
 def test_extract_short_page_reached_as_article_link_is_low_confidence() -> None:
     page = "<html><head><title>关于公布名单的通知</title></head><body><p>名单见图。</p></body></html>"
     record = extract(page.encode(), ParseOptions(article_link=True))
-    assert (record.status, record.title, record.text) == (ExtractionStatus.LOW_CONFIDENCE, "关于公布名单的通知", "名单见图。")
+    assert (record.status, record.title, record.text) == (
+        ExtractionStatus.LOW_CONFIDENCE,
+        "关于公布名单的通知",
+        "名单见图。",
+    )
 
 
 def test_extract_rule_container_left_empty_by_its_furniture_gives_way() -> None:
@@ -243,8 +237,10 @@ def test_extract_rule_container_left_empty_by_its_furniture_gives_way() -> None:
 
 
 def test_extract_date_meta_equal_to_generation_time_is_not_the_publication_date() -> None:
-    metas = ('<meta name="PubDate" content="2025-10-25 11:32:37">'
-             '<meta name="others" content="页面生成时间 2025-10-25 11:32:37">')
+    metas = (
+        '<meta name="PubDate" content="2025-10-25 11:32:37">'
+        '<meta name="others" content="页面生成时间 2025-10-25 11:32:37">'
+    )
     page = f"<html><head>{metas}</head><body><div id='zoom'>{PROSE}</div></body></html>"
     assert extract(page.encode(), ParseOptions()).published_on is None
 
@@ -262,12 +258,17 @@ def test_extract_publisher_line_outside_the_body_is_the_issuer() -> None:
     ],
 )
 def test_extract_bare_fragment_is_html(fragment: str) -> None:
-    assert extract(fragment.encode(), ParseOptions(article_link=True)).text == "第一条 为规范管理，根据有关法律法规，制定本办法。"
+    assert (
+        extract(fragment.encode(), ParseOptions(article_link=True)).text
+        == "第一条 为规范管理，根据有关法律法规，制定本办法。"
+    )
 
 
 def test_extract_repeated_info_tables_give_the_first_filled_value() -> None:
     table = "<table><tr><td>发文字号：</td><td>{}</td></tr><tr><td>成文日期：</td><td>2024年03月10日</td></tr></table>"
-    page = (f"<html><head><title>关于X的通知</title></head><body>{table.format('')}{table.format('国科发〔2024〕1号')}"
-            f"<div id='zoom'>{PROSE}</div></body></html>")
+    page = (
+        f"<html><head><title>关于X的通知</title></head><body>{table.format('')}{table.format('国科发〔2024〕1号')}"
+        f"<div id='zoom'>{PROSE}</div></body></html>"
+    )
     record = extract(page.encode(), ParseOptions())
     assert (record.doc_number, record.signed_on) == ("国科发〔2024〕1号", date(2024, 3, 10))

@@ -44,10 +44,16 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 ARTICLES = {
     "ok": ("关于加快生物医药产业集群建设的实施意见", "推动抗体药物和细胞治疗产品产业化，建设生物医药产业园区。"),
     "e500": ("关于支持合成生物制造中试平台建设的通知", "支持合成生物菌种库、发酵中试平台和生物基材料示范线建设。"),
-    "slow": ("关于促进脑机接口医疗器械创新发展的若干措施", "加快脑机接口医疗器械注册审评，支持临床试验机构开展植入研究。"),
+    "slow": (
+        "关于促进脑机接口医疗器械创新发展的若干措施",
+        "加快脑机接口医疗器械注册审评，支持临床试验机构开展植入研究。",
+    ),
     "reset": ("生物育种产业化应用试点工作方案", "有序推进转基因玉米大豆生物育种产业化应用，强化品种审定和监管。"),
     "truncated": ("中医药传承创新发展三年行动计划", "加强道地药材种植基地建设，支持中药新药研发和经典名方开发。"),
-    "malformed": ("关于加强病原微生物实验室生物安全管理的通知", "严格高等级生物安全实验室审批，加强菌毒种保藏和实验活动管理。"),
+    "malformed": (
+        "关于加强病原微生物实验室生物安全管理的通知",
+        "严格高等级生物安全实验室审批，加强菌毒种保藏和实验活动管理。",
+    ),
     "charset": ("生物质能清洁供暖实施方案", "推进农林生物质热电联产，发展生物天然气和成型燃料清洁取暖。"),
     "parserbug": ("关于推动基因测序和精准医疗发展的意见", "支持高通量基因测序仪国产化，推进肿瘤早筛和精准用药。"),
     "diskfull": ("疫苗批签发和冷链追溯管理办法", "完善疫苗批签发流程，建立疫苗全程冷链追溯体系。"),
@@ -62,23 +68,28 @@ def good(key: str, charset: str = "utf-8") -> Response:
 
 def faulty_site() -> Site:
     links = [(f"/a/{key}.html", title, "2026-11-02") for key, (title, _) in ARTICLES.items()] + [
-        ("/a/huge.html", "超大页面", "2026-11-02")]
+        ("/a/huge.html", "超大页面", "2026-11-02")
+    ]
     malformed = good("malformed")
     malformed.body = malformed.body.replace(b"</p>", b"").replace(b"</div>", b"<div><span>") + b"<table><td>"
-    site = Site(routes={
-        "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
-        "/list/index.html": Response(list_page(links, None)),
-        "/a/ok.html": good("ok"),
-        "/a/e500.html": Response(b"internal error", 500),
-        "/a/slow.html": Response(good("slow").body, delay=3.0),
-        "/a/reset.html": Response(reset=True),
-        "/a/truncated.html": Response(good("truncated").body, truncate_to=200),
-        "/a/malformed.html": malformed,
-        "/a/charset.html": Response(good("charset", "gbk").body, headers={"Content-Type": "text/html; charset=utf-8"}),
-        "/a/parserbug.html": good("parserbug"),
-        "/a/diskfull.html": good("diskfull"),
-        "/a/huge.html": Response(b"<html><body>" + "生物医药".encode() * 200_000 + b"</body></html>"),
-    })
+    site = Site(
+        routes={
+            "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
+            "/list/index.html": Response(list_page(links, None)),
+            "/a/ok.html": good("ok"),
+            "/a/e500.html": Response(b"internal error", 500),
+            "/a/slow.html": Response(good("slow").body, delay=3.0),
+            "/a/reset.html": Response(reset=True),
+            "/a/truncated.html": Response(good("truncated").body, truncate_to=200),
+            "/a/malformed.html": malformed,
+            "/a/charset.html": Response(
+                good("charset", "gbk").body, headers={"Content-Type": "text/html; charset=utf-8"}
+            ),
+            "/a/parserbug.html": good("parserbug"),
+            "/a/diskfull.html": good("diskfull"),
+            "/a/huge.html": Response(b"<html><body>" + "生物医药".encode() * 200_000 + b"</body></html>"),
+        }
+    )
     return site
 
 
@@ -95,9 +106,16 @@ def site() -> Iterator[Site]:
 
 
 def registry(tmp_path: Path, site: Site) -> Path:
-    source = {"name": "faulty", "kind": "html-list", "url": site.url("/list/index.html"),
-              "link_selector": "ul.u-list li a", "delay_seconds": 0, "concurrency": 4, "timeout_seconds": 1,
-              "max_bytes": 1_000_000}
+    source = {
+        "name": "faulty",
+        "kind": "html-list",
+        "url": site.url("/list/index.html"),
+        "link_selector": "ul.u-list li a",
+        "delay_seconds": 0,
+        "concurrency": 4,
+        "timeout_seconds": 1,
+        "max_bytes": 1_000_000,
+    }
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
     return path
@@ -114,8 +132,12 @@ def query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple]
         return con.execute(sql, params or []).fetchall()
 
 
-ROW_KEYS = {"core.documents": "doc_id", "core.document_labels": "doc_id, facet, topic_id",
-            "core.document_sightings": "doc_id, url", "core.document_versions": "doc_id, version"}
+ROW_KEYS = {
+    "core.documents": "doc_id",
+    "core.document_labels": "doc_id, facet, topic_id",
+    "core.document_sightings": "doc_id, url",
+    "core.document_versions": "doc_id, version",
+}
 
 
 def assert_consistent(db: Path, archive: Path) -> None:
@@ -127,8 +149,11 @@ def assert_consistent(db: Path, archive: Path) -> None:
     for url, raw in query(db, "SELECT url, raw_sha256 FROM pages WHERE raw_sha256 IS NOT NULL"):
         assert raw_path(archive, raw).exists(), f"{url}: fetched body not in the archive"
     assert query(db, "SELECT count(*) FROM pages WHERE outcome = 'failed' AND error IS NULL") == [(0,)]
-    assert query(db, "SELECT count(*) FROM pages p LEFT JOIN core.documents d USING (doc_id) "
-                     "WHERE p.outcome <> 'failed' AND d.doc_id IS NULL") == [(0,)]
+    assert query(
+        db,
+        "SELECT count(*) FROM pages p LEFT JOIN core.documents d USING (doc_id) "
+        "WHERE p.outcome <> 'failed' AND d.doc_id IS NULL",
+    ) == [(0,)]
     fetched = query(db, "SELECT url FROM frontier WHERE status = 'fetched'")
     for (url,) in fetched:
         assert query(db, "SELECT count(*) > 0 FROM pages WHERE url = ?", [url]) == [(True,)]
@@ -232,8 +257,14 @@ def start_paused_run(tmp_path: Path, sources: Path, db: Path, env: dict[str, str
     marker = tmp_path / "in-load"
     script = tmp_path / "paused_run.py"
     script.write_text(PAUSED_LOAD, encoding="utf-8")
-    process = subprocess.Popen([sys.executable, str(script), str(sources), str(db), str(marker)], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(sources), str(db), str(marker)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 180
     while not marker.exists():
         assert process.poll() is None, "the run ended before reaching its load"
@@ -267,8 +298,14 @@ def test_two_runs_at_once_the_second_is_refused(tmp_path: Path, home: Path) -> N
     env = subprocess_env(home)
     process, _ = start_paused_run(tmp_path, sources, db, env)
     try:
-        second = subprocess.run([sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
-                                cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)

@@ -37,12 +37,15 @@ def site() -> Iterator[Site]:
 
 def fetch(site: Site, path: str, *, policy: FetchPolicy | None = None, **kwargs: object) -> FetchResult:
     async def go() -> FetchResult:
-        policy_ = policy or FetchPolicy(user_agent=UA, timeout_seconds=1.0, retries=2, backoff_seconds=0.05,
-                                        max_bytes=100_000)
+        policy_ = policy or FetchPolicy(
+            user_agent=UA, timeout_seconds=1.0, retries=2, backoff_seconds=0.05, max_bytes=100_000
+        )
         host = urlsplit(site.base).hostname or ""
-        async with Fetcher(policy_, allowed_hosts={host},
-                           host_policies={host: HostPolicy(concurrency=4, delay_seconds=0)}) as fetcher:
+        async with Fetcher(
+            policy_, allowed_hosts={host}, host_policies={host: HostPolicy(concurrency=4, delay_seconds=0)}
+        ) as fetcher:
             return await fetcher.get(site.url(path), **kwargs)  # type: ignore[arg-type]
+
     return asyncio.run(go())
 
 
@@ -102,6 +105,7 @@ def test_fetch_refuses_unconfigured_host(site: Site) -> None:
     async def go() -> FetchResult:
         async with Fetcher(FetchPolicy(user_agent=UA), allowed_hosts={"example.org"}) as fetcher:
             return await fetcher.get(site.url("/ok.html"))
+
     result = asyncio.run(go())
     assert result.error_kind == "redirect"
     assert site.hits["/ok.html"] == 0
@@ -117,6 +121,7 @@ def test_fetch_fails_fast_on_a_host_that_does_not_resolve() -> None:
         host = "policy.invalid"  # RFC 2606: never resolves
         async with Fetcher(FetchPolicy(user_agent=UA, retries=3), allowed_hosts={host}) as fetcher:
             return [await fetcher.get(f"http://{host}/{i}.html") for i in range(3)]
+
     started = time.monotonic()
     results = asyncio.run(go())
     assert all(r.error_kind in ("dns", "connect") for r in results)
@@ -128,9 +133,11 @@ def test_fetch_per_host_limit_spaces_requests(site: Site) -> None:
     async def go() -> None:
         host = urlsplit(site.base).hostname or ""
         policy = FetchPolicy(user_agent=UA, respect_robots=False)
-        async with Fetcher(policy, allowed_hosts={host},
-                           host_policies={host: HostPolicy(concurrency=1, delay_seconds=0.3)}) as fetcher:
+        async with Fetcher(
+            policy, allowed_hosts={host}, host_policies={host: HostPolicy(concurrency=1, delay_seconds=0.3)}
+        ) as fetcher:
             await asyncio.gather(*(fetcher.get(site.url("/ok.html")) for _ in range(4)))
+
     asyncio.run(go())
     starts = sorted(t for t, path, _ in site.log if path == "/ok.html")
     gaps = [b - a for a, b in itertools.pairwise(starts)]
@@ -149,20 +156,27 @@ def test_fetch_sends_our_contact_in_from_whatever_user_agent_a_source_sends(site
 def test_fetch_resolve_replays_a_site_host_on_a_local_server(site: Site) -> None:
     async def go() -> FetchResult:
         policy = FetchPolicy(user_agent=UA, resolve={"www.ndrc.gov.cn": urlsplit(site.base).netloc})
-        async with Fetcher(policy, allowed_hosts={"www.ndrc.gov.cn"},
-                           host_policies={"www.ndrc.gov.cn": HostPolicy(delay_seconds=0)}) as fetcher:
+        async with Fetcher(
+            policy, allowed_hosts={"www.ndrc.gov.cn"}, host_policies={"www.ndrc.gov.cn": HostPolicy(delay_seconds=0)}
+        ) as fetcher:
             return await fetcher.get("https://www.ndrc.gov.cn/ok.html")
+
     result = asyncio.run(go())
     assert (result.status, result.final_url) == (200, "https://www.ndrc.gov.cn/ok.html")
     assert [h["host"] for _, path, h in site.log if path == "/ok.html"] == ["www.ndrc.gov.cn"]
     assert site.hits["/robots.txt"] == 1  # the site's own robots.txt, replayed too
 
 
-@pytest.mark.parametrize(("text", "mapping"), [
-    ("www.ndrc.gov.cn=127.0.0.1:8000, WWW.GOV.CN=127.0.0.1:8001",
-     {"www.ndrc.gov.cn": "127.0.0.1:8000", "www.gov.cn": "127.0.0.1:8001"}),
-    ("", {}),
-])
+@pytest.mark.parametrize(
+    ("text", "mapping"),
+    [
+        (
+            "www.ndrc.gov.cn=127.0.0.1:8000, WWW.GOV.CN=127.0.0.1:8001",
+            {"www.ndrc.gov.cn": "127.0.0.1:8000", "www.gov.cn": "127.0.0.1:8001"},
+        ),
+        ("", {}),
+    ],
+)
 def test_parse_resolve_reads_host_address_pairs(text: str, mapping: dict[str, str]) -> None:
     assert parse_resolve(text) == mapping
 

@@ -112,8 +112,14 @@ def test_minhash_values_are_pinned() -> None:
 def test_minhash_is_the_same_in_every_process(hash_seed: str) -> None:
     # Signatures are compared across runs: nothing may depend on Python's per-process salted hash().
     code = f"from parsers.fingerprint import minhash; print(list(minhash({TITLE!r})))"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SEEDS.parent,
-                         env={**os.environ, "PYTHONHASHSEED": hash_seed})
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=SEEDS.parent,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+    )
     assert tuple(json.loads(run.stdout)) == minhash(TITLE)
 
 

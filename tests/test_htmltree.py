@@ -10,7 +10,9 @@ from parsers.site_rules import FURNITURE
 
 
 def test_htmltree_named_elements_reads_id_and_class_in_document_order() -> None:
-    root = parse_markup("<html><body><div id='a' class='x y'><p class='z'>t</p></div><span id='b'></span></body></html>")
+    root = parse_markup(
+        "<html><body><div id='a' class='x y'><p class='z'>t</p></div><span id='b'></span></body></html>"
+    )
     assert [(el.tag, pair) for el, pair in named_elements(root).items()] == [
         ("div", ("a", "x y")),
         ("p", ("", "z")),
@@ -36,7 +38,9 @@ def test_htmltree_names_matching_finds_what_a_search_per_name_finds(pairs: list[
 
 
 def test_htmltree_without_stripped_drops_the_names_inside_and_keeps_tails() -> None:
-    root = parse_markup("<html><body><p>a<script id='s'>x</script>b</p><nav><div class='in'>n</div></nav><div id='kept'>c</div></body></html>")
+    root = parse_markup(
+        "<html><body><p>a<script id='s'>x</script>b</p><nav><div class='in'>n</div></nav><div id='kept'>c</div></body></html>"
+    )
     names = without_stripped(root, named_elements(root), ("script", "nav"))
     assert [el.get("id") or el.get("class") for el in names] == ["kept"]
     assert text_of(root) == "abc"

@@ -43,8 +43,10 @@ def test_ingest_loads_each_seed_as_its_own_document(seeded: tuple[Path, Path]) -
 
 def test_ingest_gives_every_seed_a_topic(seeded: tuple[Path, Path]) -> None:
     _, db = seeded
-    counts = query(db, "SELECT d.doc_id, count(t.topic) FROM documents d LEFT JOIN document_topics t USING (doc_id) "
-                       "GROUP BY d.doc_id")
+    counts = query(
+        db,
+        "SELECT d.doc_id, count(t.topic) FROM documents d LEFT JOIN document_topics t USING (doc_id) GROUP BY d.doc_id",
+    )
     assert len(counts) == SEED_COUNT
     assert all(n >= 1 for _, n in counts)
 
@@ -57,11 +59,17 @@ def test_ingest_text_is_clean(seeded: tuple[Path, Path], fragment: str) -> None:
 
 def test_ingest_second_run_adds_nothing(seeded: tuple[Path, Path]) -> None:
     sources, db = seeded
-    before = query(db, "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM document_sightings "
-                       "UNION ALL SELECT count(*) FROM document_topics UNION ALL SELECT count(*) FROM pages")
+    before = query(
+        db,
+        "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM document_sightings "
+        "UNION ALL SELECT count(*) FROM document_topics UNION ALL SELECT count(*) FROM pages",
+    )
     result = run_ingest(sources, db)
-    after = query(db, "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM document_sightings "
-                      "UNION ALL SELECT count(*) FROM document_topics UNION ALL SELECT count(*) FROM pages")
+    after = query(
+        db,
+        "SELECT count(*) FROM documents UNION ALL SELECT count(*) FROM document_sightings "
+        "UNION ALL SELECT count(*) FROM document_topics UNION ALL SELECT count(*) FROM pages",
+    )
     assert after == before
     assert result.unchanged["seeds"] == SEED_COUNT
     assert query(db, "SELECT status, count(*) FROM runs GROUP BY status") == [("success", 2)]
@@ -75,8 +83,11 @@ def test_ingest_records_source_health(seeded: tuple[Path, Path]) -> None:
 
 def test_ingest_links_news_report_to_the_plan_it_cites(seeded: tuple[Path, Path]) -> None:
     _, db = seeded
-    rows = query(db, "SELECT f.title, t.title FROM document_links l JOIN documents f ON f.doc_id = l.from_doc_id "
-                     "JOIN documents t ON t.doc_id = l.to_doc_id WHERE l.relation = 'cites'")
+    rows = query(
+        db,
+        "SELECT f.title, t.title FROM document_links l JOIN documents f ON f.doc_id = l.from_doc_id "
+        "JOIN documents t ON t.doc_id = l.to_doc_id WHERE l.relation = 'cites'",
+    )
     assert any("十四五" in to and "生物经济发展规划" in to for _, to in rows)
 
 
@@ -86,7 +97,9 @@ def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path: Path, home: Path)
     (folder / "zz_binary.txt").write_bytes(bytes(range(256)) * 40)
     (folder / "zz_empty.txt").write_bytes(b"")
     (folder / "zz_gbk.txt").write_bytes(
-        "关于支持生物医药产业发展的若干措施\n发布时间:2024-05-06\n为加快创新药和医疗器械产业发展，支持疫苗研发。".encode("gbk")
+        "关于支持生物医药产业发展的若干措施\n发布时间:2024-05-06\n为加快创新药和医疗器械产业发展，支持疫苗研发。".encode(
+            "gbk"
+        )
     )
     (folder / "zz_unreadable.txt").symlink_to(folder / "does-not-exist.txt")
     db = tmp_path / "warehouse.duckdb"

@@ -32,47 +32,64 @@ NOTICE = "关于支持生物医药产业发展的通知（第{}号）"
 def body(n: int, offsets: tuple[int, int, int] = (0, 3, 5)) -> str:
     """A fixture article whose text differs from every other's."""
     first, second, third = (TOPICS[(n + k) % len(TOPICS)] for k in offsets)
-    return (f"<p>为推进{first}，支持创新药和医疗器械研发，现就有关事项通知如下。</p>"
-            f"<p>一、{second}。二、{third}。三、请于{n}月底前报送进展。</p>")
+    return (
+        f"<p>为推进{first}，支持创新药和医疗器械研发，现就有关事项通知如下。</p>"
+        f"<p>一、{second}。二、{third}。三、请于{n}月底前报送进展。</p>"
+    )
 
 
 def gbk_article(n: int) -> Response:
-    return Response(article(f"关于支持生物医药产业发展的通知（第{n}号）", body(n), f"2026-11-{n:02d}",
-                            charset="gb2312"), headers={"Content-Type": "text/html"})
+    return Response(
+        article(f"关于支持生物医药产业发展的通知（第{n}号）", body(n), f"2026-11-{n:02d}", charset="gb2312"),
+        headers={"Content-Type": "text/html"},
+    )
 
 
 def utf8_article(title: str, n: int) -> Response:
-    return Response(article(title, f"<p>{title}。</p>" + body(n, (1, 2, 6)), f"2026-10-{n:02d}"),
-                    headers={"Content-Type": "text/html; charset=utf-8"})
+    return Response(
+        article(title, f"<p>{title}。</p>" + body(n, (1, 2, 6)), f"2026-10-{n:02d}"),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
 
 
 def build_site() -> Site:
     site = Site()
     # Newest first, as lists are: an incremental walk may stop at a page it knows only on such a list.
     gbk_links = [(f"art/{n}.html", NOTICE.format(n), f"2026-11-{n:02d}") for n in range(5, 0, -1)]
-    site.routes.update({
-        "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n"),
-        "/gbk/index.html": Response(list_page(gbk_links[:3], "index_1.html", "gb2312")),
-        "/gbk/index_1.html": Response(list_page([*gbk_links[3:], ("/private/p.html", "内部", "2026-11-09")], None,
-                                                "gb2312")),
-        **{f"/gbk/art/{n}.html": gbk_article(n) for n in range(1, 6)},
-        "/private/p.html": Response(b"never fetched"),
-        "/feed.xml": Response(("<?xml version='1.0' encoding='utf-8'?><rss><channel>"
-                               "<item><title>合成生物</title><link>{0}/news/1.html</link>"
-                               "<pubDate>Mon, 02 Nov 2026 08:00:00 +0800</pubDate></item>"
-                               "<item><title>脑机接口</title><link>{0}/news/2.html</link></item>"
-                               "</channel></rss>").encode()),
-        "/news/1.html": utf8_article("推动合成生物制造产业高质量发展的实施意见", 2),
-        "/news/2.html": utf8_article("关于促进脑机接口产业创新发展的若干措施", 3),
-        "/sitemap.xml": Response(b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                                 b"<url><loc>{0}/sm/1.html</loc><lastmod>2026-10-05</lastmod></url>"
-                                 b"<url><loc>{0}/sm/broken.html</loc></url></urlset>"),
-        "/sm/1.html": Response(article("中医药传承创新发展行动方案", body(4, (2, 4, 7)), "2026-10-05", "gbk"),
-                               headers={"Content-Type": "text/html; charset=utf-8"}),  # a lying charset
-        "/sm/broken.html": Response(bytes(range(256)) * 20, headers={"Content-Type": "text/html"}),
-        "/api/list": Response(b""),
-        "/api/doc/7.html": utf8_article("生物育种产业化应用管理办法", 7),
-    })
+    site.routes.update(
+        {
+            "/robots.txt": Response(b"User-agent: *\nDisallow: /private/\n"),
+            "/gbk/index.html": Response(list_page(gbk_links[:3], "index_1.html", "gb2312")),
+            "/gbk/index_1.html": Response(
+                list_page([*gbk_links[3:], ("/private/p.html", "内部", "2026-11-09")], None, "gb2312")
+            ),
+            **{f"/gbk/art/{n}.html": gbk_article(n) for n in range(1, 6)},
+            "/private/p.html": Response(b"never fetched"),
+            "/feed.xml": Response(
+                (
+                    "<?xml version='1.0' encoding='utf-8'?><rss><channel>"
+                    "<item><title>合成生物</title><link>{0}/news/1.html</link>"
+                    "<pubDate>Mon, 02 Nov 2026 08:00:00 +0800</pubDate></item>"
+                    "<item><title>脑机接口</title><link>{0}/news/2.html</link></item>"
+                    "</channel></rss>"
+                ).encode()
+            ),
+            "/news/1.html": utf8_article("推动合成生物制造产业高质量发展的实施意见", 2),
+            "/news/2.html": utf8_article("关于促进脑机接口产业创新发展的若干措施", 3),
+            "/sitemap.xml": Response(
+                b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                b"<url><loc>{0}/sm/1.html</loc><lastmod>2026-10-05</lastmod></url>"
+                b"<url><loc>{0}/sm/broken.html</loc></url></urlset>"
+            ),
+            "/sm/1.html": Response(
+                article("中医药传承创新发展行动方案", body(4, (2, 4, 7)), "2026-10-05", "gbk"),
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            ),  # a lying charset
+            "/sm/broken.html": Response(bytes(range(256)) * 20, headers={"Content-Type": "text/html"}),
+            "/api/list": Response(b""),
+            "/api/doc/7.html": utf8_article("生物育种产业化应用管理办法", 7),
+        }
+    )
     return site
 
 
@@ -82,11 +99,26 @@ def finish_routes(site: Site) -> None:
         route = site.routes[path]
         assert isinstance(route, Response)
         route.body = route.body.replace(b"{0}", site.base.encode())
-    api = {"searchVO": {"catMap": {"gongwen": {"listVO": [
-        {"title": "<em>生物育种</em>产业化应用管理办法", "url": site.url("/api/doc/7.html"), "pubtimeStr": "2026.10.07",
-         "puborg": "农业农村部", "pcode": "农农发〔2026〕7号"}]}}}}
-    site.routes["/api/list"] = Response(json.dumps(api, ensure_ascii=False).encode(),
-                                        headers={"Content-Type": "application/json"})
+    api = {
+        "searchVO": {
+            "catMap": {
+                "gongwen": {
+                    "listVO": [
+                        {
+                            "title": "<em>生物育种</em>产业化应用管理办法",
+                            "url": site.url("/api/doc/7.html"),
+                            "pubtimeStr": "2026.10.07",
+                            "puborg": "农业农村部",
+                            "pcode": "农农发〔2026〕7号",
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    site.routes["/api/list"] = Response(
+        json.dumps(api, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 @pytest.fixture
@@ -99,12 +131,25 @@ def site() -> Iterator[Site]:
 def registry(tmp_path: Path, site: Site) -> Path:
     common = {"delay_seconds": 0, "concurrency": 4, "enabled": True}
     sources = [
-        {"name": "gbk-list", "kind": "html-list", "url": site.url("/gbk/index.html"), "link_selector": "ul.u-list li a",
-         "next_selector": "a.next", "max_pages": 3, **common},
+        {
+            "name": "gbk-list",
+            "kind": "html-list",
+            "url": site.url("/gbk/index.html"),
+            "link_selector": "ul.u-list li a",
+            "next_selector": "a.next",
+            "max_pages": 3,
+            **common,
+        },
         {"name": "feed", "kind": "rss", "url": site.url("/feed.xml"), **common},
         {"name": "sitemap", "kind": "sitemap", "url": site.url("/sitemap.xml"), **common},
-        {"name": "api", "kind": "json-api", "url": site.url("/api/list"), "api": "gov-policy-library", "max_pages": 1,
-         **common},
+        {
+            "name": "api",
+            "kind": "json-api",
+            "url": site.url("/api/list"),
+            "api": "gov-policy-library",
+            "max_pages": 1,
+            **common,
+        },
     ]
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
@@ -131,7 +176,8 @@ def test_ingest_web_sources_end_to_end(tmp_path: Path, home: Path, site: Site) -
     assert "中医药传承创新发展行动方案" in titles  # sitemap page whose header lies about its charset
     assert "生物育种产业化应用管理办法" in titles  # JSON API
     assert query(db, "SELECT doc_number, issuers FROM documents WHERE title LIKE '生物育种%'") == [
-        ("农农发〔2026〕7号", ["农业农村部"])]
+        ("农农发〔2026〕7号", ["农业农村部"])
+    ]
     assert site.hits["/private/p.html"] == 0
     assert query(db, "SELECT status FROM frontier WHERE url LIKE '%/private/p.html'") == [("robots",)]
     assert all(attempt.ok for attempt in result.attempts)
@@ -154,10 +200,14 @@ def test_ingest_web_keeps_a_doubted_article_as_a_low_confidence_document(
     site.routes["/news/2.html"] = Response(short.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
     sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
     run(sources, db)
-    assert query(db, "SELECT extraction_status, extraction_reason LIKE '%link selector%' FROM documents "
-                     "WHERE title = '关于公布脑机接口项目名单的通知'") == [("low_confidence", True)]
-    assert query(db, "SELECT outcome, doc_id IS NOT NULL, reason IS NOT NULL FROM pages WHERE url LIKE '%/news/2.html'"
-                 ) == [("new", True, True)]
+    assert query(
+        db,
+        "SELECT extraction_status, extraction_reason LIKE '%link selector%' FROM documents "
+        "WHERE title = '关于公布脑机接口项目名单的通知'",
+    ) == [("low_confidence", True)]
+    assert query(
+        db, "SELECT outcome, doc_id IS NOT NULL, reason IS NOT NULL FROM pages WHERE url LIKE '%/news/2.html'"
+    ) == [("new", True, True)]
 
 
 def test_ingest_web_second_run_fetches_only_lists(tmp_path: Path, home: Path, site: Site) -> None:
@@ -212,8 +262,18 @@ def test_default_registry_lists_the_real_sources_after_the_seeds() -> None:
     sources = load_sources(SEEDS / "sources.yaml")
     assert sources[0].kind == "files"
     hosts = {s.host for s in sources[1:]}
-    for host in ("www.gov.cn", "www.ndrc.gov.cn", "www.most.gov.cn", "www.miit.gov.cn", "www.nmpa.gov.cn",
-                 "www.cde.org.cn", "www.nhc.gov.cn", "kw.beijing.gov.cn", "fgw.sh.gov.cn", "yjj.sh.gov.cn",
-                 "gdstc.gd.gov.cn"):
+    for host in (
+        "www.gov.cn",
+        "www.ndrc.gov.cn",
+        "www.most.gov.cn",
+        "www.miit.gov.cn",
+        "www.nmpa.gov.cn",
+        "www.cde.org.cn",
+        "www.nhc.gov.cn",
+        "kw.beijing.gov.cn",
+        "fgw.sh.gov.cn",
+        "yjj.sh.gov.cn",
+        "gdstc.gd.gov.cn",
+    ):
         assert host in hosts
     assert all(s.enabled for s in sources)

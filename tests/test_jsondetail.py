@@ -9,13 +9,29 @@ from parsers.extract import extract
 from parsers.jsondetail import looks_like_json, read_json_detail
 from parsers.records import ExtractionStatus, ParseOptions
 
-BODY = "<div><p>平安理财有限责任公司：</p><p>你公司请示收悉。经审核，现批复如下：核准你公司修改后的公司章程。</p>" \
-       "<p>国家金融监督管理总局</p><p>2026年4月20日</p></div>"
-RECORD = {"rptCode": 200, "data": {"docId": 1, "docTitle": "总局\n关于修改章程\n的批复", "docSubtitle": "总局关于修改章程的批复",
-                                   "publishDate": "2026-04-24 17:32:00", "documentNo": "金复[2026]220号",
-                                   "indexNo": "717804719/2026-309", "docClob": BODY, "items": [{"name": "x"}]}}
-MAPPING = (("html", "data.docClob"), ("title", "data.docSubtitle"), ("published_on", "data.publishDate"),
-           ("doc_number", "data.documentNo"))
+BODY = (
+    "<div><p>平安理财有限责任公司：</p><p>你公司请示收悉。经审核，现批复如下：核准你公司修改后的公司章程。</p>"
+    "<p>国家金融监督管理总局</p><p>2026年4月20日</p></div>"
+)
+RECORD = {
+    "rptCode": 200,
+    "data": {
+        "docId": 1,
+        "docTitle": "总局\n关于修改章程\n的批复",
+        "docSubtitle": "总局关于修改章程的批复",
+        "publishDate": "2026-04-24 17:32:00",
+        "documentNo": "金复[2026]220号",
+        "indexNo": "717804719/2026-309",
+        "docClob": BODY,
+        "items": [{"name": "x"}],
+    },
+}
+MAPPING = (
+    ("html", "data.docClob"),
+    ("title", "data.docSubtitle"),
+    ("published_on", "data.publishDate"),
+    ("doc_number", "data.documentNo"),
+)
 
 
 def test_jsondetail_mapping_reads_dotted_paths() -> None:
@@ -42,7 +58,7 @@ def test_jsondetail_not_json_is_none() -> None:
 
 
 def test_jsondetail_looks_like_json_by_type_or_start() -> None:
-    assert looks_like_json("  {\"a\": 1}", None)
+    assert looks_like_json('  {"a": 1}', None)
     assert looks_like_json("x", "application/json; charset=utf-8")
     assert not looks_like_json("<html>", "text/html")
 

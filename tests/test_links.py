@@ -29,7 +29,9 @@ def test_cited_numbers_include_the_number_whatever_precedes_it() -> None:
 
 def test_cited_titles_in_order_of_first_mention() -> None:
     assert cited_titles("《生物经济规划》与《“十四五”医药工业发展规划》，再提《生物经济规划》") == (
-        "生物经济规划", "十四五医药工业发展规划")
+        "生物经济规划",
+        "十四五医药工业发展规划",
+    )
 
 
 def test_title_keys_include_the_wrapped_title() -> None:
@@ -58,7 +60,10 @@ def test_cited_numbers_include_order_numbers() -> None:
 @pytest.mark.parametrize(
     ("title", "wrapped"),
     [
-        ("科技部 金融监管总局印发《关于加快推动科技保险高质量发展的若干意见》的通知", "关于加快推动科技保险高质量发展的若干意见"),
+        (
+            "科技部 金融监管总局印发《关于加快推动科技保险高质量发展的若干意见》的通知",
+            "关于加快推动科技保险高质量发展的若干意见",
+        ),
         ("《粮食流通行政执法办法》 2026年第40号令", "粮食流通行政执法办法"),
         ("科学技术部令第24号 科学技术活动违规行为调查处理规定", "科学技术活动违规行为调查处理规定"),
     ],

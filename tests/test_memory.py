@@ -10,8 +10,11 @@ from flows.adapters.memory import release_freed_memory
 
 def test_release_freed_memory_gives_the_heap_back() -> None:
     def rss_kib() -> int:
-        return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-                    if line.startswith("VmRSS"))
+        return next(
+            int(line.split()[1])
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmRSS")
+        )
 
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p

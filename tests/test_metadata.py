@@ -86,7 +86,13 @@ def test_metadata_find_signature_needs_an_organisation() -> None:
 
 
 def test_metadata_find_signature_reads_signatories_of_a_joint_order() -> None:
-    lines = ["现予公布。", "商 务 部 部 长 王文涛", "中国证监会 主 席 吴 清", "国家外汇局 局 长 朱鹤新", "2024年11月1日"]
+    lines = [
+        "现予公布。",
+        "商 务 部 部 长 王文涛",
+        "中国证监会 主 席 吴 清",
+        "国家外汇局 局 长 朱鹤新",
+        "2024年11月1日",
+    ]
     assert find_signature(lines) == (("商务部", "中国证监会", "国家外汇局"), date(2024, 11, 1))
 
 
@@ -175,8 +181,11 @@ def test_metadata_doc_type_of_reads_the_kind_cell(title: str, kind: str, expecte
         ("各单位:\n正文", "各单位"),
         ("2024年2月7日\n正文", "正文"),
         # A plan's title run into its first sentence (PDF text without line breaks, seed 002).
-        ("“十四五”生物经济发展规划科学规划、系统推进我国生物经济发展，是顺应全球生物技术加速演进趋势、实现高水平科技"
-         "自立自强的重要方向，是前瞻布局培育壮大生物产业、推动经济高质量发展的重要举措。", "“十四五”生物经济发展规划"),
+        (
+            "“十四五”生物经济发展规划科学规划、系统推进我国生物经济发展，是顺应全球生物技术加速演进趋势、实现高水平科技"
+            "自立自强的重要方向，是前瞻布局培育壮大生物产业、推动经济高质量发展的重要举措。",
+            "“十四五”生物经济发展规划",
+        ),
     ],
 )
 def test_metadata_find_title(body: str, expected: str) -> None:
@@ -276,8 +285,9 @@ def test_metadata_read_metadata_number_and_issuer_of_an_order_header() -> None:
 
 def test_metadata_read_metadata_publisher_line_is_the_issuer() -> None:
     hints = PageHints(publisher="中国证券监督管理委员会")
-    meta = read_metadata("第一条 正文。", "第一条 正文。", title="办法", hints=hints,
-                         options=ParseOptions(default_issuer="中国证监会"))
+    meta = read_metadata(
+        "第一条 正文。", "第一条 正文。", title="办法", hints=hints, options=ParseOptions(default_issuer="中国证监会")
+    )
     assert meta.issuers == ("中国证券监督管理委员会",)
 
 

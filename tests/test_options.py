@@ -22,8 +22,14 @@ URL = "https://gdstc.gd.gov.cn/a/1.html"
 
 def test_page_options_take_the_source_defaults() -> None:
     options = page_options(url=URL, source=GD, content_type="text/html")
-    assert (options.url, options.source_name, options.encoding, options.default_issuer, options.default_region,
-            options.content_type) == (URL, "gd", "gb18030", "广东省科学技术厅", "广东", "text/html")
+    assert (
+        options.url,
+        options.source_name,
+        options.encoding,
+        options.default_issuer,
+        options.default_region,
+        options.content_type,
+    ) == (URL, "gd", "gb18030", "广东省科学技术厅", "广东", "text/html")
 
 
 @pytest.mark.parametrize(("source", "expected"), [(GD, True), (None, False)])
@@ -49,15 +55,28 @@ def test_page_options_reference_date(
 
 
 def test_page_options_known_facts_from_the_list() -> None:
-    facts = {"title": "标题", "published_on": "2026-10-07", "issuer": "农业农村部 财政部", "doc_number": "农发〔2026〕7号"}
+    facts = {
+        "title": "标题",
+        "published_on": "2026-10-07",
+        "issuer": "农业农村部 财政部",
+        "doc_number": "农发〔2026〕7号",
+    }
     options = page_options(url=URL, source=GD, list_facts=facts)
     assert (options.known_title, options.known_published_on, options.known_issuers, options.known_doc_number) == (
-        "标题", date(2026, 10, 7), ("农业农村部", "财政部"), "农发〔2026〕7号")
+        "标题",
+        date(2026, 10, 7),
+        ("农业农村部", "财政部"),
+        "农发〔2026〕7号",
+    )
 
 
 def test_page_options_manifest_facts_win_over_the_list() -> None:
-    options = page_options(url=URL, source=GD, list_facts={"title": "列表标题", "issuer": "甲"},
-                           manifest_facts={"title": "清单标题", "issuers": ["乙", "丙"], "url": "https://x.gov.cn/2"})
+    options = page_options(
+        url=URL,
+        source=GD,
+        list_facts={"title": "列表标题", "issuer": "甲"},
+        manifest_facts={"title": "清单标题", "issuers": ["乙", "丙"], "url": "https://x.gov.cn/2"},
+    )
     assert (options.known_title, options.known_issuers, options.url) == ("清单标题", ("乙", "丙"), "https://x.gov.cn/2")
 
 
@@ -82,22 +101,40 @@ def test_page_options_reject_a_fact_date_that_is_not_one() -> None:
 
 
 def source(tmp_path: Path, kind: str = "json-api", **options: object) -> Source:
-    return Source(name="s", title="s", kind=kind, url="https://a.gov.cn/api", base_dir=tmp_path, issuer="国务院",
-                  region="北京", encoding="utf-8", options=options)
+    return Source(
+        name="s",
+        title="s",
+        kind=kind,
+        url="https://a.gov.cn/api",
+        base_dir=tmp_path,
+        issuer="国务院",
+        region="北京",
+        encoding="utf-8",
+        options=options,
+    )
 
 
 def test_source_defaults_carry_the_registry_entry(tmp_path: Path) -> None:
     assert source_defaults(source(tmp_path, detail_json=NFRA_MAPPING)) == SourceDefaults(
-        name="s", encoding="utf-8", issuer="国务院", region="北京", detail_json=tuple(NFRA_MAPPING.items()))
+        name="s", encoding="utf-8", issuer="国务院", region="北京", detail_json=tuple(NFRA_MAPPING.items())
+    )
 
 
-API_ITEM = ListItem(url=URL, title="办法", published_on=date(2026, 10, 7),
-                    facts={"issuer": "农业农村部", "doc_number": "农农发〔2026〕7号"})
+API_ITEM = ListItem(
+    url=URL,
+    title="办法",
+    published_on=date(2026, 10, 7),
+    facts={"issuer": "农业农村部", "doc_number": "农农发〔2026〕7号"},
+)
 
 
 def test_list_facts_of_an_api_item() -> None:
-    assert list_facts(API_ITEM) == {"title": "办法", "published_on": "2026-10-07", "issuer": "农业农村部",
-                                    "doc_number": "农农发〔2026〕7号"}
+    assert list_facts(API_ITEM) == {
+        "title": "办法",
+        "published_on": "2026-10-07",
+        "issuer": "农业农村部",
+        "doc_number": "农农发〔2026〕7号",
+    }
 
 
 def test_list_facts_of_an_anchor_are_none() -> None:
@@ -107,7 +144,8 @@ def test_list_facts_of_an_anchor_are_none() -> None:
 def test_list_facts_stored_as_json_give_the_same_options() -> None:
     stored = json.loads(json.dumps(list_facts(API_ITEM), ensure_ascii=False))
     assert page_options(url=URL, source=GD, list_facts=stored) == page_options(
-        url=URL, source=GD, list_facts=list_facts(API_ITEM))
+        url=URL, source=GD, list_facts=list_facts(API_ITEM)
+    )
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,16 @@ def raw_pages(root: Path, count: int) -> list[RawPage]:
         if i == 3:
             body = bytes(range(256)) * 4  # binary: fails to parse, must stay in its place
         sha = archive.store(root, body)
-        pages.append(RawPage(url=f"https://example.gov.cn/{i}.html", source_name="s", fetched_at=datetime(2026, 11, 2),
-                             sha256=sha, size=len(body), options=ParseOptions(url=f"https://example.gov.cn/{i}.html")))
+        pages.append(
+            RawPage(
+                url=f"https://example.gov.cn/{i}.html",
+                source_name="s",
+                fetched_at=datetime(2026, 11, 2),
+                sha256=sha,
+                size=len(body),
+                options=ParseOptions(url=f"https://example.gov.cn/{i}.html"),
+            )
+        )
     return pages
 
 

@@ -39,8 +39,12 @@ def sidecar(page: Path) -> dict[str, Any]:
 def options_for(page: Path) -> ParseOptions:
     """The options the nightly run gives a page of this source, reached as an article link."""
     gold, defaults = sidecar(page), sidecar(page).get("source_defaults", {})
-    return ParseOptions(url=gold["url"], default_issuer=defaults.get("issuer"), article_link=True,
-                        detail_json=tuple((defaults.get("detail_json") or {}).items()))
+    return ParseOptions(
+        url=gold["url"],
+        default_issuer=defaults.get("issuer"),
+        article_link=True,
+        detail_json=tuple((defaults.get("detail_json") or {}).items()),
+    )
 
 
 @cache
@@ -109,5 +113,11 @@ def test_real_extraction_copy_is_byte_for_byte(page: Path) -> None:
 
 def test_real_extraction_corpus_has_every_real_detail_page() -> None:
     hosts = {page.parent.name for page in PAGES}
-    assert len(PAGES) >= 18 and hosts >= {"www.ndrc.gov.cn", "www.most.gov.cn", "www.csrc.gov.cn", "www.sasac.gov.cn",
-                                          "www.nfra.gov.cn", "www.gov.cn"}
+    assert len(PAGES) >= 18 and hosts >= {
+        "www.ndrc.gov.cn",
+        "www.most.gov.cn",
+        "www.csrc.gov.cn",
+        "www.sasac.gov.cn",
+        "www.nfra.gov.cn",
+        "www.gov.cn",
+    }

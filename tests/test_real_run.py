@@ -63,12 +63,15 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     for page in PAGES:
         host = urlsplit(page["url"]).hostname or ""
         site = sites.setdefault(host, Site())
-        site.routes[route_key(page["url"])] = Response(page["body"], headers={"Content-Type": content_type(page["body"])})
+        site.routes[route_key(page["url"])] = Response(
+            page["body"], headers={"Content-Type": content_type(page["body"])}
+        )
     for entry in entries:  # list and API pages are asked for by the entry's own URL (query and all)
         list_page = next(p for p in PAGES if p["expect"].get("source") == entry["name"])
         host = urlsplit(entry["url"]).hostname or ""
         sites.setdefault(host, Site()).routes[urlsplit(entry["url"]).path] = Response(
-            list_page["body"], headers={"Content-Type": content_type(list_page["body"])})
+            list_page["body"], headers={"Content-Type": content_type(list_page["body"])}
+        )
     folder = tmp_path_factory.mktemp("real-run")
     sources = folder / "sources.yaml"
     sources.write_text(yaml.safe_dump({"sources": entries}, allow_unicode=True), encoding="utf-8")
@@ -113,8 +116,11 @@ def test_real_run_saved_detail_pages_load_as_documents(replay: dict[str, Any], p
     named = query(replay["db"], "SELECT count(*) FROM pages WHERE url = ?", [page["url"]])
     if named == [(0,)]:
         pytest.skip("no saved list names this page")
-    rows = query(replay["db"], "SELECT d.title, d.doc_number, d.published_on FROM pages p JOIN documents d "
-                               "USING (doc_id) WHERE p.url = ?", [page["url"]])
+    rows = query(
+        replay["db"],
+        "SELECT d.title, d.doc_number, d.published_on FROM pages p JOIN documents d USING (doc_id) WHERE p.url = ?",
+        [page["url"]],
+    )
     assert len(rows) == 1
     title, doc_number, published_on = rows[0]
     assert title == expect["title"]
@@ -123,6 +129,8 @@ def test_real_run_saved_detail_pages_load_as_documents(replay: dict[str, Any], p
 
 
 def test_real_run_loads_the_saved_detail_pages_of_every_site(replay: dict[str, Any]) -> None:
-    loaded = {urlsplit(url).hostname for (url,) in query(
-        replay["db"], "SELECT p.url FROM pages p JOIN documents d USING (doc_id)")}
+    loaded = {
+        urlsplit(url).hostname
+        for (url,) in query(replay["db"], "SELECT p.url FROM pages p JOIN documents d USING (doc_id)")
+    }
     assert loaded >= {"www.ndrc.gov.cn", "www.most.gov.cn", "www.csrc.gov.cn", "www.sasac.gov.cn", "www.gov.cn"}

@@ -44,8 +44,10 @@ def db(tmp_path: Path) -> Path:
 
 
 def labels(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
-    rows = con.execute("SELECT d.title, l.topic_id, l.taxonomy_version FROM core.document_labels l "
-                       "JOIN core.documents d USING (doc_id)").fetchall()
+    rows = con.execute(
+        "SELECT d.title, l.topic_id, l.taxonomy_version FROM core.document_labels l "
+        "JOIN core.documents d USING (doc_id)"
+    ).fetchall()
     return {(title[:4], topic_id, version) for title, topic_id, version in rows}
 
 

@@ -31,8 +31,10 @@ BARE_NOTICE = """<html><head><meta charset="utf-8"><title>生物育种产业化�
 <p>第一条 为规范生物育种产业化应用，保障粮食安全和生物安全，制定本办法。</p>
 <p>第二条 转基因玉米、大豆品种的审定、生产经营许可和种植管理适用本办法。</p>
 <p>第三条 本办法自发布之日起施行。</p></div></body></html>"""
-DOCUMENT_FIELDS = ("doc_id, title, url, published_on, issuers, doc_number, regions, doc_type, source_name, relevant, "
-                   "text, summary, extraction_status")
+DOCUMENT_FIELDS = (
+    "doc_id, title, url, published_on, issuers, doc_number, regions, doc_type, source_name, relevant, "
+    "text, summary, extraction_status"
+)
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -70,29 +72,59 @@ def test_reparse_recovers_a_page_the_parser_failed_on(
 
 @pytest.fixture
 def news_site() -> Iterator[Site]:
-    site = Site(routes={
-        "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
-        "/news/index.html": Response("<ul class='list'><li><a href='1.html'>新闻</a></li></ul>".encode(),
-                                     headers={"Content-Type": "text/html; charset=utf-8"}),
-        "/news/1.html": Response(DATELINE_NEWS.encode(), headers={"Content-Type": "text/html; charset=utf-8"}),
-        "/doc/7.html": Response(BARE_NOTICE.encode(), headers={"Content-Type": "text/html; charset=utf-8"}),
-    })
+    site = Site(
+        routes={
+            "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
+            "/news/index.html": Response(
+                "<ul class='list'><li><a href='1.html'>新闻</a></li></ul>".encode(),
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            ),
+            "/news/1.html": Response(DATELINE_NEWS.encode(), headers={"Content-Type": "text/html; charset=utf-8"}),
+            "/doc/7.html": Response(BARE_NOTICE.encode(), headers={"Content-Type": "text/html; charset=utf-8"}),
+        }
+    )
     with serve(site) as running:
-        api = {"searchVO": {"catMap": {"gongwen": {"listVO": [
-            {"title": "生物育种产业化应用管理办法", "url": running.url("/doc/7.html"), "pubtimeStr": "2026.10.07",
-             "puborg": "农业农村部", "pcode": "农农发〔2026〕7号"}]}}}}
-        running.routes["/api/list"] = Response(json.dumps(api, ensure_ascii=False).encode(),
-                                               headers={"Content-Type": "application/json"})
+        api = {
+            "searchVO": {
+                "catMap": {
+                    "gongwen": {
+                        "listVO": [
+                            {
+                                "title": "生物育种产业化应用管理办法",
+                                "url": running.url("/doc/7.html"),
+                                "pubtimeStr": "2026.10.07",
+                                "puborg": "农业农村部",
+                                "pcode": "农农发〔2026〕7号",
+                            }
+                        ]
+                    }
+                }
+            }
+        }
+        running.routes["/api/list"] = Response(
+            json.dumps(api, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"}
+        )
         yield running
 
 
 def news_registry(tmp_path: Path, site: Site) -> Path:
     common = {"delay_seconds": 0, "enabled": True}
     sources = [
-        {"name": "news", "kind": "html-list", "url": site.url("/news/index.html"), "link_selector": "ul.list a",
-         **common},
-        {"name": "api", "kind": "json-api", "url": site.url("/api/list"), "api": "gov-policy-library",
-         "max_pages": 1, **common},
+        {
+            "name": "news",
+            "kind": "html-list",
+            "url": site.url("/news/index.html"),
+            "link_selector": "ul.list a",
+            **common,
+        },
+        {
+            "name": "api",
+            "kind": "json-api",
+            "url": site.url("/api/list"),
+            "api": "gov-policy-library",
+            "max_pages": 1,
+            **common,
+        },
     ]
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
@@ -126,14 +158,18 @@ def test_sources_list_shows_every_source_with_its_kind_and_state(tmp_path: Path)
     path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
     result = runner.invoke(app, ["sources", "list", "--sources", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert [row[:4] for row in table_rows(result.output)] == [["alpha", "files", "yes", "no"], ["beta", "rss", "no", "no"]]
+    assert [row[:4] for row in table_rows(result.output)] == [
+        ["alpha", "files", "yes", "no"],
+        ["beta", "rss", "no", "no"],
+    ]
 
 
 def test_sources_check_probes_each_source(tmp_path: Path) -> None:
     with serve(build_site()) as site:
         finish_routes(site)
-        result = runner.invoke(app, ["sources", "check", "--sources", str(registry(tmp_path, site))],
-                               env={"COLUMNS": "200"})
+        result = runner.invoke(
+            app, ["sources", "check", "--sources", str(registry(tmp_path, site))], env={"COLUMNS": "200"}
+        )
     assert result.exit_code == 0, result.output
     statuses = {row[0]: (row[2], int(row[3]) > 0) for row in table_rows(result.output)}
     assert statuses == dict.fromkeys(("gbk-list", "feed", "sitemap", "api"), ("ok", True))

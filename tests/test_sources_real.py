@@ -27,8 +27,11 @@ from parsers.listing import ListItem
 from tests.conftest import FIXTURES, SEEDS
 from tests.fixture_site import Response, Site, serve
 
-SIDECARS = sorted(p for p in (FIXTURES / "real").glob("*/*.*.json")
-                  if "source" in json.loads(p.read_text(encoding="utf-8")).get("expect", {}))
+SIDECARS = sorted(
+    p
+    for p in (FIXTURES / "real").glob("*/*.*.json")
+    if "source" in json.loads(p.read_text(encoding="utf-8")).get("expect", {})
+)
 REGISTRY = load_sources(SEEDS / "sources.yaml")
 CONTACT = "policywatch-tests@example.org"
 
@@ -65,36 +68,44 @@ async def walk(source: Source) -> Discovery:
 
 def fields(item: ListItem) -> dict[str, Any]:
     published = item.published_on.isoformat() if isinstance(item.published_on, date) else None
-    return {"url": item.url, "title": item.title, "published_on": published, **({"facts": dict(item.facts)}
-                                                                                 if item.facts else {})}
+    return {
+        "url": item.url,
+        "title": item.title,
+        "published_on": published,
+        **({"facts": dict(item.facts)} if item.facts else {}),
+    }
 
 
-def test_replay_finds_exactly_the_real_article_links(replayed: tuple[Site, Source, Discovery],
-                                                     case: dict[str, Any]) -> None:
+def test_replay_finds_exactly_the_real_article_links(
+    replayed: tuple[Site, Source, Discovery], case: dict[str, Any]
+) -> None:
     _, _, found = replayed
     assert found.error is None
     assert len(found.items) == case["expect"]["links"]
     assert found.off_site == len(case["expect"].get("off_site", []))
 
 
-def test_replay_first_and_last_link_with_title_and_date(replayed: tuple[Site, Source, Discovery],
-                                                        case: dict[str, Any]) -> None:
+def test_replay_first_and_last_link_with_title_and_date(
+    replayed: tuple[Site, Source, Discovery], case: dict[str, Any]
+) -> None:
     _, _, found = replayed
     first, last = fields(found.items[0]), fields(found.items[-1])
     assert {k: first.get(k) for k in case["expect"]["first"]} == case["expect"]["first"]
     assert {k: last.get(k) for k in case["expect"]["last"]} == case["expect"]["last"]
 
 
-def test_replay_named_links_carry_their_title_and_date(replayed: tuple[Site, Source, Discovery],
-                                                       case: dict[str, Any]) -> None:
+def test_replay_named_links_carry_their_title_and_date(
+    replayed: tuple[Site, Source, Discovery], case: dict[str, Any]
+) -> None:
     _, _, found = replayed
     by_url = {i.url: fields(i) for i in found.items}
     for spot in case["expect"].get("also", []):
         assert {k: by_url[spot["url"]].get(k) for k in spot} == spot
 
 
-def test_replay_goes_on_to_the_page_the_pager_names(replayed: tuple[Site, Source, Discovery],
-                                                    case: dict[str, Any]) -> None:
+def test_replay_goes_on_to_the_page_the_pager_names(
+    replayed: tuple[Site, Source, Discovery], case: dict[str, Any]
+) -> None:
     site, source, _ = replayed
     asked = [path for _, path, _ in site.log if path != "/robots.txt"]
     following = case["expect"].get("next_page")

@@ -29,12 +29,18 @@ def load_text(tmp_path: Path, text: str) -> list:
     return load_sources(path)
 
 
-@pytest.mark.parametrize(("line", "verified"), [
-    ("verified: 2026-12-02 (tests/fixtures/real/www.ndrc.gov.cn/x.html)", "2026-12-02 (tests/fixtures/real/www.ndrc.gov.cn/x.html)"),
-    ("verified: 2026-12-02", "2026-12-02"),
-    ("verified: no", "no"),
-    ("", "no"),
-])
+@pytest.mark.parametrize(
+    ("line", "verified"),
+    [
+        (
+            "verified: 2026-12-02 (tests/fixtures/real/www.ndrc.gov.cn/x.html)",
+            "2026-12-02 (tests/fixtures/real/www.ndrc.gov.cn/x.html)",
+        ),
+        ("verified: 2026-12-02", "2026-12-02"),
+        ("verified: no", "no"),
+        ("", "no"),
+    ],
+)
 def test_registry_reads_verified(tmp_path: Path, line: str, verified: str) -> None:
     text = f"sources:\n  - name: ndrc\n    kind: html-list\n    url: {WEB['url']}\n    {line}\n"
     assert load_text(tmp_path, text)[0].verified == verified
@@ -46,8 +52,15 @@ def test_registry_rejects_a_malformed_verified(tmp_path: Path, value: str) -> No
         load(tmp_path, {**WEB, "verified": value})
 
 
-@pytest.mark.parametrize(("key", "meant"), [("link_selecter", "link_selector"), ("allowed_host", "allowed_hosts"),
-                                            ("exclude", "exclude_selector"), ("veryfied", "verified")])
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("link_selecter", "link_selector"),
+        ("allowed_host", "allowed_hosts"),
+        ("exclude", "exclude_selector"),
+        ("veryfied", "verified"),
+    ],
+)
 def test_registry_names_a_typo_and_the_key_meant(tmp_path: Path, key: str, meant: str) -> None:
     with pytest.raises(ConfigError, match=rf"unknown key {key} \(did you mean {meant}\?\)"):
         load(tmp_path, {**WEB, key: "x"})
@@ -70,12 +83,17 @@ def test_registry_rejects_allowed_hosts_that_are_not_host_names(tmp_path: Path, 
         load(tmp_path, {**WEB, "allowed_hosts": hosts})
 
 
-@pytest.mark.parametrize(("headers", "expected"), [
-    ("browser", {"User-Agent": BROWSER_USER_AGENT}),
-    ({"User-Agent": "browser", "Referer": "https://www.gov.cn/"},
-     {"User-Agent": BROWSER_USER_AGENT, "Referer": "https://www.gov.cn/"}),
-    ({"Accept": "application/json"}, {"Accept": "application/json"}),
-])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ("browser", {"User-Agent": BROWSER_USER_AGENT}),
+        (
+            {"User-Agent": "browser", "Referer": "https://www.gov.cn/"},
+            {"User-Agent": BROWSER_USER_AGENT, "Referer": "https://www.gov.cn/"},
+        ),
+        ({"Accept": "application/json"}, {"Accept": "application/json"}),
+    ],
+)
 def test_registry_reads_headers(tmp_path: Path, headers: object, expected: dict[str, str]) -> None:
     (source,) = load(tmp_path, {**WEB, "headers": headers})
     assert source.headers == expected
@@ -88,16 +106,28 @@ def test_registry_rejects_headers_that_are_neither_browser_nor_a_mapping(tmp_pat
 
 
 def test_registry_passes_detail_json_through_in_options(tmp_path: Path) -> None:
-    paths = {"html": "data.docClob", "title": "data.docSubtitle", "published_on": "data.publishDate",
-             "doc_number": "data.documentNo", "index_number": "data.indexNo"}
+    paths = {
+        "html": "data.docClob",
+        "title": "data.docSubtitle",
+        "published_on": "data.publishDate",
+        "doc_number": "data.documentNo",
+        "index_number": "data.indexNo",
+    }
     (source,) = load(tmp_path, {**WEB, "kind": "json-api", "detail_json": paths})
     assert source.options["detail_json"] == paths
 
 
 def test_allowed_hosts_are_the_union_of_source_hosts_and_declared_hosts(tmp_path: Path) -> None:
-    sources = load(tmp_path, {**WEB, "delay_seconds": 3},
-                   {"name": "library", "kind": "json-api", "url": "https://sousuo.www.gov.cn/search-gov/data",
-                    "allowed_hosts": ["www.gov.cn"]})
+    sources = load(
+        tmp_path,
+        {**WEB, "delay_seconds": 3},
+        {
+            "name": "library",
+            "kind": "json-api",
+            "url": "https://sousuo.www.gov.cn/search-gov/data",
+            "allowed_hosts": ["www.gov.cn"],
+        },
+    )
     assert allowed_hosts(sources) == {"www.ndrc.gov.cn", "sousuo.www.gov.cn", "www.gov.cn"}
     assert host_policies(sources)["www.gov.cn"].delay_seconds == 1.0
 

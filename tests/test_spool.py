@@ -82,5 +82,8 @@ def test_records_the_disk_refuses_are_held_in_memory_and_none_is_lost(tmp_path: 
         items.append(Item("on-disk-again", 3))
         assert [i.url for i in items] == ["on-disk", "held-1", "held-2", "on-disk-again"]
         assert [i.url for i in sorted_spooled([items], lambda i: -i.rank, spool)] == [
-            "on-disk-again", "held-2", "held-1", "on-disk"]
-
+            "on-disk-again",
+            "held-2",
+            "held-1",
+            "on-disk",
+        ]

@@ -26,8 +26,9 @@ def seed(i: int) -> str:
 
 def page(text: str, url: str, source: str = "test", *, fetched_at: datetime = NOW) -> PageOutcome:
     doc = parse_document(text.encode("utf-8"), ParseOptions(url=url, source_name=source))
-    return PageOutcome(url=url, source_name=source, fetched_at=fetched_at, raw_sha256="x" * 64,
-                       raw_size=len(text), document=doc)
+    return PageOutcome(
+        url=url, source_name=source, fetched_at=fetched_at, raw_sha256="x" * 64, raw_size=len(text), document=doc
+    )
 
 
 def rows(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[object, ...]]:
@@ -37,12 +38,14 @@ def rows(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[object, ...]]
 def with_chrome(text: str, site: str = "新华财经网") -> str:
     """The text as another site's HTML page: navigation, breadcrumb, footer around the article."""
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
-    return (f"<html><head><meta charset='utf-8'><title>{site}</title></head><body>"
-            "<div class='nav'><a href='/'>首页</a> <a href='/zc'>政策</a> <a href='/xw'>新闻</a></div>"
-            "<div class='breadcrumb'>当前位置：首页 &gt; 政策 &gt; 正文</div>"
-            f"<div class='article'>{paragraphs}</div>"
-            f"<div class='footer'>责任编辑：王小明 版权所有：{site} 京ICP备12345678号 <a href='/about'>关于我们</a></div>"
-            "</body></html>")
+    return (
+        f"<html><head><meta charset='utf-8'><title>{site}</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a> <a href='/zc'>政策</a> <a href='/xw'>新闻</a></div>"
+        "<div class='breadcrumb'>当前位置：首页 &gt; 政策 &gt; 正文</div>"
+        f"<div class='article'>{paragraphs}</div>"
+        f"<div class='footer'>责任编辑：王小明 版权所有：{site} 京ICP备12345678号 <a href='/about'>关于我们</a></div>"
+        "</body></html>"
+    )
 
 
 def trimmed(text: str) -> str:
@@ -71,8 +74,9 @@ def test_dedup_copy_of_each_seed_is_a_sighting(warehouse: duckdb.DuckDBPyConnect
 
 
 def test_dedup_traditional_copy_is_an_exact_duplicate(warehouse: duckdb.DuckDBPyConnection) -> None:
-    counts = load(warehouse, page(seed(1), "https://a.gov.cn/1.html"),
-                  page(_S2T.convert(seed(1)), "https://b.com/1.html"))
+    counts = load(
+        warehouse, page(seed(1), "https://a.gov.cn/1.html"), page(_S2T.convert(seed(1)), "https://b.com/1.html")
+    )
     assert counts["exact"] == 1
 
 
@@ -92,12 +96,18 @@ def test_dedup_changed_page_at_same_url_is_a_version(warehouse: duckdb.DuckDBPyC
 
 
 SHARED_OPENING = "各地级以上市人民政府，省政府各部门、各直属机构：\n"
-SHARED_CLOSING = ("\n实施过程中遇到的重大问题，请径向广东省科学技术厅反映。\n广东省科学技术厅\n广东省发展和改革委员会\n"
-                  "广东省工业和信息化厅\n2024年2月7日\n（联系人：张三，电话：020-12345678）\n")
-BODY_A = ("为加快合成生物产业发展，支持建设合成生物中试平台，培育一批底盘细胞和酶制剂企业，"
-          "对购置发酵设备给予补助，推动生物制造在食品、化工和材料领域的应用示范。")
-BODY_B = ("为加快细胞与基因治疗产业发展，支持建设病毒载体生产平台，培育一批CAR-T和干细胞企业，"
-          "对开展临床试验给予补助，推动细胞治疗产品在医院的应用示范和医保准入。")
+SHARED_CLOSING = (
+    "\n实施过程中遇到的重大问题，请径向广东省科学技术厅反映。\n广东省科学技术厅\n广东省发展和改革委员会\n"
+    "广东省工业和信息化厅\n2024年2月7日\n（联系人：张三，电话：020-12345678）\n"
+)
+BODY_A = (
+    "为加快合成生物产业发展，支持建设合成生物中试平台，培育一批底盘细胞和酶制剂企业，"
+    "对购置发酵设备给予补助，推动生物制造在食品、化工和材料领域的应用示范。"
+)
+BODY_B = (
+    "为加快细胞与基因治疗产业发展，支持建设病毒载体生产平台，培育一批CAR-T和干细胞企业，"
+    "对开展临床试验给予补助，推动细胞治疗产品在医院的应用示范和医保准入。"
+)
 
 
 def test_dedup_same_topic_with_shared_boilerplate_is_not_merged(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -113,7 +123,8 @@ def test_dedup_official_copy_is_canonical_whatever_arrives_first(warehouse: duck
     (doc_id,) = rows(warehouse, "SELECT doc_id FROM documents")[0]
     load(warehouse, page(seed(3), "https://gdstc.gd.gov.cn/3.html", "gdstc"), run_id="r2")
     assert rows(warehouse, "SELECT doc_id, url, source_name FROM documents") == [
-        (doc_id, "https://gdstc.gd.gov.cn/3.html", "gdstc")]  # the doc_id stays
+        (doc_id, "https://gdstc.gd.gov.cn/3.html", "gdstc")
+    ]  # the doc_id stays
     load(warehouse, page(_S2T.convert(seed(3)), "http://www.news.cn/3.htm", "xinhua"), run_id="r3")
     assert rows(warehouse, "SELECT url FROM documents") == [("https://gdstc.gd.gov.cn/3.html",)]
 
@@ -123,8 +134,11 @@ def _load_all(db: Path, pages: list[PageOutcome]) -> list[tuple[object, ...]]:
 
     with open_writer(db) as con:
         load(con, *pages)
-        return rows(con, "SELECT d.doc_id, d.url, list(s.url ORDER BY s.url) FROM documents d "
-                         "JOIN document_sightings s USING (doc_id) GROUP BY ALL ORDER BY 1")
+        return rows(
+            con,
+            "SELECT d.doc_id, d.url, list(s.url ORDER BY s.url) FROM documents d "
+            "JOIN document_sightings s USING (doc_id) GROUP BY ALL ORDER BY 1",
+        )
 
 
 def test_dedup_same_pages_in_any_order_give_the_same_documents(tmp_path: Path) -> None:
@@ -141,8 +155,7 @@ def test_dedup_same_pages_in_any_order_give_the_same_documents(tmp_path: Path) -
 def test_dedup_run_reads_only_what_its_pages_can_match(warehouse: duckdb.DuckDBPyConnection) -> None:
     load(warehouse, *(page(seed(i), f"https://a.gov.cn/{i}.html") for i in range(len(SEEDS))))
     assert rows(warehouse, "SELECT count(DISTINCT doc_id) FROM core.document_bands") == [(len(SEEDS),)]
-    assert rows(warehouse, "SELECT count(*) FROM core.documents WHERE indexed_hash = content_hash") == [
-        (len(SEEDS),)]
+    assert rows(warehouse, "SELECT count(*) FROM core.documents WHERE indexed_hash = content_hash") == [(len(SEEDS),)]
 
 
 def test_dedup_documents_loaded_before_the_index_are_indexed(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -152,7 +165,9 @@ def test_dedup_documents_loaded_before_the_index_are_indexed(warehouse: duckdb.D
     assert load(warehouse, page(trimmed(seed(3)), "https://b.com/3.html"), run_id="r2")["near"] == 1
 
 
-PLAN = "关于印发生物制造行动方案的通知\n粤科发〔2024〕12号\n各有关单位：现将生物制造行动方案印发给你们，请认真贯彻执行。\n"
+PLAN = (
+    "关于印发生物制造行动方案的通知\n粤科发〔2024〕12号\n各有关单位：现将生物制造行动方案印发给你们，请认真贯彻执行。\n"
+)
 NEWS = "记者获悉\n省科技厅日前印发粤科发〔2024〕12号文件，部署生物制造产业发展，支持合成生物中试平台建设。\n"
 
 
@@ -166,8 +181,9 @@ def test_frontier_urls_are_canonical(warehouse: duckdb.DuckDBPyConnection) -> No
     from parsers.run import FrontierRow
     from warehouse.frontier import lookup
 
-    warehouse.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')",
-                      [NOW])
+    warehouse.execute(
+        "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')", [NOW]
+    )
     frontier = [FrontierRow(url="HTTPS://A.gov.cn:443/x/index.html?utm_source=wx#top", source_name="s", seen_at=NOW)]
     load_run(warehouse, run_id="r1", pages=[], attempts=[], now=NOW, frontier=frontier)
     assert rows(warehouse, "SELECT url FROM core.frontier") == [("https://a.gov.cn/x/",)]
@@ -181,8 +197,9 @@ def test_frontier_keeps_the_last_fetch_of_a_url_else_its_first_sighting(
     from warehouse import load as loader
 
     monkeypatch.setattr(loader, "FRONTIER_CHUNK", 2)  # the rows of one URL land in different staged chunks
-    warehouse.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')",
-                      [NOW])
+    warehouse.execute(
+        "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES ('r1', 'test', ?, 'running')", [NOW]
+    )
     a, b = "https://a.gov.cn/1.html", "https://a.gov.cn/2.html"
     frontier = [
         FrontierRow(url=a, source_name="s", seen_at=NOW, title_hint="first"),
@@ -193,6 +210,6 @@ def test_frontier_keeps_the_last_fetch_of_a_url_else_its_first_sighting(
         FrontierRow(url=b, source_name="t", seen_at=NOW, title_hint="again"),
     ]
     load_run(warehouse, run_id="r1", pages=[], attempts=[], now=NOW, frontier=iter(frontier))
-    assert rows(warehouse, "SELECT url, source_name, status, etag, error, title_hint, fetches FROM core.frontier "
-                           "ORDER BY url") == [(a, "t", "fetched", "e2", None, None, 1),
-                                               (b, "s", "discovered", None, None, "listed", 0)]
+    assert rows(
+        warehouse, "SELECT url, source_name, status, etag, error, title_hint, fetches FROM core.frontier ORDER BY url"
+    ) == [(a, "t", "fetched", "e2", None, None, 1), (b, "s", "discovered", None, None, "listed", 0)]

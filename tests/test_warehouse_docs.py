@@ -63,9 +63,12 @@ def test_docs_every_core_column_is_described(tmp_path: Path) -> None:
 
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         migrate(con, upto=6)  # tables of later migrations describe themselves
-        missing = con.execute("SELECT table_name || '.' || column_name FROM duckdb_columns() "
-                              "WHERE schema_name = 'core' AND comment IS NULL").fetchall()
+        missing = con.execute(
+            "SELECT table_name || '.' || column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'core' AND comment IS NULL"
+        ).fetchall()
         tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE comment IS NULL").fetchall()
-        views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' "
-                            "AND comment IS NULL").fetchall()
+        views = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' AND comment IS NULL"
+        ).fetchall()
     assert (missing, tables, views) == ([], [], [])

@@ -26,20 +26,29 @@ SHORT = "<html><head><title>关于公布项目名单的通知</title></head><bod
 
 def outcome(markup: str, url: str, *, article_link: bool = True) -> PageOutcome:
     doc = parse_document(markup.encode(), ParseOptions(url=url, source_name="test", article_link=article_link))
-    return PageOutcome(url=url, source_name="test", fetched_at=NOW, raw_sha256=url[-1] * 64, raw_size=len(markup),
-                       document=doc)
+    return PageOutcome(
+        url=url, source_name="test", fetched_at=NOW, raw_sha256=url[-1] * 64, raw_size=len(markup), document=doc
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, *pages: PageOutcome, run_id: str = "r1") -> None:
-    con.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')",
-                [run_id, NOW])
-    load_run(con, run_id=run_id, pages=list(pages), attempts=[SourceAttempt(source_name="test", kind="html-list",
-                                                                            ok=True)], now=NOW)
+    con.execute(
+        "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')", [run_id, NOW]
+    )
+    load_run(
+        con,
+        run_id=run_id,
+        pages=list(pages),
+        attempts=[SourceAttempt(source_name="test", kind="html-list", ok=True)],
+        now=NOW,
+    )
 
 
 def test_low_confidence_page_is_loaded_as_a_document(warehouse: duckdb.DuckDBPyConnection) -> None:
     load(warehouse, outcome(SHORT, "https://a.gov.cn/1"))
-    status, reason, title = warehouse.execute("SELECT extraction_status, extraction_reason, title FROM documents").fetchone()
+    status, reason, title = warehouse.execute(
+        "SELECT extraction_status, extraction_reason, title FROM documents"
+    ).fetchone()
     assert (status, title) == ("low_confidence", "关于公布项目名单的通知")
     assert "only 6 characters of text" in reason and "link selector" in reason
 
@@ -50,11 +59,15 @@ def test_confident_document_is_ok_without_reason(warehouse: duckdb.DuckDBPyConne
 
 
 def test_pages_view_shows_every_page_its_document_or_a_reason(warehouse: duckdb.DuckDBPyConnection) -> None:
-    pages = [outcome(ARTICLE, "https://a.gov.cn/3"), outcome(SHORT, "https://a.gov.cn/4"),
-             outcome(SHORT, "https://a.gov.cn/5", article_link=False)]
+    pages = [
+        outcome(ARTICLE, "https://a.gov.cn/3"),
+        outcome(SHORT, "https://a.gov.cn/4"),
+        outcome(SHORT, "https://a.gov.cn/5", article_link=False),
+    ]
     load(warehouse, *pages)
-    rows = warehouse.execute("SELECT url, outcome, extraction_status, doc_id IS NOT NULL, reason IS NOT NULL "
-                             "FROM pages ORDER BY url").fetchall()
+    rows = warehouse.execute(
+        "SELECT url, outcome, extraction_status, doc_id IS NOT NULL, reason IS NOT NULL FROM pages ORDER BY url"
+    ).fetchall()
     assert rows == [
         ("https://a.gov.cn/3", "new", "ok", True, False),
         ("https://a.gov.cn/4", "new", "low_confidence", True, True),
@@ -85,16 +98,21 @@ def test_migration_marks_documents_already_loaded_ok(tmp_path: Path) -> None:
         con.execute(
             "INSERT INTO core.documents (doc_id, first_seen_at, week, updated_at, issuers, regions, relevant, text, "
             "keywords, content_hash, minhash, cited_titles, version) "
-            "VALUES ('d1', now(), '2026-W47', now(), [], [], false, '正文', [], 'h', [], [], 1)")
+            "VALUES ('d1', now(), '2026-W47', now(), [], [], false, '正文', [], 'h', [], [], 1)"
+        )
         assert 9 in migrate(con)
         assert con.execute("SELECT extraction_status, extraction_reason FROM documents").fetchone() == ("ok", None)
 
 
-@pytest.mark.parametrize(("table", "column"), [("documents", "extraction_status"), ("documents", "extraction_reason"),
-                                               ("pages", "extraction_reason")])
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("documents", "extraction_status"), ("documents", "extraction_reason"), ("pages", "extraction_reason")],
+)
 def test_new_columns_are_described(warehouse: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
-    comment = warehouse.execute("SELECT comment FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ? "
-                                "AND column_name = ?", [table, column]).fetchone()
+    comment = warehouse.execute(
+        "SELECT comment FROM duckdb_columns() WHERE schema_name = 'core' AND table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
     assert comment is not None and comment[0]
 
 
@@ -102,13 +120,17 @@ def test_latest_migration_is_this_one() -> None:
     assert max(m.version for m in available()) >= 9
 
 
-STORY = ("<html><head><title>国家发改委发布《“十四五”生物经济发展规划》</title></head><body><div class='TRS_Editor'>"
-         "<p>5月10日，国家发展改革委印发《“十四五”生物经济发展规划》，提出推动生物技术和信息技术融合创新，"
-         "加快发展生物医药、生物育种、生物材料、生物能源等产业，做大做强生物经济。</p>"
-         "<p>记者了解到，规划明确了生物经济发展的主要目标和重点任务，部署了一批重大工程。</p></div></body></html>")
-RELEASE = ("<html><head><title>《“十四五”生物经济发展规划》政策发布会</title></head><body><div class='TRS_Editor'>"
-           "<p>国家发展改革委召开新闻发布会，介绍《“十四五”生物经济发展规划》有关情况，回答记者提问。"
-           "发布会上，有关司局负责同志介绍了规划编制的背景、主要内容和下一步工作安排。</p></div></body></html>")
+STORY = (
+    "<html><head><title>国家发改委发布《“十四五”生物经济发展规划》</title></head><body><div class='TRS_Editor'>"
+    "<p>5月10日，国家发展改革委印发《“十四五”生物经济发展规划》，提出推动生物技术和信息技术融合创新，"
+    "加快发展生物医药、生物育种、生物材料、生物能源等产业，做大做强生物经济。</p>"
+    "<p>记者了解到，规划明确了生物经济发展的主要目标和重点任务，部署了一批重大工程。</p></div></body></html>"
+)
+RELEASE = (
+    "<html><head><title>《“十四五”生物经济发展规划》政策发布会</title></head><body><div class='TRS_Editor'>"
+    "<p>国家发展改革委召开新闻发布会，介绍《“十四五”生物经济发展规划》有关情况，回答记者提问。"
+    "发布会上，有关司局负责同志介绍了规划编制的背景、主要内容和下一步工作安排。</p></div></body></html>"
+)
 
 
 def test_title_quoting_a_document_is_not_that_document(warehouse: duckdb.DuckDBPyConnection) -> None:

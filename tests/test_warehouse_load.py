@@ -49,15 +49,22 @@ MEASURES_V2 = (
 
 def page(text: str, url: str, source: str = "test") -> PageOutcome:
     doc = parse_document(text.encode("utf-8"), ParseOptions(url=url, source_name=source))
-    return PageOutcome(url=url, source_name=source, fetched_at=NOW, raw_sha256="x" * 64, raw_size=len(text),
-                       document=doc)
+    return PageOutcome(
+        url=url, source_name=source, fetched_at=NOW, raw_sha256="x" * 64, raw_size=len(text), document=doc
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, *pages: PageOutcome, run_id: str = "r1") -> dict[str, int]:
-    con.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')",
-                [run_id, NOW])
-    report = load_run(con, run_id=run_id, pages=list(pages),
-                      attempts=[SourceAttempt(source_name="test", kind="files", ok=True)], now=NOW)
+    con.execute(
+        "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')", [run_id, NOW]
+    )
+    report = load_run(
+        con,
+        run_id=run_id,
+        pages=list(pages),
+        attempts=[SourceAttempt(source_name="test", kind="files", ok=True)],
+        now=NOW,
+    )
     return {k: report.total(k) for k in ("new", "exact", "near", "version", "unchanged", "failed")}
 
 
@@ -121,7 +128,8 @@ def test_load_page_changed_within_one_run_keeps_one_set_of_labels(warehouse: duc
     counts = load(warehouse, page(PLAN, "https://a.gov.cn/1.html"), page(changed, "https://a.gov.cn/1.html"))
     assert (counts["new"], counts["version"]) == (1, 1)
     labels, distinct = warehouse.execute(
-        "SELECT count(*), count(DISTINCT (doc_id, facet, topic_id)) FROM core.document_labels").fetchone()
+        "SELECT count(*), count(DISTINCT (doc_id, facet, topic_id)) FROM core.document_labels"
+    ).fetchone()
     assert labels == distinct > 0
 
 
@@ -145,8 +153,14 @@ def test_load_links_citation_of_a_known_document(warehouse: duckdb.DuckDBPyConne
 
 
 def test_load_failed_page_is_recorded_not_lost(warehouse: duckdb.DuckDBPyConnection) -> None:
-    broken = PageOutcome(url="https://a.gov.cn/bad", source_name="test", fetched_at=NOW, raw_sha256="y" * 64,
-                         raw_size=3, document=parse_document(b"", ParseOptions()))
+    broken = PageOutcome(
+        url="https://a.gov.cn/bad",
+        source_name="test",
+        fetched_at=NOW,
+        raw_sha256="y" * 64,
+        raw_size=3,
+        document=parse_document(b"", ParseOptions()),
+    )
     assert load(warehouse, broken)["failed"] == 1
     assert warehouse.execute("SELECT outcome, raw_sha256 FROM pages").fetchall() == [("failed", "y" * 64)]
 

@@ -12,14 +12,24 @@ from warehouse.connection import open_reader, open_writer
 from warehouse.migrate import available, migrate
 
 CONTRACT_VIEWS = {
-    "documents", "document_topics", "document_sightings", "document_links", "document_versions", "runs",
-    "source_health", "weekly_topic_counts",
+    "documents",
+    "document_topics",
+    "document_sightings",
+    "document_links",
+    "document_versions",
+    "runs",
+    "source_health",
+    "weekly_topic_counts",
 }
 
 
 def test_migrate_creates_the_contract_views(warehouse: duckdb.DuckDBPyConnection) -> None:
-    views = {name for (name,) in warehouse.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' "
-                                                   "AND NOT internal").fetchall()}
+    views = {
+        name
+        for (name,) in warehouse.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"
+        ).fetchall()
+    }
     assert views >= CONTRACT_VIEWS
 
 
@@ -65,16 +75,21 @@ def test_row_tables_lose_their_primary_keys_but_keep_rows_comments_and_not_null(
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:
         migrate(con, upto=7)
-        con.execute("INSERT INTO core.document_sightings VALUES ('d1', 'https://a.gov.cn/1', 's', now(), 'first', NULL)")
+        con.execute(
+            "INSERT INTO core.document_sightings VALUES ('d1', 'https://a.gov.cn/1', 's', now(), 'first', NULL)"
+        )
     with open_writer(db) as con:
         assert con.execute("SELECT doc_id, match FROM core.document_sightings").fetchall() == [("d1", "first")]
         constraints = con.execute(
             "SELECT table_name, constraint_type FROM duckdb_constraints() WHERE schema_name = 'core' AND table_name IN "
-            "('documents', 'document_labels', 'document_sightings', 'document_versions')").fetchall()
+            "('documents', 'document_labels', 'document_sightings', 'document_versions')"
+        ).fetchall()
         assert ("document_sightings", "NOT NULL") in constraints
         assert not [c for c in constraints if c[1] == "PRIMARY KEY"]
-        comments = con.execute("SELECT count(comment), count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
-                               "AND table_name = 'documents'").fetchone()
+        comments = con.execute(
+            "SELECT count(comment), count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
+            "AND table_name = 'documents'"
+        ).fetchone()
         assert comments[0] == comments[1] >= 28
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO core.document_sightings VALUES (NULL, 'u', 's', now(), 'first', NULL)")

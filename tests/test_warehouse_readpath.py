@@ -36,8 +36,9 @@ HOLD = textwrap.dedent("""
 @contextmanager
 def writer_in_another_process(db: Path) -> Iterator[None]:
     """Another process holding the warehouse open for writing, mid-transaction, until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
         yield
@@ -94,8 +95,9 @@ def test_cli_search_while_a_run_writes_and_no_read_copy_says_so_in_one_line(tmp_
     assert "in use by another process" in one_line(result)
 
 
-def test_publish_read_copy_on_a_full_disk_keeps_the_previous_copy(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_read_copy_on_a_full_disk_keeps_the_previous_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = corpus_copy(tmp_path)
     previous = snapshot(publish_read_copy(db))
 
@@ -138,8 +140,9 @@ def test_export_again_replaces_the_previous_export(tmp_path: Path) -> None:
 
 def test_cli_export_writes_every_view(tmp_path: Path) -> None:
     db = corpus_copy(tmp_path)
-    result = CliRunner().invoke(app, ["export", "--format", "parquet", str(tmp_path / "out"), "--db", str(db)],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["export", "--format", "parquet", str(tmp_path / "out"), "--db", str(db)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "runs.parquet").exists()
     assert CliRunner().invoke(app, ["export", "--format", "csv", str(tmp_path / "o2"), "--db", str(db)]).exit_code == 2
@@ -156,8 +159,9 @@ def test_cli_refuses_a_file_that_is_not_duckdb_in_one_line(tmp_path: Path, comma
     assert db.read_text() == "my notes\n" * 100
 
 
-def test_open_writer_on_a_read_only_filesystem_says_so_in_one_line(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_writer_on_a_read_only_filesystem_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Tests run as root, whom chmod 444 does not stop: simulate what DuckDB says on a read-only mount.
     db = corpus_copy(tmp_path)
     before = snapshot(db)
@@ -168,7 +172,7 @@ def test_open_writer_on_a_read_only_filesystem_says_so_in_one_line(tmp_path: Pat
     monkeypatch.setattr(duckdb, "connect", read_only_fs)
     with pytest.raises(LoadError) as caught, open_writer(db):
         pass
-    assert str(caught.value) == f"cannot open {db}: IO Error: Cannot open file \"{db}\": Read-only file system"
+    assert str(caught.value) == f'cannot open {db}: IO Error: Cannot open file "{db}": Read-only file system'
     assert snapshot(db) == before
 
 
@@ -207,16 +211,24 @@ def test_load_on_a_full_disk_rolls_back_everything(tmp_path: Path) -> None:
         before = con.execute("SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM document_versions)").fetchone()
         page = vaccine_page(datetime(2026, 12, 1), amended=False)
         with pytest.raises(LoadError, match="rolled back: IO Error: Could not write file: No space left"):
-            load_run(FullDisk(con), run_id="r-full", pages=[page],  # type: ignore[arg-type]
-                     attempts=[SourceAttempt(source_name="sh-wsjkw", kind="files", ok=True)], now=datetime(2026, 12, 1))
+            load_run(
+                FullDisk(con),
+                run_id="r-full",
+                pages=[page],  # type: ignore[arg-type]
+                attempts=[SourceAttempt(source_name="sh-wsjkw", kind="files", ok=True)],
+                now=datetime(2026, 12, 1),
+            )
         after = con.execute("SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM document_versions)").fetchone()
     assert after == before
 
 
 def test_second_writer_exits_at_once_with_one_line(tmp_path: Path) -> None:
     db = tmp_path / "warehouse.duckdb"
-    with writer_lock(db), pytest.raises(WarehouseBusyError, match="another PolicyWatch run is writing"), \
-            writer_lock(db):
+    with (
+        writer_lock(db),
+        pytest.raises(WarehouseBusyError, match="another PolicyWatch run is writing"),
+        writer_lock(db),
+    ):
         pass
 
 

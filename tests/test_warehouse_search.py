@@ -74,19 +74,25 @@ def test_search_quoted_phrase_must_appear_verbatim(reader: duckdb.DuckDBPyConnec
 @pytest.mark.parametrize(
     ("filters", "allowed"),
     [
-        ({"topic": "生物制造"}, lambda h, con: con.execute(
-            "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic = '生物制造'", [h.doc_id]).fetchone()[0]),
-        ({"topic": "bio-manufacturing"}, lambda h, con: con.execute(
-            "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic_id = 'bio-manufacturing'",
-            [h.doc_id]).fetchone()[0]),
+        (
+            {"topic": "生物制造"},
+            lambda h, con: con.execute(
+                "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic = '生物制造'", [h.doc_id]
+            ).fetchone()[0],
+        ),
+        (
+            {"topic": "bio-manufacturing"},
+            lambda h, con: con.execute(
+                "SELECT count(*) FROM document_topics WHERE doc_id = ? AND topic_id = 'bio-manufacturing'", [h.doc_id]
+            ).fetchone()[0],
+        ),
         ({"region": "江苏"}, lambda h, con: "江苏" in h.regions),
         ({"since": date(2024, 6, 1)}, lambda h, con: h.published_on is None or h.published_on >= date(2024, 6, 1)),
         ({"until": date(2023, 1, 1)}, lambda h, con: h.published_on is not None and h.published_on <= date(2023, 1, 1)),
     ],
     ids=["topic-name", "topic-id", "region", "since", "until"],
 )
-def test_search_filters_keep_only_matching_documents(reader: duckdb.DuckDBPyConnection, filters: dict,
-                                                     allowed) -> None:
+def test_search_filters_keep_only_matching_documents(reader: duckdb.DuckDBPyConnection, filters: dict, allowed) -> None:
     unfiltered = search(reader, "生物", limit=100)
     hits = search(reader, "生物", limit=100, **filters)
     assert hits and len(hits) < len(unfiltered)
@@ -112,8 +118,11 @@ def test_index_documents_is_idempotent_and_reindexes_changed_text(tmp_path: Path
         assert index_documents(con) == 0  # everything is indexed at its current text
         rows = con.execute("SELECT count(*) FROM core.document_terms").fetchone()
         doc_id = search(con, "疫苗接种")[0].doc_id
-        con.execute("UPDATE core.documents SET text = text || '\n新增冷链追溯要求。', content_hash = 'changed' "
-                    "WHERE doc_id = ?", [doc_id])
+        con.execute(
+            "UPDATE core.documents SET text = text || '\n新增冷链追溯要求。', content_hash = 'changed' "
+            "WHERE doc_id = ?",
+            [doc_id],
+        )
         assert index_documents(con, now=datetime(2026, 11, 23)) == 1
         assert search(con, "冷链追溯")[0].doc_id == doc_id
         assert index_documents(con, [doc_id]) == 1  # explicit ids are always re-indexed, never doubled
@@ -127,8 +136,11 @@ def test_cli_search_prints_a_ranked_table(tmp_path: Path) -> None:
     from flows.cli import app
 
     db = corpus_copy(tmp_path)
-    result = CliRunner().invoke(app, ["search", "合成生物", "--since", "2024-01-01", "--topic", "生物制造",
-                                      "--limit", "2", "--db", str(db)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app,
+        ["search", "合成生物", "--since", "2024-01-01", "--topic", "生物制造", "--limit", "2", "--db", str(db)],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     assert "广东省科学技术厅关于支持合成生物产业创新发展的若干措施" in result.output
     assert "│ 2 │" in result.output and "│ 3 │" not in result.output  # --limit 2 (a date may end in 3)
@@ -151,10 +163,12 @@ def test_index_documents_indexes_documents_loaded_before_migration_6(tmp_path: P
     with open_writer(db) as con:
         build(con)
     with duckdb.connect(str(db)) as con:  # back to a warehouse of before the search index, holding data
-        con.execute("DROP VIEW main.document_terms; DROP TABLE core.document_terms; DROP TABLE core.search_documents;"
-                    "DROP SEQUENCE core.search_doc_key;"
-                    "DROP VIEW main.document_regions; DROP VIEW main.document_issuers; DROP VIEW main.document_reposts;"
-                    "DELETE FROM schema_migrations WHERE version = 6")
+        con.execute(
+            "DROP VIEW main.document_terms; DROP TABLE core.document_terms; DROP TABLE core.search_documents;"
+            "DROP SEQUENCE core.search_doc_key;"
+            "DROP VIEW main.document_regions; DROP VIEW main.document_issuers; DROP VIEW main.document_reposts;"
+            "DELETE FROM schema_migrations WHERE version = 6"
+        )
         assert migrate(con) == [6]
         assert index_documents(con) == con.execute("SELECT count(*) FROM documents").fetchone()[0]
         assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"

@@ -74,8 +74,14 @@ REPOST_URL = "https://www.biotech-news.example.cn/policy/2026/gd-synbio.html"
 
 def _page(data: bytes, options: ParseOptions, seen: datetime, source: str) -> PageOutcome:
     doc = parse_document(data, options)
-    return PageOutcome(url=options.url or "", source_name=source, fetched_at=seen, raw_sha256="0" * 64,
-                       raw_size=len(data), document=doc)
+    return PageOutcome(
+        url=options.url or "",
+        source_name=source,
+        fetched_at=seen,
+        raw_sha256="0" * 64,
+        raw_size=len(data),
+        document=doc,
+    )
 
 
 def seed_pages(seen: datetime) -> list[PageOutcome]:
@@ -85,10 +91,14 @@ def seed_pages(seen: datetime) -> list[PageOutcome]:
     for name, facts in sorted(manifest.items()):
         published = facts.get("published_on")
         options = ParseOptions(
-            url=facts.get("url") or (SEEDS / name).as_uri(), source_name="seeds",
-            reference_date=facts.get("fetched_on"), known_title=facts.get("title"),
+            url=facts.get("url") or (SEEDS / name).as_uri(),
+            source_name="seeds",
+            reference_date=facts.get("fetched_on"),
+            known_title=facts.get("title"),
             known_published_on=date.fromisoformat(str(published)) if published else None,
-            known_issuers=tuple(facts.get("issuers") or ()), known_doc_number=facts.get("doc_number"))
+            known_issuers=tuple(facts.get("issuers") or ()),
+            known_doc_number=facts.get("doc_number"),
+        )
         pages.append(_page((SEEDS / name).read_bytes(), options, seen, "seeds"))
     return pages
 
@@ -100,8 +110,7 @@ def fixture_pages(seen: datetime) -> list[PageOutcome]:
         gold = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
         if gold.get("extraction_status", "ok") != "ok" or not gold.get("url"):
             continue
-        pages.append(_page(html.read_bytes(), ParseOptions(url=gold["url"], source_name="fixtures"), seen,
-                           "fixtures"))
+        pages.append(_page(html.read_bytes(), ParseOptions(url=gold["url"], source_name="fixtures"), seen, "fixtures"))
     return pages
 
 
@@ -120,18 +129,21 @@ def vaccine_page(seen: datetime, *, amended: bool) -> PageOutcome:
 def written_pages(seen: datetime) -> list[PageOutcome]:
     """The provincial notices published today, a repost of the Guangdong one, a page that failed."""
     today = _today(seen)
-    pages = [_page(template.format(today=today).encode(), ParseOptions(url=url, source_name=source), seen, source)
-             for _, template, url, source in WRITTEN]
+    pages = [
+        _page(template.format(today=today).encode(), ParseOptions(url=url, source_name=source), seen, source)
+        for _, template, url, source in WRITTEN
+    ]
     repost = "来源：广东省科学技术厅\n" + GD_SYNBIO.format(today=today) + "（本文转自广东省科学技术厅网站）\n"
-    pages.append(_page(repost.encode(), ParseOptions(url=REPOST_URL, source_name="biotech-news"), seen,
-                       "biotech-news"))
+    pages.append(_page(repost.encode(), ParseOptions(url=REPOST_URL, source_name="biotech-news"), seen, "biotech-news"))
     pages.append(PageOutcome(url=FAILED_URL, source_name="hb-drc", fetched_at=seen, error="HTTP 500"))
     return pages
 
 
 def _load(con: duckdb.DuckDBPyConnection, run_id: str, pages: list[PageOutcome], now: datetime) -> None:
-    con.execute("INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'nightly-ingest', ?, "
-                "'running')", [run_id, now])
+    con.execute(
+        "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'nightly-ingest', ?, 'running')",
+        [run_id, now],
+    )
     sources = sorted({p.source_name for p in pages} - {"hb-drc"})
     attempts = [SourceAttempt(source_name=s, kind="files", ok=True, items=1) for s in sources]
     if any(p.source_name == "hb-drc" for p in pages):
@@ -143,8 +155,9 @@ def build(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> Non
     """Load the corpus into a migrated, empty warehouse and index it for search."""
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     week_ago = now - timedelta(days=7)
-    _load(con, "run-1", [*seed_pages(week_ago), *fixture_pages(week_ago), vaccine_page(week_ago, amended=False)],
-          week_ago)
+    _load(
+        con, "run-1", [*seed_pages(week_ago), *fixture_pages(week_ago), vaccine_page(week_ago, amended=False)], week_ago
+    )
     _load(con, "run-2", [*written_pages(now), vaccine_page(now, amended=True)], now)
     con.execute("BEGIN TRANSACTION")
     index_documents(con, now=now)

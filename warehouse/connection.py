@@ -45,8 +45,10 @@ WRITER_ROW_GROUP = 8_192
 
 def writer_config() -> dict[str, str]:
     """DuckDB settings of the write connection: its memory cap and threads, from the environment or the defaults."""
-    return {"memory_limit": os.environ.get("POLICYWATCH_DUCKDB_MEMORY") or WRITER_MEMORY,
-            "threads": os.environ.get("POLICYWATCH_DUCKDB_THREADS") or WRITER_THREADS}
+    return {
+        "memory_limit": os.environ.get("POLICYWATCH_DUCKDB_MEMORY") or WRITER_MEMORY,
+        "threads": os.environ.get("POLICYWATCH_DUCKDB_THREADS") or WRITER_THREADS,
+    }
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -76,8 +76,9 @@ def refresh_stale(con: duckdb.DuckDBPyConnection) -> list[str]:
     entries, resigned = [], []
     for doc_id, title, doc_number, doc_type, text, url, published_on, key in stale:
         signature = minhash(text)
-        entries.append(IndexEntry(doc_id, title, doc_number, doc_type, signature, cited_titles(text),
-                                  cited_numbers(text)))
+        entries.append(
+            IndexEntry(doc_id, title, doc_number, doc_type, signature, cited_titles(text), cited_numbers(text))
+        )
         key = key or canonical_key(url=url or "", published_on=published_on)
         resigned.append({"doc_id": doc_id, "minhash": list(signature), "canonical_key": key})
     execute_with_batch(con, sql.RESIGN_FROM_BATCH, resigned, _TYPES)
@@ -104,11 +105,13 @@ def index_documents(con: duckdb.DuckDBPyConnection, entries: list[IndexEntry], *
 def _band_table(entries: list[IndexEntry]) -> pa.Table:
     banded = [e for e in entries if len(e.minhash) >= BANDS * ROWS]
     buckets = band_keys_many(np.asarray([e.minhash for e in banded], dtype=np.uint64).reshape(len(banded), -1))
-    return pa.table({
-        "bucket": pa.array(buckets.ravel(), pa.uint64()),
-        "band": pa.array(np.tile(np.arange(BANDS, dtype=np.int16), len(banded)), pa.int16()),
-        "doc_id": pa.array(np.repeat(np.array([e.doc_id for e in banded], dtype=object), BANDS), pa.string()),
-    })
+    return pa.table(
+        {
+            "bucket": pa.array(buckets.ravel(), pa.uint64()),
+            "band": pa.array(np.tile(np.arange(BANDS, dtype=np.int16), len(banded)), pa.int16()),
+            "doc_id": pa.array(np.repeat(np.array([e.doc_id for e in banded], dtype=object), BANDS), pa.string()),
+        }
+    )
 
 
 def _key_rows(entry: IndexEntry) -> list[dict[str, Any]]:

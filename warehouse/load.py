@@ -96,6 +96,7 @@ class RunLoader:
             _record_health(self.con, attempts, self.now)
             _finish_run(self.con, self.run_id, self.report, attempts, self.now)
             self.con.execute("COMMIT")
+
         self._guard(close)
         self._open = False
         if search:
@@ -160,8 +161,9 @@ def _count(placement: Placement, report: LoadReport) -> None:
 def _write(con: duckdb.DuckDBPyConnection, placement: Placement, run_id: str, now: datetime) -> None:
     """Write a chunk's placement: documents, new versions, takeovers, index, labels, sightings, versions, pages."""
     texts = placement.texts
-    insert_rows(con, "core.documents", [documents.insert_row(t.doc_id, t.copy) for t in texts if t.first],
-                documents.ARROW_TYPES)
+    insert_rows(
+        con, "core.documents", [documents.insert_row(t.doc_id, t.copy) for t in texts if t.first], documents.ARROW_TYPES
+    )
     for t in texts:
         if not t.first:
             columns = documents.version_columns(t.copy.doc, version=t.version, fetched_at=t.copy.page.fetched_at)
@@ -190,47 +192,93 @@ def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
     """The topic and instrument label rows of a document."""
     cl = doc.classification
     return [
-        {"doc_id": doc_id, "facet": label.facet, "topic_id": label.topic_id, "topic": label.topic,
-         "score": label.score, "evidence": list(label.evidence), "taxonomy_version": cl.taxonomy_version}
+        {
+            "doc_id": doc_id,
+            "facet": label.facet,
+            "topic_id": label.topic_id,
+            "topic": label.topic,
+            "score": label.score,
+            "evidence": list(label.evidence),
+            "taxonomy_version": cl.taxonomy_version,
+        }
         for label in (*cl.topics, *cl.instruments)
     ]
 
 
 def _version_row(text: Text) -> dict[str, Any]:
     doc, page = text.copy.doc, text.copy.page
-    return {"doc_id": text.doc_id, "version": text.version, "fetched_at": page.fetched_at,
-            "content_hash": doc.content_hash, "url": page.url, "change_ratio": text.change_ratio,
-            "title": doc.extraction.title, "text": doc.extraction.text}
+    return {
+        "doc_id": text.doc_id,
+        "version": text.version,
+        "fetched_at": page.fetched_at,
+        "content_hash": doc.content_hash,
+        "url": page.url,
+        "change_ratio": text.change_ratio,
+        "title": doc.extraction.title,
+        "text": doc.extraction.text,
+    }
 
 
 def _sighting_row(placed: Placed) -> dict[str, Any]:
-    return {"doc_id": placed.doc_id, "url": placed.copy.url, "source_name": placed.page.source_name,
-            "seen_at": placed.page.fetched_at, "match": placed.sighting, "similarity": placed.match.similarity}
+    return {
+        "doc_id": placed.doc_id,
+        "url": placed.copy.url,
+        "source_name": placed.page.source_name,
+        "seen_at": placed.page.fetched_at,
+        "match": placed.sighting,
+        "similarity": placed.match.similarity,
+    }
 
 
 def _page_row(placed: Failed | Placed, run_id: str) -> dict[str, Any]:
     page = placed.page
     ex = page.document.extraction if page.document else None
-    return {"url": page.url, "source_name": page.source_name, "run_id": run_id, "fetched_at": page.fetched_at,
-            "raw_sha256": page.raw_sha256, "raw_size": page.raw_size, "content_type": page.content_type,
-            "outcome": placed.outcome, "extraction_status": ex.status.value if ex else None,
-            "error": placed.reason if isinstance(placed, Failed) else None,
-            "doc_id": placed.doc_id if isinstance(placed, Placed) else None,
-            "extraction_reason": ex.reason if ex else None,
-            "http_status": page.http_status, "final_url": page.final_url,
-            "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
-            "list_facts": json.dumps(page.list_facts, ensure_ascii=False) if page.list_facts else None}
+    return {
+        "url": page.url,
+        "source_name": page.source_name,
+        "run_id": run_id,
+        "fetched_at": page.fetched_at,
+        "raw_sha256": page.raw_sha256,
+        "raw_size": page.raw_size,
+        "content_type": page.content_type,
+        "outcome": placed.outcome,
+        "extraction_status": ex.status.value if ex else None,
+        "error": placed.reason if isinstance(placed, Failed) else None,
+        "doc_id": placed.doc_id if isinstance(placed, Placed) else None,
+        "extraction_reason": ex.reason if ex else None,
+        "http_status": page.http_status,
+        "final_url": page.final_url,
+        "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
+        "list_facts": json.dumps(page.list_facts, ensure_ascii=False) if page.list_facts else None,
+    }
 
 
 LOOSE_TYPES = {
-    "evidence": pa.list_(pa.string()), "similarity": pa.float64(), "change_ratio": pa.float64(),
-    "raw_sha256": pa.string(), "raw_size": pa.int64(), "content_type": pa.string(),
-    "extraction_status": pa.string(), "extraction_reason": pa.string(), "error": pa.string(), "doc_id": pa.string(),
+    "evidence": pa.list_(pa.string()),
+    "similarity": pa.float64(),
+    "change_ratio": pa.float64(),
+    "raw_sha256": pa.string(),
+    "raw_size": pa.int64(),
+    "content_type": pa.string(),
+    "extraction_status": pa.string(),
+    "extraction_reason": pa.string(),
+    "error": pa.string(),
+    "doc_id": pa.string(),
     "title": pa.string(),
-    "source_name": pa.string(), "url": pa.string(), "taxonomy_version": pa.string(),
-    "http_status": pa.int32(), "final_url": pa.string(), "headers": pa.string(), "fetched_at": pa.timestamp("us"),
-    "etag": pa.string(), "last_modified": pa.string(), "list_updated": pa.string(), "title_hint": pa.string(),
-    "status": pa.string(), "seen_at": pa.timestamp("us"), "list_facts": pa.string(),
+    "source_name": pa.string(),
+    "url": pa.string(),
+    "taxonomy_version": pa.string(),
+    "http_status": pa.int32(),
+    "final_url": pa.string(),
+    "headers": pa.string(),
+    "fetched_at": pa.timestamp("us"),
+    "etag": pa.string(),
+    "last_modified": pa.string(),
+    "list_updated": pa.string(),
+    "title_hint": pa.string(),
+    "status": pa.string(),
+    "seen_at": pa.timestamp("us"),
+    "list_facts": pa.string(),
 }
 
 
@@ -255,8 +303,18 @@ def _record_health(con: duckdb.DuckDBPyConnection, attempts: list[SourceAttempt]
     for a in attempts:
         con.execute(
             sql.UPSERT_SOURCE_HEALTH,
-            [a.source_name, a.kind, now, now if a.ok else None, 0 if a.ok else 1, a.error, a.items, a.items,
-             a.drifted, a.drift_reason],
+            [
+                a.source_name,
+                a.kind,
+                now,
+                now if a.ok else None,
+                0 if a.ok else 1,
+                a.error,
+                a.items,
+                a.items,
+                a.drifted,
+                a.drift_reason,
+            ],
         )
 
 
@@ -270,8 +328,18 @@ def _finish_run(
     }
     con.execute(
         sql.FINISH_RUN,
-        [now, "success", len(attempts), sum(not a.ok for a in attempts),
-         sum(sum(c.values()) for c in report.by_source.values()), report.total("new"), report.total("version"),
-         report.total("exact") + report.total("near"), report.total("unchanged"), report.total("failed"),
-         json.dumps(summary, ensure_ascii=False), run_id],
+        [
+            now,
+            "success",
+            len(attempts),
+            sum(not a.ok for a in attempts),
+            sum(sum(c.values()) for c in report.by_source.values()),
+            report.total("new"),
+            report.total("version"),
+            report.total("exact") + report.total("near"),
+            report.total("unchanged"),
+            report.total("failed"),
+            json.dumps(summary, ensure_ascii=False),
+            run_id,
+        ],
     )

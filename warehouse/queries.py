@@ -79,16 +79,41 @@ def week_documents(con: duckdb.DuckDBPyConnection, week: str) -> list[DigestDocu
         labels.setdefault(doc_id, {}).setdefault(facet, []).append((topic_id, topic, score))
     documents = []
     for row in con.execute(WEEK_DOCUMENTS, [week]).fetchall():
-        (doc_id, title, url, published_on, issuers, doc_number, level, doc_type, summary, first_seen_at, regions,
-         also_seen_by, reposts) = row
+        (
+            doc_id,
+            title,
+            url,
+            published_on,
+            issuers,
+            doc_number,
+            level,
+            doc_type,
+            summary,
+            first_seen_at,
+            regions,
+            also_seen_by,
+            reposts,
+        ) = row
         own = labels.get(doc_id, {})
-        documents.append(DigestDocument(
-            doc_id=doc_id, title=title or "(无标题)", url=url, published_on=published_on, issuers=issuers or [],
-            doc_number=doc_number, level=level, doc_type=doc_type, summary=summary or "",
-            first_seen_at=first_seen_at, regions=regions or [], also_seen_by=also_seen_by or [],
-            reposts=reposts, topics=own.get("industry", []),
-            instruments=[t for _, t, _ in own.get("instrument", [])],
-        ))
+        documents.append(
+            DigestDocument(
+                doc_id=doc_id,
+                title=title or "(无标题)",
+                url=url,
+                published_on=published_on,
+                issuers=issuers or [],
+                doc_number=doc_number,
+                level=level,
+                doc_type=doc_type,
+                summary=summary or "",
+                first_seen_at=first_seen_at,
+                regions=regions or [],
+                also_seen_by=also_seen_by or [],
+                reposts=reposts,
+                topics=own.get("industry", []),
+                instruments=[t for _, t, _ in own.get("instrument", [])],
+            )
+        )
     return documents
 
 
@@ -131,8 +156,15 @@ def topic_trend(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str)
 
 def unhealthy_sources(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceProblem]:
     """Sources failing or drifted now, or with failed pages between two UTC times."""
-    fields = ("source_name", "consecutive_failures", "last_error", "drifted", "drift_reason", "last_success_at",
-              "failed_pages")
+    fields = (
+        "source_name",
+        "consecutive_failures",
+        "last_error",
+        "drifted",
+        "drift_reason",
+        "last_success_at",
+        "failed_pages",
+    )
     rows = con.execute(UNHEALTHY_SOURCES, [start, end]).fetchall()
     return [SourceProblem(**dict(zip(fields, row, strict=True))) for row in rows]
 

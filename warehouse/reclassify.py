@@ -40,14 +40,26 @@ FROM _pw_documents AS b
 WHERE d.doc_id = b.doc_id
 """
 
-_DOCUMENT_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("relevant", pa.bool_()), ("summary", pa.string()),
-    ("keywords", pa.list_(pa.string())), ("taxonomy_version", pa.string()),
-])
-_LABEL_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("facet", pa.string()), ("topic_id", pa.string()), ("topic", pa.string()),
-    ("score", pa.float64()), ("evidence", pa.list_(pa.string())), ("taxonomy_version", pa.string()),
-])
+_DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("relevant", pa.bool_()),
+        ("summary", pa.string()),
+        ("keywords", pa.list_(pa.string())),
+        ("taxonomy_version", pa.string()),
+    ]
+)
+_LABEL_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("facet", pa.string()),
+        ("topic_id", pa.string()),
+        ("topic", pa.string()),
+        ("score", pa.float64()),
+        ("evidence", pa.list_(pa.string())),
+        ("taxonomy_version", pa.string()),
+    ]
+)
 
 
 @dataclass(slots=True)
@@ -74,8 +86,11 @@ def reclassify(
         documents.append(document)
         labels.extend(doc_labels)
         tick(1)
-    _write(con, pa.Table.from_pylist(documents, schema=_DOCUMENT_SCHEMA),
-           pa.Table.from_pylist(labels, schema=_LABEL_SCHEMA))
+    _write(
+        con,
+        pa.Table.from_pylist(documents, schema=_DOCUMENT_SCHEMA),
+        pa.Table.from_pylist(labels, schema=_LABEL_SCHEMA),
+    )
     report.documents, report.labels = len(documents), len(labels)
     report.relevant_after = sum(d["relevant"] for d in documents)
     return report
@@ -87,7 +102,10 @@ def count_documents(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def reclassify_warehouse(
-    path: Path, taxonomy: Taxonomy, *, start: Callable[[int], None] = lambda total: None,
+    path: Path,
+    taxonomy: Taxonomy,
+    *,
+    start: Callable[[int], None] = lambda total: None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> ReclassifyReport:
     """Take the writer lock, open the warehouse at `path` and reclassify it; `start` gets the total."""
@@ -116,11 +134,23 @@ def _documents(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str]]
 def _rows(doc_id: str, result: Classification) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The documents row (classifier columns only) and the label rows of one classification."""
     version = result.taxonomy_version
-    document = {"doc_id": doc_id, "relevant": result.relevant, "summary": result.summary,
-                "keywords": list(result.keywords), "taxonomy_version": version}
+    document = {
+        "doc_id": doc_id,
+        "relevant": result.relevant,
+        "summary": result.summary,
+        "keywords": list(result.keywords),
+        "taxonomy_version": version,
+    }
     labels = [
-        {"doc_id": doc_id, "facet": label.facet, "topic_id": label.topic_id, "topic": label.topic,
-         "score": label.score, "evidence": list(label.evidence), "taxonomy_version": version}
+        {
+            "doc_id": doc_id,
+            "facet": label.facet,
+            "topic_id": label.topic_id,
+            "topic": label.topic,
+            "score": label.score,
+            "evidence": list(label.evidence),
+            "taxonomy_version": version,
+        }
         for label in (*result.topics, *result.instruments)
     ]
     return document, labels

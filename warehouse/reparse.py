@@ -63,11 +63,20 @@ class ReparseReport:
 def latest_pages(con: duckdb.DuckDBPyConnection) -> list[ArchivedPage]:
     """Every URL's newest archived page."""
     return [
-        ArchivedPage(url=url, source_name=source, raw_sha256=raw, content_type=ctype, final_url=final,
-                     headers=json.loads(headers) if headers else {}, doc_id=doc_id if outcome != "failed" else None,
-                     fetched_at=fetched, list_facts=json.loads(facts) if facts else {})
-        for url, source, raw, ctype, final, headers, doc_id, outcome, fetched, facts
-        in con.execute(LATEST_PAGES).fetchall()
+        ArchivedPage(
+            url=url,
+            source_name=source,
+            raw_sha256=raw,
+            content_type=ctype,
+            final_url=final,
+            headers=json.loads(headers) if headers else {},
+            doc_id=doc_id if outcome != "failed" else None,
+            fetched_at=fetched,
+            list_facts=json.loads(facts) if facts else {},
+        )
+        for url, source, raw, ctype, final, headers, doc_id, outcome, fetched, facts in con.execute(
+            LATEST_PAGES
+        ).fetchall()
     ]
 
 
@@ -95,15 +104,28 @@ def apply_reparse(
 
 
 def _apply_one(
-    con: duckdb.DuckDBPyConnection, page: ArchivedPage, doc: ParsedDocument, hashes: dict[str, str],
-    report: ReparseReport, now: datetime,
+    con: duckdb.DuckDBPyConnection,
+    page: ArchivedPage,
+    doc: ParsedDocument,
+    hashes: dict[str, str],
+    report: ReparseReport,
+    now: datetime,
 ) -> None:
     if page.doc_id is None or page.doc_id not in hashes:
         if doc.ok:
-            report.recovered.append(PageOutcome(url=page.url, source_name=page.source_name, fetched_at=now,
-                                                raw_sha256=page.raw_sha256, content_type=page.content_type,
-                                                document=doc, final_url=page.final_url, headers=page.headers,
-                                                list_facts=page.list_facts or None))
+            report.recovered.append(
+                PageOutcome(
+                    url=page.url,
+                    source_name=page.source_name,
+                    fetched_at=now,
+                    raw_sha256=page.raw_sha256,
+                    content_type=page.content_type,
+                    document=doc,
+                    final_url=page.final_url,
+                    headers=page.headers,
+                    list_facts=page.list_facts or None,
+                )
+            )
         else:
             report.still_failing += 1
         return

@@ -136,7 +136,10 @@ class SearchHit:
 
 
 def index_documents(
-    con: duckdb.DuckDBPyConnection, doc_ids: list[str] | None = None, *, now: datetime | None = None,
+    con: duckdb.DuckDBPyConnection,
+    doc_ids: list[str] | None = None,
+    *,
+    now: datetime | None = None,
     commit_each: bool = False,
 ) -> int:
     """(Re)index the given documents, or every document not indexed at its current text; returns the count.
@@ -165,11 +168,18 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) 
         with keys(con, indexed, pa.int64()):
             con.execute(CLEAR_TERMS)
             con.execute(CLEAR_INDEXED)
-    found = pa.table({"doc_id": pa.array([d[0] for d in docs], pa.string()),
-                      "content_hash": pa.array([d[3] for d in docs], pa.string())})
+    found = pa.table(
+        {
+            "doc_id": pa.array([d[0] for d in docs], pa.string()),
+            "content_hash": pa.array([d[3] for d in docs], pa.string()),
+        }
+    )
     doc_lines, lines = _line_tables(docs)
-    with registered_table(con, "_pw_search_ids", found), registered_table(con, "_pw_search_doc_lines", doc_lines), \
-            registered_table(con, "_pw_search_lines", lines):
+    with (
+        registered_table(con, "_pw_search_ids", found),
+        registered_table(con, "_pw_search_doc_lines", doc_lines),
+        registered_table(con, "_pw_search_lines", lines),
+    ):
         con.execute(INSERT_INDEXED, {"now": now})
         con.execute(INSERT_TERMS)
 
@@ -191,10 +201,20 @@ def _line_tables(docs: list[tuple[Any, ...]]) -> tuple[pa.Table, pa.Table]:
             term_line.append(line_id)
             term_col.append(term)
             tf_col.append(tf)
-    doc_lines = pa.table({"doc_id": pa.array(doc_col, pa.string()), "field": pa.array(field_col, pa.string()),
-                          "line_id": pa.array(line_col, pa.int32())})
-    lines = pa.table({"line_id": pa.array(term_line, pa.int32()), "term": pa.array(term_col, pa.string()),
-                      "tf": pa.array(tf_col, pa.int32())})
+    doc_lines = pa.table(
+        {
+            "doc_id": pa.array(doc_col, pa.string()),
+            "field": pa.array(field_col, pa.string()),
+            "line_id": pa.array(line_col, pa.int32()),
+        }
+    )
+    lines = pa.table(
+        {
+            "line_id": pa.array(term_line, pa.int32()),
+            "term": pa.array(term_col, pa.string()),
+            "tf": pa.array(tf_col, pa.int32()),
+        }
+    )
     return doc_lines, lines
 
 
@@ -213,17 +233,37 @@ def search(
     if not terms:
         return []
     phrases = [normalize_text(a or b) for a, b in _QUOTED.findall(query)]
-    ranked = _rank(con, terms, limit=max(PHRASE_POOL if phrases else POOL, limit), since=since, until=until,
-                   topic=topic, region=region)
+    ranked = _rank(
+        con,
+        terms,
+        limit=max(PHRASE_POOL if phrases else POOL, limit),
+        since=since,
+        until=until,
+        topic=topic,
+        region=region,
+    )
     if not ranked:
         return []
     params: dict[str, Any] = {f"d{i}": doc_id for i, (doc_id, _, _) in enumerate(ranked)}
-    params |= {"whole": _LETTERS.sub("", normalize_text(query)), "anchor": phrases[0] if phrases else terms[0],
-               "context": _SNIPPET // 2, "phrases": phrases}
+    params |= {
+        "whole": _LETTERS.sub("", normalize_text(query)),
+        "anchor": phrases[0] if phrases else terms[0],
+        "context": _SNIPPET // 2,
+        "phrases": phrases,
+    }
     rows = {r[0]: r for r in con.execute(FETCH.replace("{ids}", _placeholders("d", len(ranked))), params).fetchall()}
     hits = [
-        SearchHit(doc_id, r[1], r[2], r[3], r[4], tuple(r[5]), score + (EXACT_TITLE_BONUS if r[6] else 0.0),
-                  matched, r[7] or "")
+        SearchHit(
+            doc_id,
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            tuple(r[5]),
+            score + (EXACT_TITLE_BONUS if r[6] else 0.0),
+            matched,
+            r[7] or "",
+        )
         for doc_id, matched, score in ranked
         if (r := rows.get(doc_id)) is not None and r[8]
     ]
@@ -232,13 +272,29 @@ def search(
 
 
 def _rank(
-    con: duckdb.DuckDBPyConnection, terms: tuple[str, ...], *, limit: int, since: date | None, until: date | None,
-    topic: str | None, region: str | None,
+    con: duckdb.DuckDBPyConnection,
+    terms: tuple[str, ...],
+    *,
+    limit: int,
+    since: date | None,
+    until: date | None,
+    topic: str | None,
+    region: str | None,
 ) -> list[tuple[str, int, float]]:
     """Stage 1: (doc_id, matched terms, score) of the best `limit` candidates."""
     params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms)}
-    params |= {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "bonus": EXACT_TITLE_BONUS, "terms_count": len(terms),
-               "since": since, "until": until, "region": region, "topic": topic, "pool": limit}
+    params |= {
+        "k1": K1,
+        "b": B,
+        "title_boost": TITLE_BOOST,
+        "bonus": EXACT_TITLE_BONUS,
+        "terms_count": len(terms),
+        "since": since,
+        "until": until,
+        "region": region,
+        "topic": topic,
+        "pool": limit,
+    }
     rows = con.execute(RANK.replace("{terms}", _placeholders("t", len(terms))), params).fetchall()
     return [(r[0], int(r[1]), float(r[2])) for r in rows]
 

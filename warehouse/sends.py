@@ -45,5 +45,7 @@ def sent_for_week(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, int]:
 
 def record_send(con: duckdb.DuckDBPyConnection, send: Send) -> None:
     """Record an accepted send (call only after the server said yes)."""
-    con.execute(RECORD_SEND, [send.week, normalise(send.recipient), send.sent_at, send.message_id, send.subject,
-                              send.mode, send.run_id])
+    con.execute(
+        RECORD_SEND,
+        [send.week, normalise(send.recipient), send.sent_at, send.message_id, send.subject, send.mode, send.run_id],
+    )

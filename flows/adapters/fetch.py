@@ -111,7 +111,10 @@ class Fetcher:
         self.dead_hosts: dict[str, str] = {}  # host -> why: a host that does not answer is not asked again
         timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
         self.client = httpx.AsyncClient(
-            http2=transport is None, timeout=timeout, follow_redirects=False, transport=transport,
+            http2=transport is None,
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
             headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
         )
         self._own = {"From": policy.contact} if policy.contact else {}
@@ -148,8 +151,12 @@ class Fetcher:
     def _refuse(self, url: str) -> FetchResult | None:
         host = (urlsplit(url).hostname or "").lower()
         if host not in self.allowed_hosts:
-            return FetchResult(url=url, final_url=url, error=f"host {host or '?'} is not a configured source host",
-                               error_kind="redirect")
+            return FetchResult(
+                url=url,
+                final_url=url,
+                error=f"host {host or '?'} is not a configured source host",
+                error_kind="redirect",
+            )
         if host in self.dead_hosts:
             return FetchResult(url=url, final_url=url, error=self.dead_hosts[host], error_kind="connect")
         return None
@@ -186,9 +193,7 @@ class Fetcher:
             return max(retry_after, 0.0)
         return backoff
 
-    async def _follow(
-        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None
-    ) -> FetchResult:
+    async def _follow(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             result = await self._once(current, headers, form)
@@ -198,8 +203,13 @@ class Fetcher:
             target = urljoin(current, result.headers.get("location", ""))
             refused = self._refuse(target)
             if refused:
-                return FetchResult(url=url, final_url=target, status=result.status, error_kind="redirect",
-                                   error=f"redirect to {urlsplit(target).hostname} refused: not a configured host")
+                return FetchResult(
+                    url=url,
+                    final_url=target,
+                    status=result.status,
+                    error_kind="redirect",
+                    error=f"redirect to {urlsplit(target).hostname} refused: not a configured host",
+                )
             current = target
         return FetchResult(url=url, final_url=current, error="too many redirects", error_kind="redirect")
 
@@ -226,14 +236,27 @@ class Fetcher:
                 return FetchResult(url=url, final_url=url, status=304, headers=meta, not_modified=True)
             if response.status_code in REDIRECT_STATUSES or response.status_code >= 400:
                 error = None if response.status_code in REDIRECT_STATUSES else f"HTTP {response.status_code}"
-                return FetchResult(url=url, final_url=url, status=response.status_code, headers=meta, error=error,
-                                   error_kind="http" if error else None)
+                return FetchResult(
+                    url=url,
+                    final_url=url,
+                    status=response.status_code,
+                    headers=meta,
+                    error=error,
+                    error_kind="http" if error else None,
+                )
             body, truncated = await self._read_bounded(response)
             error = f"body larger than {self.policy.max_bytes} bytes: cut" if truncated else None
             final_url = str(response.url) if target == url else url
-            return FetchResult(url=url, final_url=final_url, status=response.status_code, headers=meta,
-                               body=body, truncated=truncated, error=error,
-                               error_kind="too_large" if truncated else None)
+            return FetchResult(
+                url=url,
+                final_url=final_url,
+                status=response.status_code,
+                headers=meta,
+                body=body,
+                truncated=truncated,
+                error=error,
+                error_kind="too_large" if truncated else None,
+            )
 
     async def _read_bounded(self, response: httpx.Response) -> tuple[bytes, bool]:
         limit = self.policy.max_bytes

@@ -6,8 +6,14 @@ import socket
 
 import httpx
 
-_DNS_MARKERS = ("name or service not known", "temporary failure in name resolution", "nodename nor servname",
-                "no address associated", "getaddrinfo failed", "name resolution")
+_DNS_MARKERS = (
+    "name or service not known",
+    "temporary failure in name resolution",
+    "nodename nor servname",
+    "no address associated",
+    "getaddrinfo failed",
+    "name resolution",
+)
 
 
 def classify_transport_error(exc: BaseException, host: str) -> tuple[str, str]:

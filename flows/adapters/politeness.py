@@ -43,8 +43,10 @@ def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
         )
         for host in source.hosts:
             current = policies.get(host, wanted)
-            policies[host] = HostPolicy(concurrency=min(current.concurrency, wanted.concurrency),
-                                        delay_seconds=max(current.delay_seconds, wanted.delay_seconds))
+            policies[host] = HostPolicy(
+                concurrency=min(current.concurrency, wanted.concurrency),
+                delay_seconds=max(current.delay_seconds, wanted.delay_seconds),
+            )
     return policies
 
 

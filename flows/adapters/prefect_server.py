@@ -51,11 +51,22 @@ def prefect_server(settings: Settings, *, port: int, services: bool = True) -> I
         return
     api = f"http://127.0.0.1:{port}/api"
     log = (settings.home / "prefect-server.log").open("ab")
-    server = ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-              *([] if services else ["--no-services"])]
+    server = [
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *([] if services else ["--no-services"]),
+    ]
     process = subprocess.Popen(
         [sys.executable, "-c", _DYING_WITH_US, str(os.getpid()), *server],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_healthy(api, process)
@@ -131,13 +142,19 @@ def serve_schedules(settings: Settings) -> None:
     from flows.ingest import nightly_ingest
 
     nightly = nightly_ingest.to_deployment(
-        name="nightly", schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE), concurrency_limit=1,
-        parameters={"sources_file": str(settings.sources), "db": str(settings.db)}, tags=["policywatch", "ingest"],
+        name="nightly",
+        schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
+        concurrency_limit=1,
+        parameters={"sources_file": str(settings.sources), "db": str(settings.db)},
+        tags=["policywatch", "ingest"],
         description="Visit every enabled source, archive new pages, parse, classify, deduplicate, load.",
     )
     weekly = weekly_digest.to_deployment(
-        name="weekly", schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE), concurrency_limit=1,
-        parameters={"db": str(settings.db)}, tags=["policywatch", "digest"],
+        name="weekly",
+        schedule=Cron(WEEKLY_CRON, timezone=TIMEZONE),
+        concurrency_limit=1,
+        parameters={"db": str(settings.db)},
+        tags=["policywatch", "digest"],
         description="The weekly digest of the last complete ISO week (Asia/Shanghai).",
     )
     serve(nightly, weekly)

@@ -270,8 +270,15 @@ def _taxonomy(path: Path | None) -> Taxonomy:
 
 
 def _quality_table(taxonomy: Taxonomy, report: EvalReport) -> Table:
-    table = Table("topic", "name", "support", "precision", "recall", "F1",
-                  title=f"classify quality · {report.documents} documents · taxonomy {taxonomy.version}")
+    table = Table(
+        "topic",
+        "name",
+        "support",
+        "precision",
+        "recall",
+        "F1",
+        title=f"classify quality · {report.documents} documents · taxonomy {taxonomy.version}",
+    )
     names = {t.id: t.name for t in taxonomy.topics}
     for topic_id, c in report.per_topic.items():
         table.add_row(topic_id, names.get(topic_id, "?"), str(c.tp + c.fn), *_prf(c.precision, c.recall, c.f1))
@@ -296,16 +303,38 @@ def _measure_table(taxonomy: Taxonomy, n: int) -> Table:
     paragraphs, sizes = seed_paragraphs()
     classify(taxonomy, title="", text="生物医药")  # compile the engine and build jieba outside the clock
     rss_before = peak_rss_mib()
-    with Progress(TextColumn("classify"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        TextColumn("classify"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task("classify", total=n)
         speed = measure_speed(taxonomy, synthetic_documents(n, paragraphs, sizes), tick=lambda: progress.advance(task))
     # CPU time is what one core spends on us; wall time also counts the moments another process had it.
-    table = Table("documents", "mean chars", "CPU s", "docs/s (CPU)", "wall s", "docs/s (wall)", "peak RSS MiB",
-                  "RSS before MiB", title="classify speed · synthetic documents of seed size · one core")
-    table.add_row(str(speed.documents), f"{speed.chars / max(speed.documents, 1):,.0f}", f"{speed.cpu:.1f}",
-                  f"{speed.documents / max(speed.cpu, 1e-9):,.0f}", f"{speed.wall:.1f}",
-                  f"{speed.documents / max(speed.wall, 1e-9):,.0f}", f"{peak_rss_mib():.0f}", f"{rss_before:.0f}")
+    table = Table(
+        "documents",
+        "mean chars",
+        "CPU s",
+        "docs/s (CPU)",
+        "wall s",
+        "docs/s (wall)",
+        "peak RSS MiB",
+        "RSS before MiB",
+        title="classify speed · synthetic documents of seed size · one core",
+    )
+    table.add_row(
+        str(speed.documents),
+        f"{speed.chars / max(speed.documents, 1):,.0f}",
+        f"{speed.cpu:.1f}",
+        f"{speed.documents / max(speed.cpu, 1e-9):,.0f}",
+        f"{speed.wall:.1f}",
+        f"{speed.documents / max(speed.wall, 1e-9):,.0f}",
+        f"{peak_rss_mib():.0f}",
+        f"{rss_before:.0f}",
+    )
     return table
 
 

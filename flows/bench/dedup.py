@@ -93,8 +93,12 @@ class Corpus:
 def _repost(rng: random.Random, paragraphs: list[str]) -> str:
     """A copy as another site shows it: its chrome, and perhaps reordered, trimmed or traditional."""
     top, bottom = rng.choice(_CHROME)
-    fill = {"site": rng.choice(_SITES), "editor": rng.choice(_CJK) + rng.choice(_CJK), "m": rng.randint(1, 9),
-            "d": rng.randint(0, 9)}
+    fill = {
+        "site": rng.choice(_SITES),
+        "editor": rng.choice(_CJK) + rng.choice(_CJK),
+        "m": rng.randint(1, 9),
+        "d": rng.randint(0, 9),
+    }
     body = list(paragraphs)
     change = rng.choice(("chrome", "reorder", "trim", "traditional"))
     if change == "reorder" and len(body) > 4:
@@ -263,13 +267,18 @@ def _report(n: int, m: int, ours: Score, ours_sample: Score, peer: Score, ours_r
     table = Table(title=f"bench dedup: {n} synthetic documents ({sizes}); datasketch on the first {m}")
     for column in ("path", "documents", "true copies", "precision", "recall", "documents/s"):
         table.add_column(column, justify="left" if column == "path" else "right")
-    for name, s in (("policywatch (all)", ours), ("policywatch (first sample)", ours_sample),
-                    ("datasketch MinHashLSH (first sample)", peer)):
+    for name, s in (
+        ("policywatch (all)", ours),
+        ("policywatch (first sample)", ours_sample),
+        ("datasketch MinHashLSH (first sample)", peer),
+    ):
         table.add_row(name, str(s.docs), str(s.true_dups), f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.rate:,.0f}")
     _console().print(table)
     speedup = ours.rate / peer.rate if peer.rate else float("inf")
-    _console().print(f"speed: {speedup:.1f}× datasketch (documents/s, ours over all {n} vs datasketch over {m}); "
-                  f"peak RSS {ours_rss:,.0f} MB after our path, {_peak_rss_mb():,.0f} MB after datasketch")
+    _console().print(
+        f"speed: {speedup:.1f}× datasketch (documents/s, ours over all {n} vs datasketch over {m}); "
+        f"peak RSS {ours_rss:,.0f} MB after our path, {_peak_rss_mb():,.0f} MB after datasketch"
+    )
     _console().print(f"LSH: {BANDS} bands of {ROWS} rows over 128 one-permutation MinHash values")
 
 

@@ -103,8 +103,16 @@ def _expecting_page(name: str, path: Path, sidecar: dict[str, Any]) -> GoldPage 
     if "title" not in expect or "first_sentence" not in expect:
         return None
     mapping = (sidecar.get("source_defaults") or {}).get("detail_json") or {}
-    return GoldPage(name, path.read_bytes(), sidecar.get("url"), (expect["title"],), expect.get("published_on"), None,
-                    (expect["first_sentence"], expect["last_sentence"]), tuple(mapping.items()))
+    return GoldPage(
+        name,
+        path.read_bytes(),
+        sidecar.get("url"),
+        (expect["title"],),
+        expect.get("published_on"),
+        None,
+        (expect["first_sentence"], expect["last_sentence"]),
+        tuple(mapping.items()),
+    )
 
 
 def char_bag(text: str) -> Counter[str]:
@@ -167,12 +175,16 @@ def trafilatura_guess(page: GoldPage) -> Guess:
 
 
 EXTRACTORS: tuple[tuple[str, Callable[[GoldPage], Guess]], ...] = (
-    ("policywatch", ours), ("trafilatura", trafilatura_guess),
+    ("policywatch", ours),
+    ("trafilatura", trafilatura_guess),
 )
 
 
 def run_all(
-    extractors: tuple[tuple[str, Callable[[GoldPage], Guess]], ...], pages: list[GoldPage], *, repeat: int,
+    extractors: tuple[tuple[str, Callable[[GoldPage], Guess]], ...],
+    pages: list[GoldPage],
+    *,
+    repeat: int,
     progress: Progress,
 ) -> list[Scores]:
     """Every extractor over the corpus once untimed (its guesses are scored), then `repeat` times timed.
@@ -262,11 +274,17 @@ def _page_cell(result: Scores, index: int) -> str:
 
 @bench_app.command("extract")
 def bench_extract(
-    corpus: Annotated[Path, typer.Option("--corpus", help="folder of gold pages (NAME.html + NAME.json, or "
-                                                          "FILE + FILE.json with `expect`), read recursively")],
+    corpus: Annotated[
+        Path,
+        typer.Option(
+            "--corpus",
+            help="folder of gold pages (NAME.html + NAME.json, or FILE + FILE.json with `expect`), read recursively",
+        ),
+    ],
     pages_detail: Annotated[bool, typer.Option("--per-page", help="also print each page's body F1")] = False,
-    repeat: Annotated[int, typer.Option("--repeat", min=1, help="timed passes over the corpus, after an untimed "
-                                                                   "one (steadier speed)")] = 1,
+    repeat: Annotated[
+        int, typer.Option("--repeat", min=1, help="timed passes over the corpus, after an untimed one (steadier speed)")
+    ] = 1,
 ) -> None:
     """Title, date and body-text accuracy and speed of our extractor and trafilatura's, in one run."""
     console = Console()
@@ -275,8 +293,9 @@ def bench_extract(
         raise typer.Exit(2)
     pages = load_corpus(corpus)
     if not pages:
-        Console(stderr=True).print(f"[red]policywatch:[/red] no gold pages (NAME.html + NAME.json, FILE + FILE.json) "
-                                   f"in {corpus}")
+        Console(stderr=True).print(
+            f"[red]policywatch:[/red] no gold pages (NAME.html + NAME.json, FILE + FILE.json) in {corpus}"
+        )
         raise typer.Exit(2)
     with Progress(console=console, transient=True) as progress:
         results = run_all(EXTRACTORS, pages, repeat=repeat, progress=progress)

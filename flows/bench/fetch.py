@@ -30,8 +30,11 @@ def _site(latency: float) -> Site:
 
 async def _ours(base: str, pages: int, concurrency: int, delay: float) -> float:
     policy = FetchPolicy(user_agent="PolicyWatch-bench", retries=0)
-    async with Fetcher(policy, allowed_hosts={"127.0.0.1"},
-                       host_policies={"127.0.0.1": HostPolicy(concurrency=concurrency, delay_seconds=delay)}) as f:
+    async with Fetcher(
+        policy,
+        allowed_hosts={"127.0.0.1"},
+        host_policies={"127.0.0.1": HostPolicy(concurrency=concurrency, delay_seconds=delay)},
+    ) as f:
         await f.get(f"{base}/warmup")
         started = time.perf_counter()
         results = await asyncio.gather(*(f.get(f"{base}/p/{i}.html") for i in range(pages)))
@@ -44,9 +47,11 @@ async def _plain_httpx(base: str, pages: int, concurrency: int) -> float:
     """The peer: bare httpx with a semaphore, no robots, no retries, no size bound."""
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient() as client:
+
         async def one(i: int) -> int:
             async with gate:
                 return (await client.get(f"{base}/p/{i}.html")).status_code
+
         await client.get(f"{base}/warmup")
         started = time.perf_counter()
         codes = await asyncio.gather(*(one(i) for i in range(pages)))
@@ -62,8 +67,13 @@ def bench_fetch(
     limited: Annotated[int, typer.Option(min=2, help="pages fetched with the default per-host limit on")] = 20,
 ) -> None:
     """Pages/s at concurrency 1, 4, 16 (per-host limit lifted) vs bare httpx, then the default limit holding."""
-    table = Table("concurrency", "PolicyWatch pages/s", "bare httpx pages/s", "ratio",
-                  title=f"bench fetch: {pages} pages of {len(PAGE) // 1024} KB, server latency {latency * 1000:.0f} ms")
+    table = Table(
+        "concurrency",
+        "PolicyWatch pages/s",
+        "bare httpx pages/s",
+        "ratio",
+        title=f"bench fetch: {pages} pages of {len(PAGE) // 1024} KB, server latency {latency * 1000:.0f} ms",
+    )
     with serve(_site(latency), keep_alive=True) as site:
         for concurrency in (1, 4, 16):
             ours = asyncio.run(_ours(site.base, pages, concurrency, 0.0))

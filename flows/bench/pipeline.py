@@ -28,8 +28,20 @@ from flows.settings import load_settings, prepare_prefect_env
 
 PER_LIST_PAGE = 100
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-_TOPICS = ("创新药", "疫苗", "医疗器械", "细胞治疗", "基因编辑", "中医药",
-           "生物育种", "合成生物", "生物质能", "脑机接口", "生物安全", "生物信息")
+_TOPICS = (
+    "创新药",
+    "疫苗",
+    "医疗器械",
+    "细胞治疗",
+    "基因编辑",
+    "中医药",
+    "生物育种",
+    "合成生物",
+    "生物质能",
+    "脑机接口",
+    "生物安全",
+    "生物信息",
+)
 
 
 def _paragraph_pool() -> list[str]:
@@ -60,9 +72,11 @@ class Corpus:
         paragraphs = ["".join(rng.sample(self.pool, 3)) for _ in range(4)]
         body = "".join(f"<p>{p}</p>" for p in paragraphs) + f"<p>本措施第{i}号自发布之日起施行，编号{i * 7919}。</p>"
         title = self.title(i)
-        return (f"<html><head><meta charset='utf-8'><meta name='ArticleTitle' content='{title}'>"
-                f"<meta name='PubDate' content='2026-11-{i % 28 + 1:02d} 09:00'></head><body>"
-                f"<h1>{title}</h1><div class='TRS_Editor'>{body}</div></body></html>").encode()
+        return (
+            f"<html><head><meta charset='utf-8'><meta name='ArticleTitle' content='{title}'>"
+            f"<meta name='PubDate' content='2026-11-{i % 28 + 1:02d} 09:00'></head><body>"
+            f"<h1>{title}</h1><div class='TRS_Editor'>{body}</div></body></html>"
+        ).encode()
 
     def list_page(self, number: int) -> bytes:
         """List page `number` (0 = newest): 100 links, newest first, and a next link."""
@@ -76,9 +90,11 @@ class Corpus:
 
 def _route(corpus: Corpus) -> Route:
     """The synthetic site: its list pages, its documents, robots.txt allowing everything."""
+
     def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
         body = _body(corpus, handler.path)
         return Response(body or b"", 200 if body is not None else 404, headers=HTML)
+
     return route
 
 
@@ -123,9 +139,16 @@ def _site(docs: int) -> Iterator[tuple[str, int]]:
 
 
 def _registry(folder: Path, base: str, size: int) -> Path:
-    source = {"name": "synthetic", "kind": "html-list", "url": f"{base}/list/index.html",
-              "link_selector": "ul.u-list li a", "next_selector": "a.next",
-              "max_pages": -(-size // PER_LIST_PAGE), "concurrency": 16, "delay_seconds": 0}
+    source = {
+        "name": "synthetic",
+        "kind": "html-list",
+        "url": f"{base}/list/index.html",
+        "link_selector": "ul.u-list li a",
+        "next_selector": "a.next",
+        "max_pages": -(-size // PER_LIST_PAGE),
+        "concurrency": 16,
+        "delay_seconds": 0,
+    }
     path = folder / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
     return path
@@ -182,9 +205,9 @@ class ChildPeaks:
 @bench_app.command("pipeline")
 def bench_pipeline(
     docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
-    ephemeral: Annotated[bool, typer.Option(
-        "--ephemeral", help="on Prefect's ephemeral API (its server loaded into the flow's process)"
-    )] = False,
+    ephemeral: Annotated[
+        bool, typer.Option("--ephemeral", help="on Prefect's ephemeral API (its server loaded into the flow's process)")
+    ] = False,
 ) -> None:
     """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
     settings = load_settings()
@@ -218,13 +241,12 @@ def bench_pipeline(
     table.add_row("no-change run: new documents", str(again.report.total("new")))
     table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
     table.add_row("full load: peak RSS of the flow's process (MiB)", f"{rss_full:.0f}")
-    table.add_row("full load: peak RSS of a parse worker or the search indexer (MiB)",
-                  f"{children.peaks['worker']:.0f}")
+    table.add_row(
+        "full load: peak RSS of a parse worker or the search indexer (MiB)", f"{children.peaks['worker']:.0f}"
+    )
     table.add_row("full load: peak RSS of another child: the Prefect server (MiB)", f"{children.peaks['other']:.0f}")
-    table.add_row("full load: peak RSS of the pipeline's processes together (MiB)",
-                  f"{children.peaks['together']:.0f}")
-    table.add_row("full load: peak RSS of the synthetic site, not counted above (MiB)",
-                  f"{children.peaks['site']:.0f}")
+    table.add_row("full load: peak RSS of the pipeline's processes together (MiB)", f"{children.peaks['together']:.0f}")
+    table.add_row("full load: peak RSS of the synthetic site, not counted above (MiB)", f"{children.peaks['site']:.0f}")
     table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
     _console().print(table)
 

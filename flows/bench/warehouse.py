@@ -46,9 +46,28 @@ WEEKS = 104
 REGIONS = ("北京", "上海", "广东", "江苏", "浙江", "山东", "湖北", "四川", "天津", "安徽")
 LEVELS = ("central", "provincial", "municipal")
 TYPES = ("通知", "意见", "规划", "办法", "方案", "新闻")
-QUERIES = ("合成生物", "生物经济", "生物医药 创新", "疫苗", "细胞治疗", "生物制造", "基因测序", "中医药",
-           "生物安全", "脑机接口", "产业集群", "财政资金 补助", "人才引进", "审评审批", "医疗器械",
-           '"生物经济先导区"', "生物育种", "十四五 规划", "投资基金", "精准医疗")
+QUERIES = (
+    "合成生物",
+    "生物经济",
+    "生物医药 创新",
+    "疫苗",
+    "细胞治疗",
+    "生物制造",
+    "基因测序",
+    "中医药",
+    "生物安全",
+    "脑机接口",
+    "产业集群",
+    "财政资金 补助",
+    "人才引进",
+    "审评审批",
+    "医疗器械",
+    '"生物经济先导区"',
+    "生物育种",
+    "十四五 规划",
+    "投资基金",
+    "精准医疗",
+)
 _SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^### (\d+)\. (.+)$", re.MULTILINE)
 
@@ -83,31 +102,72 @@ class Corpus:
         text = "\n".join(self.lines[int(j)] for j in lines)
         seen = START + timedelta(weeks=(i * 7919) % WEEKS, hours=i % 24)
         chosen = [self.topics[t] for t in dict.fromkeys(int(t) for t in topics[: 1 + i % 3])]
-        labels = tuple(TopicLabel(topic=t.name, topic_id=t.id, score=2.0 + n, evidence=t.keywords[:2])
-                       for n, t in enumerate(chosen))
-        instruments = () if i % 3 else (TopicLabel(topic=self.instruments[i % len(self.instruments)].name,
-                                                   topic_id=self.instruments[i % len(self.instruments)].id,
-                                                   score=2.0, facet="instrument"),)
-        extraction = Extraction(status=ExtractionStatus.OK, title=title, text=text,
-                                published_on=(seen - timedelta(days=i % 5)).date(), issuers=("某某厅",),
-                                regions=(REGIONS[i % len(REGIONS)],), level=LEVELS[i % 3], doc_type=TYPES[i % 6])
-        classification = Classification(topics=labels, instruments=instruments, relevant=i % 10 != 0,
-                                        keywords=(topic.name,), summary=text[:100], taxonomy_version=self.version)
+        labels = tuple(
+            TopicLabel(topic=t.name, topic_id=t.id, score=2.0 + n, evidence=t.keywords[:2])
+            for n, t in enumerate(chosen)
+        )
+        instruments = (
+            ()
+            if i % 3
+            else (
+                TopicLabel(
+                    topic=self.instruments[i % len(self.instruments)].name,
+                    topic_id=self.instruments[i % len(self.instruments)].id,
+                    score=2.0,
+                    facet="instrument",
+                ),
+            )
+        )
+        extraction = Extraction(
+            status=ExtractionStatus.OK,
+            title=title,
+            text=text,
+            published_on=(seen - timedelta(days=i % 5)).date(),
+            issuers=("某某厅",),
+            regions=(REGIONS[i % len(REGIONS)],),
+            level=LEVELS[i % 3],
+            doc_type=TYPES[i % 6],
+        )
+        classification = Classification(
+            topics=labels,
+            instruments=instruments,
+            relevant=i % 10 != 0,
+            keywords=(topic.name,),
+            summary=text[:100],
+            taxonomy_version=self.version,
+        )
         digest = hashlib.blake2b(f"{self.seed}:{i}".encode(), digest_size=16).hexdigest()
         url = f"https://bench{i % 50}.gov.cn/policy/{i}.html"
-        doc = ParsedDocument(url=url, source_name=f"bench-{i % 50}", extraction=extraction,
-                             classification=classification, content_hash=digest, minhash=tuple(signature.tolist()),
-                             cited_titles=cited_titles(text), cited_numbers=cited_numbers(text))
+        doc = ParsedDocument(
+            url=url,
+            source_name=f"bench-{i % 50}",
+            extraction=extraction,
+            classification=classification,
+            content_hash=digest,
+            minhash=tuple(signature.tolist()),
+            cited_titles=cited_titles(text),
+            cited_numbers=cited_numbers(text),
+        )
         return doc, seen, url
 
 
 def _pages(docs: list[tuple[ParsedDocument, datetime, str]]) -> list[PageOutcome]:
-    return [PageOutcome(url=url, source_name=doc.source_name or "bench", fetched_at=seen, raw_sha256="0" * 64,
-                        raw_size=len(doc.extraction.text), document=doc) for doc, seen, url in docs]
+    return [
+        PageOutcome(
+            url=url,
+            source_name=doc.source_name or "bench",
+            fetched_at=seen,
+            raw_sha256="0" * 64,
+            raw_size=len(doc.extraction.text),
+            document=doc,
+        )
+        for doc, seen, url in docs
+    ]
 
 
-def load_through_loader(con: Any, docs: list[tuple[ParsedDocument, datetime, str]], run_id: str,
-                        chunk: int, with_search: bool = True) -> tuple[float, float]:
+def load_through_loader(
+    con: Any, docs: list[tuple[ParsedDocument, datetime, str]], run_id: str, chunk: int, with_search: bool = True
+) -> tuple[float, float]:
     """Seconds the loader takes for one run (its documents fed in chunks, as the parse stage does), and
     seconds the search indexing after its commit takes."""
     pages = _pages(docs)
@@ -197,12 +257,17 @@ def _measure_loader(
                 _console().print(stream.getvalue(), highlight=False)
             load, index = load + seconds, index + searched
             progress.advance(task, size)
-    rows = [("load (RunLoader, one transaction per run)",
-             f"{count:,} documents in {load:.1f} s = {count / load:,.0f} docs/s "
-             f"(runs of {batch:,}, chunks of {chunk:,}; building the synthetic records took {build:.1f} s more)")]
+    rows = [
+        (
+            "load (RunLoader, one transaction per run)",
+            f"{count:,} documents in {load:.1f} s = {count / load:,.0f} docs/s "
+            f"(runs of {batch:,}, chunks of {chunk:,}; building the synthetic records took {build:.1f} s more)",
+        )
+    ]
     if with_search:
-        rows.append(("search index (after each commit)", f"{count:,} documents in {index:.1f} s = "
-                     f"{count / index:,.0f} docs/s"))
+        rows.append(
+            ("search index (after each commit)", f"{count:,} documents in {index:.1f} s = {count / index:,.0f} docs/s")
+        )
     return rows
 
 

@@ -115,8 +115,7 @@ def run(
         ensure_not_busy(settings.db)
     from flows.ingest import nightly_ingest, summary_rows
 
-    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill),
-                      settings)
+    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill), settings)
     table = new_table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
     for name, new, changed, dups, unchanged, failed, error in summary_rows(result):
         status = "[red]failed[/red]" if error else "ok"
@@ -126,8 +125,9 @@ def run(
         if attempt.error:
             out().print(f"  [red]✗[/red] {attempt.source_name}: {attempt.error}", highlight=False, soft_wrap=True)
         elif attempt.drifted:
-            out().print(f"  [yellow]![/yellow] {attempt.source_name}: {attempt.drift_reason}", highlight=False,
-                      soft_wrap=True)
+            out().print(
+                f"  [yellow]![/yellow] {attempt.source_name}: {attempt.drift_reason}", highlight=False, soft_wrap=True
+            )
     for source, url, error in result.report.errors:
         out().print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False, soft_wrap=True)
     out().print(f"warehouse: {result.db}")
@@ -138,8 +138,12 @@ def parse(
     path: Annotated[Path, typer.Argument(help="a saved HTML page, text file or PDF", exists=True, dir_okay=False)],
     url: Annotated[str | None, typer.Option("--url", help="the page's URL (resolves its links)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the record as one JSON object")] = False,
-    source: Annotated[str | None, typer.Option(
-        "--source", help="read it as a page of this source (its defaults; for a files source, its manifest)")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="read it as a page of this source (its defaults; for a files source, its manifest)"
+        ),
+    ] = None,
     sources: SourcesOption = None,
 ) -> None:
     """Parse one saved page or text file and print the record; writes nothing.
@@ -156,8 +160,16 @@ def parse(
     if as_json:
         sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return
-    for key in ("title", "published_on", "issuers", "doc_number", "regions", "doc_type", "relevant",
-                "extraction_status"):
+    for key in (
+        "title",
+        "published_on",
+        "issuers",
+        "doc_number",
+        "regions",
+        "doc_type",
+        "relevant",
+        "extraction_status",
+    ):
         out().print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
     topics = ", ".join(f"{t['topic']} {t['score']:.2f}" for t in record["topics"])
     out().print(f"[bold]topics[/bold]: {topics}", highlight=False)
@@ -212,12 +224,14 @@ def digest(
         if send:
             check_mail_settings(settings.smtp)
     label = "writing and sending digest…" if send else "writing digest…"
-    files = run_flow(label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db),
-                                                  send, resend), settings)
+    files = run_flow(
+        label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db), send, resend), settings
+    )
     out().print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
     if files.mail is not None:
-        out().print(f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}",
-                  highlight=False)
+        out().print(
+            f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}", highlight=False
+        )
 
 
 @app.command()
@@ -240,11 +254,17 @@ def reclassify(
         fail(f"{taxonomy}: {exc}", 2)
     with errors_to_exit(), Progress(console=console(), transient=True) as progress:
         task = progress.add_task("reclassifying", total=None)
-        report = reclassify_warehouse(settings.db, chosen, start=lambda n: progress.update(task, total=n),
-                                      tick=lambda n: progress.advance(task, n))
-    out().print(f"reclassified {report.documents} documents with taxonomy {report.taxonomy_version}: "
-              f"{report.labels} labels, relevant {report.relevant_before} → {report.relevant_after}",
-              highlight=False)
+        report = reclassify_warehouse(
+            settings.db,
+            chosen,
+            start=lambda n: progress.update(task, total=n),
+            tick=lambda n: progress.advance(task, n),
+        )
+    out().print(
+        f"reclassified {report.documents} documents with taxonomy {report.taxonomy_version}: "
+        f"{report.labels} labels, relevant {report.relevant_before} → {report.relevant_after}",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -256,19 +276,24 @@ def reparse(
     settings = settings_for(db=db, sources=sources)
     from flows.reparse import reparse_archive
 
-    result = run_flow("re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)),
-                      settings)
+    result = run_flow(
+        "re-parsing the archive…", lambda: reparse_archive(str(settings.sources), str(settings.db)), settings
+    )
     r = result.report
-    out().print(f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
-              f"recovered: {len(r.recovered)} ({result.recovered_new} new documents); still failing: "
-              f"{r.still_failing}; failing now (kept as they were): {r.now_failing}; missing from archive: "
-              f"{result.missing_raw}", highlight=False)
+    out().print(
+        f"pages: {result.pages}; documents re-read: {r.updated + r.unchanged} ({r.updated} with new text); "
+        f"recovered: {len(r.recovered)} ({result.recovered_new} new documents); still failing: "
+        f"{r.still_failing}; failing now (kept as they were): {r.now_failing}; missing from archive: "
+        f"{result.missing_raw}",
+        highlight=False,
+    )
 
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="port of the local Prefect server started when PREFECT_API_URL is unset")]
-    = 4200,
+    port: Annotated[
+        int, typer.Option(help="port of the local Prefect server started when PREFECT_API_URL is unset")
+    ] = 4200,
 ) -> None:
     """Run both schedules here (nightly ingest 02:00, weekly digest Monday 08:00, Asia/Shanghai) until stopped."""
     settings = settings_for()
@@ -276,8 +301,11 @@ def serve(
 
     with errors_to_exit(), prefect_server(settings, port=port) as api:
         ui = api.removesuffix("/api")
-        out().print(f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
-                  "weekly-digest/weekly with their next runs. Ctrl-C stops.", highlight=False)
+        out().print(
+            f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
+            "weekly-digest/weekly with their next runs. Ctrl-C stops.",
+            highlight=False,
+        )
         serve_schedules(settings)
 
 
@@ -341,8 +369,16 @@ def sources_try(
         out().print(f"pagination: {tried.pagination}", highlight=False, soft_wrap=True)
         return
     out().print(f"{tried.why_detail}: read as a document with the source's defaults", highlight=False)
-    for key in ("title", "published_on", "issuers", "doc_number", "regions", "doc_type", "extraction_status",
-                "attachments"):
+    for key in (
+        "title",
+        "published_on",
+        "issuers",
+        "doc_number",
+        "regions",
+        "doc_type",
+        "extraction_status",
+        "attachments",
+    ):
         out().print(f"[bold]{key}[/bold]: {tried.record[key] if tried.record else None}", highlight=False)
 
 
@@ -356,8 +392,12 @@ def _print_links(listed: ListPage, title: str) -> None:
     out().print(f"{len(listed.items)} links", highlight=False)
     if listed.off_site:
         hosts = sorted({urlsplit(i.url).hostname or "?" for i in listed.off_site})
-        out().print(f"{len(listed.off_site)} more on hosts this source does not fetch ({', '.join(hosts)}): "
-                  "skipped; add them to allowed_hosts to take them", highlight=False, soft_wrap=True)
+        out().print(
+            f"{len(listed.off_site)} more on hosts this source does not fetch ({', '.join(hosts)}): "
+            "skipped; add them to allowed_hosts to take them",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("search")

@@ -49,8 +49,9 @@ def _probe_files(source: Source) -> ProbeResult:
 
 
 async def _probe_web(sources: list[Source], settings: Settings) -> list[ProbeResult]:
-    async with Fetcher(fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources),
-                       host_policies=host_policies(sources)) as fetcher:
+    async with Fetcher(
+        fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
+    ) as fetcher:
         return list(await asyncio.gather(*(_probe_one(s, fetcher) for s in sources)))
 
 
@@ -60,8 +61,9 @@ async def _probe_one(source: Source, fetcher: Fetcher) -> ProbeResult:
     detail = found.error or (f"first link: {found.items[0].url}" if found.items else "no links: layout changed?")
     if found.off_site and not found.error:
         detail += f" ({found.off_site} links to hosts it does not fetch skipped)"
-    return ProbeResult(source.name, source.kind, found.error is None, len(found.items), time.monotonic() - started,
-                       detail)
+    return ProbeResult(
+        source.name, source.kind, found.error is None, len(found.items), time.monotonic() - started, detail
+    )
 
 
 @dataclass(frozen=True, slots=True)

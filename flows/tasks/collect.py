@@ -25,8 +25,17 @@ from parsers.run import FrontierRow, FrontierState, PageOutcome, SourceAttempt
 
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
-_KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "content-encoding",
-                 "retry-after", "location")
+_KEPT_HEADERS = (
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "date",
+    "server",
+    "content-encoding",
+    "retry-after",
+    "location",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +77,12 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
         items = files_source.discover(source)
         manifest = files_source.load_manifest(source)
     except PolicyWatchError as exc:
-        return Collected.start(SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)),
-                               spool)
-    collected = Collected.start(SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)),
-                                spool)
+        return Collected.start(
+            SourceAttempt(source_name=source.name, kind=source.kind, ok=False, error=str(exc)), spool
+        )
+    collected = Collected.start(
+        SourceAttempt(source_name=source.name, kind=source.kind, ok=True, items=len(items)), spool
+    )
     for item in items:
         now = utcnow()
         try:
@@ -84,8 +95,11 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
         if digest in known.get(item.url, set()):
             collected.unchanged += 1
             continue
-        collected.raw.append(RawPage(url=item.url, source_name=source.name, fetched_at=now, sha256=digest,
-                                     size=len(data), options=options))
+        collected.raw.append(
+            RawPage(
+                url=item.url, source_name=source.name, fetched_at=now, sha256=digest, size=len(data), options=options
+            )
+        )
     return collected
 
 
@@ -95,14 +109,22 @@ async def collect_web(
     """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised."""
     found = await discover(source, fetcher, known, backfill=backfill)
     now = utcnow()
-    attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=found.error is None,
-                            items=len(found.items), error=found.error)
+    attempt = SourceAttempt(
+        source_name=source.name, kind=source.kind, ok=found.error is None, items=len(found.items), error=found.error
+    )
     if found.error is None and not found.items:
-        attempt = SourceAttempt(source_name=source.name, kind=source.kind, ok=True, drifted=True,
-                                drift_reason="its lists yielded no links: the page layout may have changed")
+        attempt = SourceAttempt(
+            source_name=source.name,
+            kind=source.kind,
+            ok=True,
+            drifted=True,
+            drift_reason="its lists yielded no links: the page layout may have changed",
+        )
     collected = Collected.start(attempt, spool)
-    collected.frontier.extend(FrontierRow(url=i.url, source_name=source.name, seen_at=now, list_updated=i.updated,
-                                          title_hint=i.title) for i in found.items)
+    collected.frontier.extend(
+        FrontierRow(url=i.url, source_name=source.name, seen_at=now, list_updated=i.updated, title_hint=i.title)
+        for i in found.items
+    )
     states = known([i.url for i in found.items])
     todo: SpooledList[ListItem] = SpooledList(spool)
     todo.extend(i for i in found.items if _wanted(i, states))
@@ -112,8 +134,12 @@ async def collect_web(
 
     async def fetch_and_keep(item: ListItem) -> None:
         # Archived as soon as it arrives: a run never holds more bodies than requests in flight.
-        result = await fetcher.get(item.url, etag=_state(states, item, "etag"),
-                                   last_modified=_state(states, item, "last_modified"), headers=headers)
+        result = await fetcher.get(
+            item.url,
+            etag=_state(states, item, "etag"),
+            last_modified=_state(states, item, "last_modified"),
+            headers=headers,
+        )
         _take(source, item, result, archive_root, collected)
 
     queue = iter(todo)
@@ -145,8 +171,15 @@ def _state(states: Mapping[str, FrontierState], item: ListItem, name: str) -> st
 def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Path, collected: Collected) -> None:
     """Archive a fetched body, queue it for parsing, and note what the frontier should remember."""
     headers = {k: v for k, v in result.headers.items() if k in _KEPT_HEADERS}
-    row = dict(url=item.url, source_name=source.name, seen_at=result.fetched_at, fetched_at=result.fetched_at,
-               http_status=result.status, list_updated=item.updated, title_hint=item.title)
+    row = dict(
+        url=item.url,
+        source_name=source.name,
+        seen_at=result.fetched_at,
+        fetched_at=result.fetched_at,
+        http_status=result.status,
+        list_updated=item.updated,
+        title_hint=item.title,
+    )
     if result.not_modified:
         collected.frontier.append(FrontierRow(**row, status="not_modified"))  # type: ignore[arg-type]
         collected.unchanged += 1
@@ -156,26 +189,69 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
         try:
             digest = archive.store(archive_root, result.body)
         except PolicyWatchError as exc:
-            result = FetchResult(url=result.url, final_url=result.final_url, status=result.status,
-                                 headers=result.headers, error=str(exc), error_kind="archive")
+            result = FetchResult(
+                url=result.url,
+                final_url=result.final_url,
+                status=result.status,
+                headers=result.headers,
+                error=str(exc),
+                error_kind="archive",
+            )
     if result.error is not None or digest is None:
         status = "robots" if result.error_kind == "robots" else "failed"
-        collected.frontier.append(FrontierRow(**row, status=status, raw_sha256=digest,  # type: ignore[arg-type]
-                                              error=result.error))
-        collected.failed.append(PageOutcome(
-            url=item.url, source_name=source.name, fetched_at=result.fetched_at, raw_sha256=digest,
-            raw_size=len(result.body) if result.body is not None else None, content_type=headers.get("content-type"),
-            error=result.error or "no body", http_status=result.status, final_url=result.final_url, headers=headers,
-            list_facts=list_facts(item) or None,
-        ))
+        collected.frontier.append(
+            FrontierRow(
+                **row,
+                status=status,
+                raw_sha256=digest,  # type: ignore[arg-type]
+                error=result.error,
+            )
+        )
+        collected.failed.append(
+            PageOutcome(
+                url=item.url,
+                source_name=source.name,
+                fetched_at=result.fetched_at,
+                raw_sha256=digest,
+                raw_size=len(result.body) if result.body is not None else None,
+                content_type=headers.get("content-type"),
+                error=result.error or "no body",
+                http_status=result.status,
+                final_url=result.final_url,
+                headers=headers,
+                list_facts=list_facts(item) or None,
+            )
+        )
         return
-    collected.frontier.append(FrontierRow(**row, status="fetched", etag=headers.get("etag"),  # type: ignore[arg-type]
-                                          last_modified=headers.get("last-modified"), raw_sha256=digest))
+    collected.frontier.append(
+        FrontierRow(
+            **row,
+            status="fetched",
+            etag=headers.get("etag"),  # type: ignore[arg-type]
+            last_modified=headers.get("last-modified"),
+            raw_sha256=digest,
+        )
+    )
     facts = list_facts(item)
-    options = page_options(url=result.final_url, source=source_defaults(source), fetched_on=result.fetched_at.date(),
-                           list_facts=facts, content_type=result.headers.get("content-type"))
-    collected.raw.append(RawPage(
-        url=item.url, source_name=source.name, fetched_at=result.fetched_at, sha256=digest,
-        size=len(result.body or b""), options=options, content_type=headers.get("content-type"),
-        http_status=result.status, final_url=result.final_url, headers=headers, list_facts=facts or None,
-    ))
+    options = page_options(
+        url=result.final_url,
+        source=source_defaults(source),
+        fetched_on=result.fetched_at.date(),
+        list_facts=facts,
+        content_type=result.headers.get("content-type"),
+    )
+    collected.raw.append(
+        RawPage(
+            url=item.url,
+            source_name=source.name,
+            fetched_at=result.fetched_at,
+            sha256=digest,
+            size=len(result.body or b""),
+            options=options,
+            content_type=headers.get("content-type"),
+            http_status=result.status,
+            final_url=result.final_url,
+            headers=headers,
+            list_facts=facts or None,
+        )
+    )

@@ -96,10 +96,17 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
     levels = _levels(queries.count_by_level(con, week), queries.count_by_level(con, previous))
     weeks = [shift_week(week, i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
     return Digest(
-        week=week, monday=monday, sunday=sunday, total=len(documents),
-        previous_total=sum(lc.previous for lc in levels), levels=levels, sections=_sections(documents),
-        trend_weeks=weeks, trend=_trend(queries.topic_trend(con, weeks[0], week), weeks),
-        keywords=queries.top_keywords(con, week, since=weeks[0]), instruments=_instruments(documents),
+        week=week,
+        monday=monday,
+        sunday=sunday,
+        total=len(documents),
+        previous_total=sum(lc.previous for lc in levels),
+        levels=levels,
+        sections=_sections(documents),
+        trend_weeks=weeks,
+        trend=_trend(queries.topic_trend(con, weeks[0], week), weeks),
+        keywords=queries.top_keywords(con, week, since=weeks[0]),
+        instruments=_instruments(documents),
         unhealthy=queries.unhealthy_sources(con, *utc_bounds(week)),
     )
 
@@ -115,8 +122,11 @@ def _levels(this: dict[str, int], before: dict[str, int]) -> list[LevelCount]:
     """Central, provincial, municipal always; documents of no known level only when there are some."""
     rows = [LevelCount(name, this.get(key, 0), before.get(key, 0)) for key, name in LEVELS]
     known = {key for key, _ in LEVELS}
-    other = LevelCount(UNKNOWN_LEVEL, sum(n for k, n in this.items() if k not in known),
-                       sum(n for k, n in before.items() if k not in known))
+    other = LevelCount(
+        UNKNOWN_LEVEL,
+        sum(n for k, n in this.items() if k not in known),
+        sum(n for k, n in before.items() if k not in known),
+    )
     return [*rows, other] if other.documents or other.previous else rows
 
 

@@ -34,19 +34,36 @@ Known = Callable[[list[str]], dict[str, FrontierState]]
 GOV_POLICY_LIBRARY = {
     # sousuo.www.gov.cn/search-gov/data (t=zhengcelibrary): items grouped by category under catMap.
     "items_path": ["searchVO.catMap.*.listVO", "searchVO.listVO"],
-    "fields": {"url": "url", "title": "title", "published_on": "pubtimeStr", "issuer": "puborg",
-               "doc_number": "pcode"},
+    "fields": {"url": "url", "title": "title", "published_on": "pubtimeStr", "issuer": "puborg", "doc_number": "pcode"},
     "page_param": "p",
-    "params": {"t": "zhengcelibrary", "q": "", "timetype": "timeqb", "mintime": "", "maxtime": "", "sort": "pubtime",
-               "sortType": "1", "searchfield": "title", "n": "20", "type": "gwyzcwjk"},
-    "headers": {"Accept": "application/json, text/plain, */*",
-                "Referer": "https://sousuo.www.gov.cn/zcwjk/policyDocumentLibrary"},
+    "params": {
+        "t": "zhengcelibrary",
+        "q": "",
+        "timetype": "timeqb",
+        "mintime": "",
+        "maxtime": "",
+        "sort": "pubtime",
+        "sortType": "1",
+        "searchfield": "title",
+        "n": "20",
+        "type": "gwyzcwjk",
+    },
+    "headers": {
+        "Accept": "application/json, text/plain, */*",
+        "Referer": "https://sousuo.www.gov.cn/zcwjk/policyDocumentLibrary",
+    },
 }
 GKMLPT = {
     # Guangdong's gkmlpt platform: /gkmlpt/api/all/{column}?page=N&sid=SID, SID and columns read from /gkmlpt/index.
     "items_path": ["articles"],
-    "fields": {"url": "url", "title": "title", "published_on": "created_at", "issuer": "publisher",
-               "doc_number": "document_number", "index_number": "identifier"},
+    "fields": {
+        "url": "url",
+        "title": "title",
+        "published_on": "created_at",
+        "issuer": "publisher",
+        "doc_number": "document_number",
+        "index_number": "identifier",
+    },
 }
 PRESETS = {"gov-policy-library": GOV_POLICY_LIBRARY, "gkmlpt": GKMLPT}
 _GKMLPT_SID = re.compile(r"SID\s*:\s*['\"]?(\d+)")
@@ -180,8 +197,9 @@ async def _html_list(source: Source, fetcher: Fetcher, known: Known, backfill: b
         result = await fetcher.get(url, headers=source.headers)
         if _fail(discovery, result):
             return
-        listed = read_list(source, result.body or b"", url=result.final_url,
-                           content_type=result.headers.get("content-type"))
+        listed = read_list(
+            source, result.body or b"", url=result.final_url, content_type=result.headers.get("content-type")
+        )
         discovery.take(listed)
         if _can_stop(listed, discovery, known, backfill):
             return
@@ -193,8 +211,9 @@ async def _html_list(source: Source, fetcher: Fetcher, known: Known, backfill: b
 def _next_list(source: Source, result: FetchResult, listed: ListPage, page: int, planned: list[str]) -> str | None:
     """The list page after `page`: configured selector or pattern first, then the page's own pager."""
     if source.next_selector:
-        html = decode_bytes(result.body or b"", content_type=result.headers.get("content-type"),
-                            forced=source.encoding).text
+        html = decode_bytes(
+            result.body or b"", content_type=result.headers.get("content-type"), forced=source.encoding
+        ).text
         return next_page_url(html, base_url=result.final_url, selector=source.next_selector)
     pattern = source.options.get("page_url_pattern")
     if pattern:
@@ -243,14 +262,19 @@ async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bo
 
 
 async def _json_page(
-    source: Source, url: str, headers: dict[str, str], fetcher: Fetcher, discovery: Discovery,
+    source: Source,
+    url: str,
+    headers: dict[str, str],
+    fetcher: Fetcher,
+    discovery: Discovery,
     form: dict[str, str] | None = None,
 ) -> ListPage | None:
     result = await fetcher.get(url, headers=headers, form=form)
     if _fail(discovery, result):
         return None
-    listed = read_list(source, result.body or b"", url=result.final_url,
-                       content_type=result.headers.get("content-type"))
+    listed = read_list(
+        source, result.body or b"", url=result.final_url, content_type=result.headers.get("content-type")
+    )
     discovery.take(listed)
     return listed
 
@@ -262,8 +286,7 @@ async def _gkmlpt(source: Source, fetcher: Fetcher, known: Known, backfill: bool
     if _fail(discovery, index):
         return
     discovery.lists_read += 1
-    html = decode_bytes(index.body or b"", content_type=index.headers.get("content-type"),
-                        forced=source.encoding).text
+    html = decode_bytes(index.body or b"", content_type=index.headers.get("content-type"), forced=source.encoding).text
     sid = _GKMLPT_SID.search(html)
     if sid is None:
         discovery.error = "gkmlpt index has no SID: layout changed?"

@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 def source_defaults(source: Source) -> SourceDefaults:
     """The registry entry's defaults for every page of the source."""
     mapping = source.options.get("detail_json") or {}
-    return SourceDefaults(name=source.name, encoding=source.encoding, issuer=source.issuer, region=source.region,
-                          detail_json=tuple((str(k), str(v)) for k, v in mapping.items()))
+    return SourceDefaults(
+        name=source.name,
+        encoding=source.encoding,
+        issuer=source.issuer,
+        region=source.region,
+        detail_json=tuple((str(k), str(v)) for k, v in mapping.items()),
+    )
 
 
 def list_facts(item: ListItem) -> dict[str, Any]:
@@ -38,8 +43,11 @@ def list_facts(item: ListItem) -> dict[str, Any]:
     """
     if not item.facts:
         return {}
-    stated = {"title": item.title, "published_on": item.published_on.isoformat() if item.published_on else None,
-              **item.facts}
+    stated = {
+        "title": item.title,
+        "published_on": item.published_on.isoformat() if item.published_on else None,
+        **item.facts,
+    }
     return {key: value for key, value in stated.items() if value not in (None, "")}
 
 
@@ -66,5 +74,9 @@ def file_item_options(
     source: Source, item: files_source.FileItem, manifest: Mapping[str, Mapping[str, Any]], fetched_on: date | None
 ) -> ParseOptions:
     """Options of one file of a `files` source: the source's defaults and the manifest's entry for the file."""
-    return page_options(url=item.url, source=source_defaults(source), fetched_on=fetched_on,
-                        manifest_facts=manifest_entry(manifest, item.url))
+    return page_options(
+        url=item.url,
+        source=source_defaults(source),
+        fetched_on=fetched_on,
+        manifest_facts=manifest_entry(manifest, item.url),
+    )

@@ -38,10 +38,20 @@ def parse_one(root: Path, page: RawPage) -> Parsed:
 
 def _outcome(page: RawPage, parsed: Parsed) -> PageOutcome:
     document, error = parsed
-    return PageOutcome(url=page.url, source_name=page.source_name, fetched_at=page.fetched_at,
-                       raw_sha256=page.sha256, raw_size=page.size, content_type=page.content_type,
-                       document=document, error=error, http_status=page.http_status, final_url=page.final_url,
-                       headers=page.headers, list_facts=page.list_facts)
+    return PageOutcome(
+        url=page.url,
+        source_name=page.source_name,
+        fetched_at=page.fetched_at,
+        raw_sha256=page.sha256,
+        raw_size=page.size,
+        content_type=page.content_type,
+        document=document,
+        error=error,
+        http_status=page.http_status,
+        final_url=page.final_url,
+        headers=page.headers,
+        list_facts=page.list_facts,
+    )
 
 
 def _parse_chunk(root: Path, pages: Sequence[RawPage]) -> list[Parsed]:
