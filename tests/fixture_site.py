@@ -7,11 +7,27 @@ what was fetched.
 
 from __future__ import annotations
 
+import json
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from flows.adapters.loopback import Response, Route, Site, serve
 
-__all__ = ["Response", "Route", "Site", "article", "etag_route", "list_page", "once_then", "serve"]
+__all__ = [
+    "Response",
+    "Route",
+    "Site",
+    "article",
+    "etag_route",
+    "gov_policy_api",
+    "list_page",
+    "once_then",
+    "serve",
+    "write_registry",
+]
 
 
 def article(title: str, body: str, date: str, charset: str = "utf-8") -> bytes:
@@ -56,3 +72,15 @@ def etag_route(body: bytes, etag: str) -> Route:
         return Response(body, 200, {"ETag": etag, "Content-Type": "text/html; charset=utf-8"})
 
     return route
+
+
+def gov_policy_api(items: list[dict[str, Any]]) -> Response:
+    """The gov.cn policy library's JSON answer (sources-reference §1.3) listing these items under 公文."""
+    body = {"searchVO": {"catMap": {"gongwen": {"listVO": items}}}}
+    return Response(json.dumps(body, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"})
+
+
+def write_registry(path: Path, sources: list[dict[str, Any]]) -> Path:
+    """A sources.yaml holding these entries, as a user would write it."""
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
+    return path

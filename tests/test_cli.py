@@ -8,11 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer
-import yaml
 from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.conftest import SEEDS, copy_seeds
+from tests.fixture_site import write_registry
 
 runner = CliRunner()
 
@@ -93,9 +93,7 @@ def web_registry(tmp_path: Path) -> Path:
         "issuer": "国家药品监督管理局",
         "region": "全国",
     }
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
-    return path
+    return write_registry(tmp_path / "sources.yaml", [source])
 
 
 @pytest.mark.parametrize(

@@ -33,11 +33,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from flows.adapters.archive import raw_path
 from tests.conftest import REPO, copy_seeds
-from tests.fixture_site import Response, Site, article, list_page, serve
+from tests.fixture_site import Response, Site, article, list_page, serve, write_registry
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -116,9 +115,7 @@ def registry(tmp_path: Path, site: Site) -> Path:
         "timeout_seconds": 1,
         "max_bytes": 1_000_000,
     }
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
-    return path
+    return write_registry(tmp_path / "sources.yaml", [source])
 
 
 def run(sources: Path, db: Path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 import yaml
 
 from flows.adapters.archive import raw_path
-from tests.fixture_site import Response, Site, article, list_page, serve
+from tests.fixture_site import Response, Site, article, gov_policy_api, list_page, serve, write_registry
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -99,25 +98,16 @@ def finish_routes(site: Site) -> None:
         route = site.routes[path]
         assert isinstance(route, Response)
         route.body = route.body.replace(b"{0}", site.base.encode())
-    api = {
-        "searchVO": {
-            "catMap": {
-                "gongwen": {
-                    "listVO": [
-                        {
-                            "title": "<em>生物育种</em>产业化应用管理办法",
-                            "url": site.url("/api/doc/7.html"),
-                            "pubtimeStr": "2026.10.07",
-                            "puborg": "农业农村部",
-                            "pcode": "农农发〔2026〕7号",
-                        }
-                    ]
-                }
+    site.routes["/api/list"] = gov_policy_api(
+        [
+            {
+                "title": "<em>生物育种</em>产业化应用管理办法",
+                "url": site.url("/api/doc/7.html"),
+                "pubtimeStr": "2026.10.07",
+                "puborg": "农业农村部",
+                "pcode": "农农发〔2026〕7号",
             }
-        }
-    }
-    site.routes["/api/list"] = Response(
-        json.dumps(api, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"}
+        ]
     )
 
 
@@ -151,9 +141,7 @@ def registry(tmp_path: Path, site: Site) -> Path:
             **common,
         },
     ]
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-    return path
+    return write_registry(tmp_path / "sources.yaml", sources)
 
 
 def run(sources: Path, db: Path, backfill: bool = False):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.conftest import copy_seeds
-from tests.fixture_site import Response, Site, serve
+from tests.fixture_site import Response, Site, gov_policy_api, serve, write_registry
 from tests.tables import table_rows
 from tests.test_ingest_web import build_site, finish_routes, registry
 
@@ -84,25 +82,16 @@ def news_site() -> Iterator[Site]:
         }
     )
     with serve(site) as running:
-        api = {
-            "searchVO": {
-                "catMap": {
-                    "gongwen": {
-                        "listVO": [
-                            {
-                                "title": "生物育种产业化应用管理办法",
-                                "url": running.url("/doc/7.html"),
-                                "pubtimeStr": "2026.10.07",
-                                "puborg": "农业农村部",
-                                "pcode": "农农发〔2026〕7号",
-                            }
-                        ]
-                    }
+        running.routes["/api/list"] = gov_policy_api(
+            [
+                {
+                    "title": "生物育种产业化应用管理办法",
+                    "url": running.url("/doc/7.html"),
+                    "pubtimeStr": "2026.10.07",
+                    "puborg": "农业农村部",
+                    "pcode": "农农发〔2026〕7号",
                 }
-            }
-        }
-        running.routes["/api/list"] = Response(
-            json.dumps(api, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"}
+            ]
         )
         yield running
 
@@ -126,9 +115,7 @@ def news_registry(tmp_path: Path, site: Site) -> Path:
             **common,
         },
     ]
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-    return path
+    return write_registry(tmp_path / "sources.yaml", sources)
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -154,8 +141,7 @@ def test_sources_list_shows_every_source_with_its_kind_and_state(tmp_path: Path)
         {"name": "alpha", "title": "甲", "kind": "files", "url": "docs/*.txt", "verified": "no"},
         {"name": "beta", "title": "乙", "kind": "rss", "url": "https://www.example.gov.cn/feed.xml", "enabled": False},
     ]
-    path = tmp_path / "registry.yaml"
-    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
+    path = write_registry(tmp_path / "registry.yaml", sources)
     result = runner.invoke(app, ["sources", "list", "--sources", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert [row[:4] for row in table_rows(result.output)] == [

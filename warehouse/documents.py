@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from parsers.placement import Copy
-from parsers.records import ParsedDocument
+from parsers.records import Classification, ParsedDocument
 from warehouse import sql
 from warehouse.weeks import iso_week
 
@@ -31,6 +31,7 @@ __all__ = [
     "change_columns",
     "content_columns",
     "insert_row",
+    "label_rows",
     "reparse_columns",
     "update",
     "version_columns",
@@ -143,3 +144,19 @@ def reparse_columns(doc: ParsedDocument) -> dict[str, Any]:
 def update(con: duckdb.DuckDBPyConnection, doc_id: str, columns: dict[str, Any]) -> None:
     """Set these columns of one document, matched by name."""
     con.execute(sql.update_by_key(TABLE, list(columns), "doc_id"), [*columns.values(), doc_id])
+
+
+def label_rows(doc_id: str, result: Classification) -> list[dict[str, Any]]:
+    """The core.document_labels rows of a classification: its topics and its instruments."""
+    return [
+        {
+            "doc_id": doc_id,
+            "facet": label.facet,
+            "topic_id": label.topic_id,
+            "topic": label.topic,
+            "score": label.score,
+            "evidence": list(label.evidence),
+            "taxonomy_version": result.taxonomy_version,
+        }
+        for label in (*result.topics, *result.instruments)
+    ]

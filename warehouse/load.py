@@ -37,7 +37,7 @@ from warehouse.batches import chunked, insert_rows
 from warehouse.dedup_store import IndexEntry
 from warehouse.frontier import CREATE_NEWS, DROP_NEWS, NEWS_TABLE, UPSERT_FROM_NEWS
 
-__all__ = ["LOOSE_TYPES", "RunLoader", "index_search", "insert_rows", "label_rows", "load_run"]
+__all__ = ["LOOSE_TYPES", "RunLoader", "index_search", "insert_rows", "load_run"]
 
 
 # Pages placed and written at a time: each write is a dozen statements whatever its size, so small
@@ -176,7 +176,7 @@ def _write(con: duckdb.DuckDBPyConnection, placement: Placement, run_id: str, no
     fresh = {t.doc_id for t in texts if t.first} - {t.doc_id for t in texts if not t.first}
     dedup_store.index_documents(con, [_entry(d, doc) for d, doc in latest.items() if d in fresh], new=True)
     dedup_store.index_documents(con, [_entry(d, doc) for d, doc in latest.items() if d not in fresh])
-    labels = [row for doc_id, doc in latest.items() for row in label_rows(doc_id, doc)]
+    labels = [row for doc_id, doc in latest.items() for row in documents.label_rows(doc_id, doc.classification)]
     insert_rows(con, "core.document_labels", labels, LOOSE_TYPES)
     insert_rows(con, "core.document_sightings", [_sighting_row(p) for p in placement.sightings()], LOOSE_TYPES)
     insert_rows(con, "core.document_versions", [_version_row(t) for t in texts], LOOSE_TYPES)
@@ -186,23 +186,6 @@ def _write(con: duckdb.DuckDBPyConnection, placement: Placement, run_id: str, no
 def _entry(doc_id: str, doc: ParsedDocument) -> IndexEntry:
     ex = doc.extraction
     return IndexEntry(doc_id, ex.title, ex.doc_number, ex.doc_type, doc.minhash, doc.cited_titles, doc.cited_numbers)
-
-
-def label_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
-    """The topic and instrument label rows of a document."""
-    cl = doc.classification
-    return [
-        {
-            "doc_id": doc_id,
-            "facet": label.facet,
-            "topic_id": label.topic_id,
-            "topic": label.topic,
-            "score": label.score,
-            "evidence": list(label.evidence),
-            "taxonomy_version": cl.taxonomy_version,
-        }
-        for label in (*cl.topics, *cl.instruments)
-    ]
 
 
 def _version_row(text: Text) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 from parsers.classify import Taxonomy, classify
 from parsers.errors import LoadError
 from parsers.records import Classification
+from warehouse import documents
 from warehouse.connection import cursor_on_same_database, open_writer, writer_lock
 
 READ_BATCH = 500  # documents fetched per round trip: bounds memory to a few hundred texts
@@ -79,20 +80,20 @@ def reclassify(
     """Classify every stored document again and replace its labels and classifier columns atomically."""
     report = ReclassifyReport(taxonomy_version=taxonomy.version)
     report.relevant_before = _scalar(con, COUNT_RELEVANT)
-    documents: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     labels: list[dict[str, Any]] = []
     for doc_id, title, text in _documents(con):
         document, doc_labels = _rows(doc_id, classify(taxonomy, title=title, text=text))
-        documents.append(document)
+        rows.append(document)
         labels.extend(doc_labels)
         tick(1)
     _write(
         con,
-        pa.Table.from_pylist(documents, schema=_DOCUMENT_SCHEMA),
+        pa.Table.from_pylist(rows, schema=_DOCUMENT_SCHEMA),
         pa.Table.from_pylist(labels, schema=_LABEL_SCHEMA),
     )
-    report.documents, report.labels = len(documents), len(labels)
-    report.relevant_after = sum(d["relevant"] for d in documents)
+    report.documents, report.labels = len(rows), len(labels)
+    report.relevant_after = sum(d["relevant"] for d in rows)
     return report
 
 
@@ -141,19 +142,7 @@ def _rows(doc_id: str, result: Classification) -> tuple[dict[str, Any], list[dic
         "keywords": list(result.keywords),
         "taxonomy_version": version,
     }
-    labels = [
-        {
-            "doc_id": doc_id,
-            "facet": label.facet,
-            "topic_id": label.topic_id,
-            "topic": label.topic,
-            "score": label.score,
-            "evidence": list(label.evidence),
-            "taxonomy_version": version,
-        }
-        for label in (*result.topics, *result.instruments)
-    ]
-    return document, labels
+    return document, documents.label_rows(doc_id, result)
 
 
 def _write(con: duckdb.DuckDBPyConnection, documents: pa.Table, labels: pa.Table) -> None:

@@ -17,7 +17,7 @@ import duckdb
 from parsers.records import ParsedDocument
 from parsers.run import PageOutcome
 from warehouse import documents, search, sql
-from warehouse.load import LOOSE_TYPES, insert_rows, label_rows
+from warehouse.load import LOOSE_TYPES, insert_rows
 
 # The newest archived page of each URL and the document it gave, if any.
 LATEST_PAGES = """
@@ -140,5 +140,5 @@ def _apply_one(
     ex = doc.extraction
     con.execute(UPDATE_LATEST_VERSION, [ex.title, ex.text, doc.content_hash, page.doc_id, page.doc_id])
     con.execute(sql.DELETE_LABELS, [page.doc_id])
-    insert_rows(con, "core.document_labels", label_rows(page.doc_id, doc), LOOSE_TYPES)
+    insert_rows(con, "core.document_labels", documents.label_rows(page.doc_id, doc.classification), LOOSE_TYPES)
     hashes[page.doc_id] = doc.content_hash
