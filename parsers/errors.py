@@ -17,6 +17,24 @@ class ParseError(PolicyWatchError):
     """A page could not be turned into a document."""
 
 
+class AttachmentError(ParseError):
+    """An attachment's bytes could not be read as their format (corrupt, truncated, not read by any reader)."""
+
+    status = "undecodable"  # an AttachmentStatus value: kept a string so that this module imports nothing
+
+
+class AttachmentEncryptedError(AttachmentError):
+    """An attachment is locked with a password."""
+
+    status = "encrypted"
+
+
+class AttachmentTooLargeError(AttachmentError):
+    """Reading an attachment would pass a size limit (a zip bomb, a huge stream)."""
+
+    status = "too_large"
+
+
 class LoadError(PolicyWatchError):
     """The warehouse could not be opened, migrated or written."""
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from urllib.parse import unquote, urlsplit
 
+from parsers.attachments import Format, binary_format, read_attachment
+from parsers.attachments.title import split_title
 from parsers.boilerplate import strip_boilerplate
 from parsers.decode import Decoded, decode_bytes, looks_binary
 from parsers.doctitle import remove_title
@@ -12,8 +15,7 @@ from parsers.htmlpage import read_html
 from parsers.jsondetail import JsonDetail, looks_like_json, read_json_detail
 from parsers.metadata import PageHints, read_metadata, resolve_title
 from parsers.normalize import normalize_text
-from parsers.pdftext import pdf_text
-from parsers.records import Attachment, Extraction, ExtractionStatus, ParseOptions
+from parsers.records import Attachment, AttachmentStatus, Extraction, ExtractionStatus, ParseOptions
 
 _HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|head|body|title|meta)[\s>]", re.IGNORECASE)
 # Fragments and pages wrapped by archivers start with other tags; a few common ones also say HTML.
@@ -26,8 +28,13 @@ _FRAGMENT_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _SNIFF_WINDOW = 4096
-_PDF_MAGIC = b"%PDF-"
 _REASON_MAX = 300
+# An attachment's status as a page's: the shared values mean the same; a locked file is undecodable to
+# us, and an archive (listed, not opened) holds no text of its own.
+_AS_PAGE_STATUS = {
+    AttachmentStatus.ENCRYPTED: ExtractionStatus.UNDECODABLE,
+    AttachmentStatus.ARCHIVE: ExtractionStatus.EMPTY,
+}
 
 
 def _rejected(status: ExtractionStatus, reason: str, decoded: Decoded | None = None) -> Extraction:
@@ -51,11 +58,6 @@ def is_html(text: str, content_type: str | None) -> bool:
     if "html" in (content_type or "").lower() or _HTML_SNIFF.search(head) or _FRAGMENT_START.match(head):
         return True
     return len(_HTML_TAGS.findall(head)) >= _HTML_TAGS_MIN
-
-
-def is_pdf(data: bytes, content_type: str | None) -> bool:
-    """True for a PDF file: its magic bytes, or the PDF content type."""
-    return data.lstrip()[:5] == _PDF_MAGIC or "application/pdf" in (content_type or "").lower()
 
 
 def _document(
@@ -103,14 +105,22 @@ def _document(
     )
 
 
-def _from_pdf(data: bytes, options: ParseOptions) -> Extraction:
-    try:
-        text = pdf_text(data)
-    except Exception as exc:  # pypdf raises many types on broken files; all mean the same here
-        return _rejected(ExtractionStatus.UNDECODABLE, f"unreadable PDF: {type(exc).__name__}: {exc}")
-    if not text.strip():
-        return _rejected(ExtractionStatus.EMPTY, "PDF without a text layer (scanned?)")
-    return _document(text, options)
+def file_name(url: str | None) -> str | None:
+    """The last segment of a URL's path (a file name whose suffix may break a format tie), None without one."""
+    name = unquote(urlsplit(url).path.rpartition("/")[2]) if url else ""
+    return name or None
+
+
+def _from_file(data: bytes, fmt: Format, options: ParseOptions) -> Extraction:
+    """An attachment file (PDF, Word, WPS, spreadsheet, OFD, RTF, archive): its text read as a document's."""
+    read = read_attachment(data, file_name(options.url), sniffed=fmt)
+    if read.status is not AttachmentStatus.OK:
+        status = _AS_PAGE_STATUS.get(read.status) or ExtractionStatus(read.status.value)
+        return _rejected(status, read.reason or f"no text in the {fmt.value.upper()} file")
+    if options.known_title:
+        return _document(read.text, options)
+    title, body = split_title(read.text)
+    return _document(body, options, hints=PageHints(title=title))
 
 
 def _doubt(reason: str) -> str:
@@ -169,8 +179,8 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
         return _rejected(ExtractionStatus.EMPTY, "no bytes" if not data else "only whitespace")
     if len(data) > options.max_bytes:
         return _rejected(ExtractionStatus.TOO_LARGE, f"{len(data)} bytes, over max_bytes={options.max_bytes}")
-    if is_pdf(data, options.content_type):
-        return _from_pdf(data, options)
+    if fmt := binary_format(data, file_name(options.url)):  # first bytes only: pages pay next to nothing
+        return _from_file(data, fmt, options)
     if looks_binary(data):
         return _rejected(ExtractionStatus.UNDECODABLE, "binary data, not text in any charset")
     decoded = decode_bytes(data, content_type=options.content_type, forced=options.encoding)
@@ -182,7 +192,7 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
 
 
 def extract(data: bytes, options: ParseOptions) -> Extraction:
-    """Turn page bytes (HTML in any charset, plain text or PDF) into clean text and metadata."""
+    """Turn page bytes (HTML in any charset, plain text, or an attachment file) into clean text and metadata."""
     try:
         return _extract(data, options)
     except Exception as exc:  # the contract: a bad page is a record with a reason, never an exception

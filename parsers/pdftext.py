@@ -7,6 +7,8 @@ from collections import Counter
 from io import BytesIO
 from typing import TYPE_CHECKING
 
+from parsers.errors import AttachmentEncryptedError, AttachmentError, AttachmentTooLargeError
+
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
@@ -21,6 +23,9 @@ _PARAGRAPH_START = re.compile(
     # A 发文字号 or a date alone on its line: the header and the signature block of an official document.
     r"|[\u4e00-\u9fff]{1,15}[〔\[［(（]\d{4}[〕\]］)）]\d{1,5}号$|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$)"
 )
+# A table of contents' entry: a heading, leader dots (or dashes) and its page number. It repeats the
+# headings of the body, ahead of it.
+_TOC_ENTRY = re.compile(r".*(?:\.{4,}|…{2,}|·{4,}|-{6,}|_{6,})\s*\d{1,4}")
 _CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # Lines at the top or bottom of this share of pages are running headers or footers.
 _RUNNING_SHARE = 0.5
@@ -29,6 +34,10 @@ _EDGE_LINES = 2
 _FULL_LINE_MIN_LINES = 5
 _FULL_LINE_PERCENTILE = 0.8
 _SHORT_LINE_SHARE = 0.75
+
+
+# A file cut short (a broken download) lacks the end-of-file marker that closes every PDF.
+_EOF_MARKER, _EOF_WINDOW = b"%%EOF", 8192
 
 
 def _page_lines(reader: PdfReader) -> list[list[str]]:
@@ -80,19 +89,45 @@ def rejoin(lines: list[str]) -> str:
     return "\n".join(paragraphs)
 
 
-def pdf_text(data: bytes) -> str:
-    """The text of a PDF's pages as paragraphs; raises pypdf's errors on a broken or locked file."""
-    from pypdf import PdfReader  # imported here: ~20 MB that only a process reading a PDF needs
-
-    reader = PdfReader(BytesIO(data))
-    if reader.is_encrypted:
-        reader.decrypt("")  # most government PDFs are "encrypted" with an empty user password
-    pages = _page_lines(reader)
+def layout_text(pages: list[list[str]]) -> str:
+    """The lines of laid-out pages as paragraphs: running headers, page numbers and contents entries out."""
     running = running_lines(pages)
     lines = [
         line
         for page in pages
         for line in page
-        if line and _shape(line) not in running and not _PAGE_NUMBER.fullmatch(line)
+        if line and _shape(line) not in running and not _PAGE_NUMBER.fullmatch(line) and not _TOC_ENTRY.fullmatch(line)
     ]
     return rejoin(lines)
+
+
+def _open(data: bytes) -> PdfReader:
+    """A reader of the file, unlocked when its password is the empty one; AttachmentError when it cannot be."""
+    from pypdf import PdfReader  # imported here: ~20 MB that only a process reading a PDF needs
+    from pypdf.errors import DependencyError
+
+    if data.rfind(_EOF_MARKER, max(0, len(data) - _EOF_WINDOW)) < 0:
+        raise AttachmentError("truncated PDF: no %%EOF marker at its end")
+    reader = PdfReader(BytesIO(data))
+    if reader.is_encrypted:
+        try:
+            unlocked = reader.decrypt("")  # most government PDFs are "encrypted" with an empty user password
+        except (DependencyError, NotImplementedError) as exc:
+            raise AttachmentEncryptedError(f"PDF encrypted in a way we cannot open: {exc}") from exc
+        if not unlocked:
+            raise AttachmentEncryptedError("PDF encrypted with a user password")
+    return reader
+
+
+def pdf_pages(data: bytes, *, max_pages: int = 3_000) -> tuple[str, int]:
+    """The text of a PDF as paragraphs and its page count; AttachmentError (or pypdf's) on a bad file."""
+    reader = _open(data)
+    count = len(reader.pages)
+    if count > max_pages:
+        raise AttachmentTooLargeError(f"PDF of {count} pages, over {max_pages}")
+    return layout_text(_page_lines(reader)), count
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF's pages as paragraphs; raises AttachmentError or pypdf's errors on a broken or locked file."""
+    return pdf_pages(data)[0]

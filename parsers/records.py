@@ -58,6 +58,64 @@ class Attachment:
     url: str
 
 
+class AttachmentFormat(StrEnum):
+    """What an attachment's bytes are, told by their magic bytes (the file name only breaks a tie)."""
+
+    PDF = "pdf"
+    DOC = "doc"  # OLE2 Word 97-2003 binary
+    WPS = "wps"  # Kingsoft WPS: a Word-compatible OLE2 file, told from a .doc only by its name
+    XLS = "xls"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    OFD = "ofd"  # GB/T 33190 fixed-layout document: a zip of XML
+    OLE = "ole"  # another OLE2 file: an encrypted Office file, a PowerPoint, a mail…
+    ZIP = "zip"
+    RAR = "rar"
+    SEVEN_ZIP = "7z"
+    RTF = "rtf"
+    HTML = "html"
+    TEXT = "text"
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+
+
+class AttachmentStatus(StrEnum):
+    """Whether an attachment's text was read; the values shared with ExtractionStatus mean the same."""
+
+    OK = "ok"
+    EMPTY = "empty"  # no bytes, or a file without text (a scanned PDF)
+    TOO_LARGE = "too_large"  # a size limit was reached (a zip bomb, a huge stream)
+    UNDECODABLE = "undecodable"  # corrupt or truncated, or a format read by no reader
+    ENCRYPTED = "encrypted"  # locked with a password we do not have
+    ARCHIVE = "archive"  # a ZIP, RAR or 7z: listed, not opened
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveMember:
+    """A file inside an archive, as its directory states it (never inflated)."""
+
+    name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentText:
+    """The text of one attachment file, or the reason there is none."""
+
+    format: AttachmentFormat
+    media_type: str
+    status: AttachmentStatus
+    text: str = ""
+    reason: str | None = None  # why the status is not ok, in one line
+    pages: int | None = None  # when the format knows pages (PDF, OFD)
+    members: tuple[ArchiveMember, ...] = ()  # of an archive
+
+    @property
+    def ok(self) -> bool:
+        """True when text was read."""
+        return self.status is AttachmentStatus.OK
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Extraction:
     """Clean text and metadata of one page, before classification."""
