@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 from parsers.attachments import Format, binary_format, read_attachment
 from parsers.attachments.title import split_title
-from parsers.boilerplate import strip_boilerplate
+from parsers.boilerplate import Cleaned, strip_boilerplate
 from parsers.decode import Decoded, decode_bytes, looks_binary
 from parsers.doctitle import remove_title
 from parsers.htmlpage import read_html
@@ -69,15 +69,17 @@ def _document(
     attachments: tuple[Attachment, ...] = (),
     decoded: Decoded | None = None,
     doubt: str | None = None,
+    chrome: bool = True,
 ) -> Extraction:
     """Clean the text, find the title and the metadata, and assemble the record (low_confidence with a doubt).
 
     `head` is what the page prints above the body (info lines with dates and sources): metadata reads it too.
+    A file's text (`chrome=False`) has no site around it: the page-chrome rules would cut its closing table.
     """
     hints = replace(hints or PageHints(), title=_one_line(hints.title if hints else None))
     options = replace(options, known_title=_one_line(options.known_title))
     normalized = normalize_text(body)
-    cleaned = strip_boilerplate(normalized)
+    cleaned = strip_boilerplate(normalized) if chrome else Cleaned(normalized)
     title = resolve_title(cleaned.text, hints=hints, options=options)
     text = remove_title(cleaned.text, title)
     if not text:
@@ -118,9 +120,9 @@ def _from_file(data: bytes, fmt: Format, options: ParseOptions) -> Extraction:
         status = _AS_PAGE_STATUS.get(read.status) or ExtractionStatus(read.status.value)
         return _rejected(status, read.reason or f"no text in the {fmt.value.upper()} file")
     if options.known_title:
-        return _document(read.text, options)
+        return _document(read.text, options, chrome=False)
     title, body = split_title(read.text)
-    return _document(body, options, hints=PageHints(title=title))
+    return _document(body, options, hints=PageHints(title=title), chrome=False)
 
 
 def _doubt(reason: str) -> str:
