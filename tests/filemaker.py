@@ -9,6 +9,7 @@ import io
 import struct
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -201,3 +202,53 @@ def rtf(paragraphs: Iterable[str]) -> bytes:
     body = "".join("".join(f"\\'{byte:02x}" for byte in text.encode("gbk")) + "\\par\n" for text in paragraphs)
     head = "{\\rtf1\\ansi\\ansicpg936\\deff0{\\fonttbl{\\f0\\fnil\\fcharset134 \\'cb\\'ce\\'cc\\'e5;}}"
     return (head + "{\\*\\generator WPS Office;}\n" + body + "}").encode("ascii")
+
+
+REAL_CMDE = Path(__file__).with_name("fixtures") / "real" / "cmde.org.cn"
+_BODY = "为推动生物医药产业高质量发展，支持创新药和医疗器械研发，现将有关事项通知如下。"
+
+
+def corpus_files() -> dict[str, bytes]:
+    """A benchmark corpus: the real CMDE files, a file of every other format, and the hostile files of the tests."""
+    from tests.pdfmaker import make_cjk_pdf
+
+    real = {path.name: path.read_bytes() for path in sorted(REAL_CMDE.iterdir()) if path.suffix != ".json"}
+    doc = real["att_20240920_lnqszj_zqyjg.doc"]
+    pdf = make_cjk_pdf([[f"第{page}部分", _BODY[page:] + _BODY[:page]] for page in range(3)])
+    built = {
+        "built/notice.docx": docx(
+            paragraph("关于支持生物医药产业发展的通知")
+            + paragraph(_BODY) * 20
+            + table([["品种", "数量"], ["疫苗", "3"]])
+        ),
+        "built/catalogue.xlsx": xlsx([[["品种", "企业", "数量"]] + [["疫苗", "某公司", n] for n in range(200)]]),
+        "built/catalogue.xls": xls([["品种", "企业", "数量"]] + [["疫苗", "某公司", n] for n in range(200)]),
+        "built/notice.ofd": ofd(
+            [[(20, 30 + 8 * n, f"{page}.{n} {_BODY[n:]}") for n in range(20)] for page in range(3)]
+        ),
+        "built/notice_rtf.doc": rtf(["关于支持生物医药产业发展的通知", _BODY]),
+        "built/notice_html.doc": f"<html><body><p>{_BODY}</p></body></html>".encode("gbk"),
+        "built/notice.wps": doc,
+        "built/notice.pdf": pdf,
+    }
+    hostile = {
+        "hostile/locked.pdf": encrypted_pdf(pdf, user_password="secret"),
+        "hostile/locked.docx": encrypted_office(built["built/notice.docx"]),
+        "hostile/bomb_declared.docx": docx_bomb(65 * MB),
+        "hostile/bomb_lying.docx": docx_bomb(30 * MB, declared=1024),
+        "hostile/nested.zip": zip_of({"inner.zip": zip_of({"a.doc": doc})}),
+        "hostile/archive.rar": b"Rar!\x1a\x07\x00" + bytes(40),
+        "hostile/empty.pdf": b"",
+        **{f"hostile/half_{name}": data[: len(data) // 2] for name, data in real.items()},
+    }
+    return {**{f"real/{name}": data for name, data in real.items()}, **built, **hostile}
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = Path(sys.argv[1])
+    for name, data in corpus_files().items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_bytes(data)
+    print(f"{len(corpus_files())} files in {target}")
