@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from typer import _click as click  # Typer carries its own click: the package `click` costs 0.1 s to import
 
 HELP = "Benchmarks: speed and quality figures, compared with a named peer in the same run."
-BENCHES = ("classify", "dedup", "extract", "fetch", "pipeline", "warehouse")  # module names = command names
+# Module names = command names.
+BENCHES = ("attachments", "classify", "dedup", "extract", "fetch", "pipeline", "warehouse")
 bench_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
@@ -27,14 +28,15 @@ class Limits:
     members: int = 20_000  # entries in a zip's directory (each costs a Python object to list)
     stream_bytes: int = 64 * MB  # one OLE stream
     pages: int = 3_000  # PDF and OFD pages
-    text_chars: int = 16_000_000  # text kept from one file (~32 MB as a str of CJK)
+    text_chars: int = 8_000_000  # text kept from one file (16 MB as a str of CJK, and its lines as much)
 
 
 DEFAULT_LIMITS = Limits()
 
 
-def _mb(size: int) -> str:
-    return f"{size / MB:g} MB"
+def describe_size(size: int) -> str:
+    """A size as a reason gives it: in MB from 1 MB up, else in bytes."""
+    return f"{size / MB:g} MB" if size >= MB else f"{size} bytes"
 
 
 def directory_entries(data: bytes) -> int | None:
@@ -56,10 +58,14 @@ class BoundedReader:
         """Up to `size` bytes (all that is left when negative), counted against the caps."""
         if size < 0:
             return b"".join(iter(lambda: self.read(_CHUNK), b""))
-        chunk = self._stream.read(min(size, _CHUNK))
+        try:
+            chunk = self._stream.read(min(size, _CHUNK))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            # zipfile stops a member at its declared size and then finds the CRC wrong: a forged header.
+            raise AttachmentError(f"zip member {self._name} is corrupt or lies about its size: {exc}") from exc
         self._read += len(chunk)
         if self._read > self._cap:
-            raise AttachmentTooLargeError(f"zip member {self._name} inflates past {_mb(self._cap)}")
+            raise AttachmentTooLargeError(f"zip member {self._name} inflates past {describe_size(self._cap)}")
         self._budget.spend(len(chunk))
         return chunk
 
@@ -74,7 +80,7 @@ class Budget:
         """Count `size` bytes read; too_large once the file's total is used up."""
         self.left -= size
         if self.left < 0:
-            raise AttachmentTooLargeError(f"zip members inflate past {_mb(self.total)} in all")
+            raise AttachmentTooLargeError(f"zip members inflate past {describe_size(self.total)} in all")
 
 
 class Zip:
@@ -109,9 +115,8 @@ class Zip:
         if info is None:
             raise AttachmentError(f"zip member {name} is missing")
         if info.file_size > self.limits.member_bytes:
-            raise AttachmentTooLargeError(
-                f"zip member {info.filename} declares {info.file_size} bytes, over {_mb(self.limits.member_bytes)}"
-            )
+            cap = describe_size(self.limits.member_bytes)
+            raise AttachmentTooLargeError(f"zip member {info.filename} declares {info.file_size} bytes, over {cap}")
         if info.flag_bits & 0x1:
             raise AttachmentEncryptedError(f"zip member {info.filename} is encrypted")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from parsers.attachments.limits import DEFAULT_LIMITS, MB, Limits
+from parsers.attachments.limits import DEFAULT_LIMITS, Limits, describe_size
 from parsers.attachments.sniff import Format, media_type, sniff
 from parsers.errors import AttachmentEncryptedError, AttachmentError
 from parsers.records import ArchiveMember, AttachmentStatus, AttachmentText
@@ -140,7 +140,8 @@ def _archive(data: bytes, fmt: Format, limits: Limits) -> AttachmentText:
 
     members: tuple[ArchiveMember, ...] = zip_members(data, limits)
     names = ", ".join(member.name for member in members[:_LISTED]) + (", …" if len(members) > _LISTED else "")
-    reason = f"ZIP archive of {len(members)} files, not opened: {names}"
+    files = f"{len(members)} file" + ("" if len(members) == 1 else "s")
+    reason = f"ZIP archive of {files}, not opened: {names}"
     return _result(fmt, AttachmentStatus.ARCHIVE, reason, members=members)
 
 
@@ -154,7 +155,7 @@ def _read(data: bytes, fmt: Format, limits: Limits) -> AttachmentText:
     if fmt is Format.EMPTY:
         return _result(fmt, AttachmentStatus.EMPTY, "no bytes")
     if len(data) > limits.file_bytes:
-        return _result(fmt, AttachmentStatus.TOO_LARGE, f"{len(data)} bytes, over {limits.file_bytes / MB:g} MB")
+        return _result(fmt, AttachmentStatus.TOO_LARGE, f"{len(data)} bytes, over {describe_size(limits.file_bytes)}")
     if fmt in ARCHIVES:
         return _archive(data, fmt, limits)
     read = _reader(data, fmt)(data, limits)
