@@ -21,11 +21,12 @@ from flows.adapters.memory import release_freed_memory
 from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
+from flows.tasks.attachments import AttachmentReport, PageLinks, attach_files, page_links
 from flows.tasks.collect import Collected, RawPage, collect_files, collect_web
 from flows.tasks.discover import Known
 from flows.tasks.parse_pool import CHUNK, parse_in_chunks
 from flows.tasks.search_index import update_search_index
-from flows.tasks.spool import Spool, sorted_spooled
+from flows.tasks.spool import Spool, SpooledList, sorted_spooled
 from parsers.errors import PolicyWatchError
 from parsers.run import FrontierState, LoadReport, SourceAttempt
 from parsers.urls import canonical_url, site_rank
@@ -50,6 +51,7 @@ class RunResult:
     report: LoadReport
     attempts: list[SourceAttempt]
     unchanged: dict[str, int]
+    attachments: AttachmentReport | None = None
 
 
 @task(name="open-run", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5)
@@ -123,28 +125,50 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool, s
 )
 def parse_and_load(
     settings: Settings, run_id: str, collected: list[Collected], spool: Spool
-) -> tuple[LoadReport, list[SourceAttempt]]:
-    """Parse archived bodies chunk by chunk (in processes for a large run) into one load transaction."""
+) -> tuple[LoadReport, list[SourceAttempt], SpooledList[PageLinks]]:
+    """Parse archived bodies chunk by chunk (in processes for a large run) into one load transaction.
+
+    Also returns the attachment links of the parsed pages, for the attachment stage.
+    """
     raw = sorted_spooled((c.raw for c in collected), placing_order, spool)
     fetched = Counter({c.attempt.source_name: len(c.raw) for c in collected})
     articles: Counter[str] = Counter()
+    links: SpooledList[PageLinks] = SpooledList(spool)
     with open_writer(settings.db) as con, RunLoader(con, run_id=run_id, now=utcnow()) as loader:
         for failed in chunked(chain.from_iterable(c.failed for c in collected), CHUNK):
             loader.add(failed)
         release_freed_memory()  # what the fetch stage freed
         for chunk in parse_in_chunks(settings.archive, raw):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
+            links.extend(page_links(chunk))
             loader.add(chunk)
             release_freed_memory()
         attempts = [
             with_drift(c.attempt, fetched[c.attempt.source_name], articles[c.attempt.source_name]) for c in collected
         ]
         report = loader.finish(attempts, chain.from_iterable(c.frontier for c in collected), search=False)
-    changed = report.total("new") + report.total("version")
+    return report, attempts, links
+
+
+# Not retried: a file failing is a row with a reason, and the stage failing is reported, never raised.
+@task(name="attachments", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
+def attachments_task(
+    settings: Settings, sources: list[Source], run_id: str, links: SpooledList[PageLinks]
+) -> AttachmentReport:
+    """Fetch, archive and read the files the run's new and changed documents link; merge them into those."""
+    attached = attach_files(settings, sources, run_id, links)
+    if attached.error:
+        get_run_logger().warning("%s", attached.error)
+    return attached
+
+
+@task(name="search-index", cache_policy=NO_CACHE, persist_result=False)
+def search_index_task(settings: Settings, report: LoadReport, attached: AttachmentReport) -> None:
+    """Index the documents whose text (or attachments' text) changed; a failure keeps the load and is reported."""
+    changed = report.total("new") + report.total("version") + attached.merged
     report.search_error = update_search_index(settings.db, utcnow(), documents=changed)
     if report.search_error:
         get_run_logger().warning("%s", report.search_error)
-    return report, attempts
 
 
 def placing_order(page: RawPage) -> tuple[int, str]:
@@ -170,11 +194,13 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
         web = [s for s in sources if s.kind != "files"]
         collected += asyncio.run(fetch_web(web, settings, backfill, spool)) if web else []
         try:
-            report, attempts = parse_and_load(settings, run_id, collected, spool)
+            report, attempts, links = parse_and_load(settings, run_id, collected, spool)
         except Exception as exc:
             with open_writer(settings.db) as con:
                 fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
             raise
+        attached = attachments_task(settings, sources, run_id, links)
+        search_index_task(settings, report, attached)
         _publish_read_copy(settings)
     result = RunResult(
         run_id=run_id,
@@ -182,6 +208,7 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
         report=report,
         attempts=attempts,
         unchanged={c.attempt.source_name: c.unchanged for c in collected},
+        attachments=attached,
     )
     _publish_summary(result)
     return result
@@ -222,11 +249,23 @@ def summary_rows(result: RunResult) -> list[tuple[str, int, int, int, int, int, 
     return rows
 
 
+def _attachment_line(attached: AttachmentReport) -> str:
+    """One line on the attachment stage: files, what became of them, and its error if any."""
+    statuses = ", ".join(f"{status} {n}" for status, n in sorted(attached.statuses.items())) or "none"
+    line = (
+        f"attachments: {attached.documents} documents, {attached.files} files ({statuses}); "
+        f"{attached.read} read, {attached.not_modified} not modified, {attached.links} links"
+    )
+    return line + (f"; {attached.error}" if attached.error else "")
+
+
 def _publish_summary(result: RunResult) -> None:
     lines = ["| source | new | changed | duplicates | unchanged | failed | error |", "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |" for row in summary_rows(result)]
     if result.report.errors:
         lines.append("")
     lines += [f"- `{source}` {url}: {error}" for source, url, error in result.report.errors]
+    if result.attachments is not None:
+        lines += ["", _attachment_line(result.attachments)]
     create_markdown_artifact(markdown="\n".join(lines), key="ingest-summary", description="nightly-ingest summary")
     get_run_logger().info("run %s loaded: %s new documents", result.run_id, result.report.total("new"))

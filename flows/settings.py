@@ -12,6 +12,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO_ROOT / "seeds" / "sources.yaml"
 SECURITY_MODES = ("none", "starttls", "ssl")
 DIGEST_MODES = ("per-recipient", "bcc")  # POLICYWATCH_DIGEST_MODE: an extension of the contract
+# POLICYWATCH_MAX_ATTACHMENT_BYTES: an attachment larger than this is cut and recorded too_large, never read.
+# Above a page's 20 MB: a plan's scanned PDF runs to tens of MB.
+DEFAULT_MAX_ATTACHMENT_BYTES = 50_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +44,7 @@ class Settings:
     sources: Path
     smtp: SmtpSettings
     contact: str  # how a site operator reaches us: named in the User-Agent
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
 
     @property
     def archive(self) -> Path:
@@ -71,7 +75,18 @@ def load_settings(
         sources=(sources or _default_sources(env)).expanduser().absolute(),
         smtp=smtp,
         contact=env.get("POLICYWATCH_CONTACT") or f"mailto:{smtp.mail_from}",
+        max_attachment_bytes=_positive(env, "POLICYWATCH_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES),
     )
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    """A positive whole number from the environment (underscores allowed: 50_000_000), else the default."""
+    text = (env.get(name) or "").replace("_", "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) <= 0:
+        raise ConfigError(f"{name} must be a positive whole number of bytes, not {env[name]!r}")
+    return int(text)
 
 
 def _default_sources(env: dict[str, str]) -> Path:

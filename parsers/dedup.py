@@ -11,7 +11,7 @@ Bucket keys are stored in the warehouse (core.document_bands): their hashing is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -166,11 +166,13 @@ class DedupIndex:
                 found.update(self._crowded.get(key, ()))
         return found
 
-    def nearest(self, minhash: Sequence[int], keys: Iterable[int] | None = None) -> tuple[str | None, float]:
-        """The most similar candidate and its estimated Jaccard (ties: the smaller doc_id)."""
+    def nearest(
+        self, minhash: Sequence[int], keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()
+    ) -> tuple[str | None, float]:
+        """The most similar candidate (other than `exclude`) and its estimated Jaccard (ties: the smaller doc_id)."""
         if not len(minhash):
             return None, 0.0
-        found = self.candidates(minhash, keys)
+        found = self.candidates(minhash, keys).difference(exclude)
         if not found:
             return None, 0.0
         signature = np.asarray(minhash, dtype=np.uint32)

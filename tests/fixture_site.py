@@ -21,6 +21,7 @@ __all__ = [
     "Route",
     "Site",
     "article",
+    "attachment_route",
     "etag_route",
     "gov_policy_api",
     "list_page",
@@ -70,6 +71,17 @@ def etag_route(body: bytes, etag: str) -> Route:
         if handler.headers.get("If-None-Match") == etag:
             return Response(b"", 304, {"ETag": etag})
         return Response(body, 200, {"ETag": etag, "Content-Type": "text/html; charset=utf-8"})
+
+    return route
+
+
+def attachment_route(body: bytes, etag: str, content_type: str = "application/octet-stream") -> Route:
+    """A file served with an ETag: 304 to a request that carries it, the bytes otherwise."""
+
+    def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
+        if handler.headers.get("If-None-Match") == etag:
+            return Response(b"", 304, {"ETag": etag})
+        return Response(body, 200, {"ETag": etag, "Content-Type": content_type})
 
     return route
 

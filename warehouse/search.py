@@ -33,15 +33,33 @@ _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits, as `[^\p{L}\p{N}]` in SQL
 _SNIPPET = 60  # characters of context around the first hit
 
-# Documents whose terms are missing or older than their text: new, re-parsed, or a new version.
-UNINDEXED = """
+# What a document contributes to search (issue 19): its title; its page's text, then the text its attachments
+# gave, in page order (a word only in the plan a notice hands over finds the notice). Its terms are kept at
+# an index hash: its content_hash, or with attachment text, a hash of that and the texts' hashes, so a
+# new, changed or newly read attachment re-indexes its document. {filter}: narrows the attachments read.
+ATTACHED = """
+SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text,
+       string_agg(text_hash, ',' ORDER BY position) AS hashes
+FROM core.attachments WHERE text IS NOT NULL {filter} GROUP BY doc_id
+"""
+INDEX_HASH = "CASE WHEN a.hashes IS NULL THEN d.content_hash ELSE md5(d.content_hash || ':' || a.hashes) END"
+# Documents whose terms are missing or older than their text: new, re-parsed, a new version, or attachments
+# read since (their hashes only: no text is read here).
+UNINDEXED = f"""
 SELECT d.doc_id FROM core.documents d LEFT JOIN core.search_documents s USING (doc_id)
-WHERE s.doc_id IS NULL OR s.content_hash <> d.content_hash ORDER BY d.doc_id
+LEFT JOIN (SELECT doc_id, string_agg(text_hash, ',' ORDER BY position) AS hashes FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a USING (doc_id)
+WHERE s.doc_id IS NULL OR s.content_hash <> {INDEX_HASH} ORDER BY d.doc_id
 """
 # {ids}: `$dN` placeholders. A constant IN list filters inside the scan; a semi-join on a registered
-# table read every text of the warehouse for each chunk (see FETCH).
-DOCS_TO_INDEX = """
-SELECT doc_id, coalesce(title, ''), text, content_hash FROM core.documents WHERE doc_id IN ({ids}) ORDER BY doc_id
+# table read every text of the warehouse for each chunk (see FETCH). Attachments are read for the listed
+# documents only, here and in FETCH.
+CONTRIBUTED = f"""core.documents d
+LEFT JOIN ({ATTACHED.replace("{filter}", "AND doc_id IN ({ids})")}) a USING (doc_id)"""
+BODY = "d.text || coalesce(chr(10) || a.text, '')"
+DOCS_TO_INDEX = f"""
+SELECT d.doc_id, coalesce(d.title, ''), {BODY}, {INDEX_HASH} FROM {CONTRIBUTED}
+WHERE d.doc_id IN ({{ids}}) ORDER BY d.doc_id
 """
 # Re-indexed documents only: terms first (found through the keys of the rows about to go), then the rows.
 # A chunk of new documents skips both (the DELETE scans the whole terms table).
@@ -107,13 +125,14 @@ LIMIT $pool
 # placeholders, values bound) filters inside the scan, so the text column of other documents is
 # never read; a join or `unnest(?)` there would read every text (measured: 25 ms against 200 ms at
 # 200 000 documents). `exact`: the title equals the query; `phrases_ok`: every quoted part appears.
-FETCH = r"""
+FETCH = rf"""
 SELECT doc_id, title, url, published_on, source_name, regions,
-       regexp_replace(coalesce(title, ''), '[^\p{L}\p{N}]', '', 'g') = $whole AS exact,
-       substr(text, greatest(1, strpos(text, $anchor) - $context), 2 * $context) AS snippet,
-       coalesce(list_bool_and([strpos(coalesce(title, '') || chr(10) || text, p) > 0
+       regexp_replace(coalesce(title, ''), '[^\p{{L}}\p{{N}}]', '', 'g') = $whole AS exact,
+       substr(body, greatest(1, strpos(body, $anchor) - $context), 2 * $context) AS snippet,
+       coalesce(list_bool_and([strpos(coalesce(title, '') || chr(10) || body, p) > 0
                                FOR p IN $phrases::VARCHAR[]]), true) AS phrases_ok
-FROM core.documents WHERE doc_id IN ({ids})
+FROM (SELECT d.doc_id, d.title, d.url, d.published_on, d.source_name, d.regions, {BODY} AS body
+      FROM {CONTRIBUTED} WHERE d.doc_id IN ({{ids}}))
 """
 POOL = 200  # candidates re-ranked by stage 2: far more than a page of results
 # With quoted parts, more candidates (the phrase filter drops some); a longer IN list costs superlinearly.
