@@ -15,10 +15,12 @@ from flows.adapters.clock import utcnow
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.tasks import files_source
+from flows.tasks.attachments import reread_attachments
 from flows.tasks.options import manifest_entry, source_defaults
 from parsers.options import SourceDefaults, page_options
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument, ParseOptions
+from warehouse import search
 from warehouse.connection import open_reader, open_writer, writer_lock
 from warehouse.load import load_run
 from warehouse.reparse import ArchivedPage, ReparseReport, apply_reparse, latest_pages
@@ -36,6 +38,7 @@ class ReparseResult:
     report: ReparseReport
     recovered_new: int
     missing_raw: int
+    attachments_read: int = 0  # attachment files read again from the archive
 
 
 @task(name="reparse-pages", cache_policy=NO_CACHE)
@@ -83,5 +86,14 @@ def reparse_archive(sources_file: str | None = None, db: str | None = None) -> R
             start_run(con, run_id=run_id, flow=FLOW_NAME, now=utcnow())
             report = apply_reparse(con, parsed, now=utcnow())
             loaded = load_run(con, run_id=run_id, pages=report.recovered, attempts=[], now=utcnow())
+            # The documents' classifications were rewritten from their pages alone: their files' part goes back.
+            files, _ = reread_attachments(con, settings.archive)
+            search.index_documents(con, now=utcnow(), commit_each=True)
         publish_read_copy(settings.db)
-    return ReparseResult(pages=len(pages), report=report, recovered_new=loaded.total("new"), missing_raw=missing)
+    return ReparseResult(
+        pages=len(pages),
+        report=report,
+        recovered_new=loaded.total("new"),
+        missing_raw=missing,
+        attachments_read=files,
+    )

@@ -232,3 +232,34 @@ def test_attachments_bad_files_leave_the_notice_and_the_run_whole(loaded: tuple[
     assert query(db, "SELECT count(*) FROM document_attachments WHERE doc_id = ?", [notice_id(db, FAILING_TITLE)]) == [
         (len(FAILING_LINKS),)
     ]
+
+
+def marked_topics(db: Path) -> list[tuple]:
+    return query(
+        db,
+        "SELECT topic_id, evidence FROM document_topics WHERE doc_id = ? AND list_contains(evidence, '附件:生物制造')",
+        [notice_id(db)],
+    )
+
+
+def test_attachments_survive_a_reparse(loaded: tuple[Path, Path]) -> None:
+    from flows.reparse import reparse_archive
+
+    sources, db = loaded
+    rows = query(db, "SELECT * EXCLUDE (checked_at) FROM document_attachments ORDER BY doc_id, url")
+    summary = query(db, "SELECT summary FROM documents WHERE doc_id = ?", [notice_id(db)])
+    result = reparse_archive(str(sources), str(db))
+    assert result.attachments_read == 6  # every file with bytes: not the off-host, 404 and robots links
+    assert query(db, "SELECT * EXCLUDE (checked_at) FROM document_attachments ORDER BY doc_id, url") == rows
+    assert query(db, "SELECT summary FROM documents WHERE doc_id = ?", [notice_id(db)]) == summary
+    assert marked_topics(db)
+
+
+def test_attachments_take_part_in_a_reclassification(loaded: tuple[Path, Path]) -> None:
+    from parsers.classify import default_taxonomy
+    from warehouse.reclassify import reclassify_warehouse
+
+    _, db = loaded
+    topics = marked_topics(db)
+    reclassify_warehouse(db, default_taxonomy())
+    assert marked_topics(db) == topics != []

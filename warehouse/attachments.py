@@ -41,11 +41,13 @@ __all__ = [
     "classifier_columns",
     "digest_attachments",
     "documents_index",
+    "documents_with_files",
     "documents_with_text",
     "merge_again",
     "page_texts",
     "record_stage",
     "reverse_candidates",
+    "rows_of",
     "run_documents",
     "stored",
     "write_chunk",
@@ -79,6 +81,9 @@ SELECT doc_id, url, text FROM core.attachments
 WHERE doc_id IN (SELECT v FROM _pw_keys) AND text IS NOT NULL ORDER BY doc_id, position
 """
 DOCUMENTS_WITH_TEXT = "SELECT DISTINCT doc_id FROM core.attachments WHERE text IS NOT NULL ORDER BY doc_id"
+DOCUMENTS_WITH_FILES = "SELECT DISTINCT doc_id FROM core.attachments WHERE sha256 IS NOT NULL ORDER BY doc_id"
+# {columns}: AttachmentRow's fields, in order.
+ROWS_OF = "SELECT {columns} FROM core.attachments WHERE doc_id IN (SELECT v FROM _pw_keys) ORDER BY doc_id, position"
 # A run's new documents and the stored attachments (of other documents) that may hold their text: the same
 # hash, or a shared LSH bucket (the documents' buckets were written by the load). Only attachments long
 # enough to be linked have a signature (parsers.attachment_merge.linkable).
@@ -121,8 +126,11 @@ RECORD_STAGE = "UPDATE core.runs SET summary = json_merge_patch(coalesce(summary
 # The files the digest shows under a document: the one holding its substance; and the attachment links of
 # the week's documents, either way (a standalone copy is collapsed under its notice, or marked as its file).
 DIGEST_FILES = """
-SELECT doc_id, name, url, format FROM core.attachments
-WHERE substance AND doc_id IN (SELECT v FROM _pw_keys) ORDER BY doc_id, position
+SELECT a.doc_id, a.name, a.url, a.format FROM core.attachments a
+WHERE a.doc_id IN (SELECT v FROM _pw_keys)
+  AND (a.substance OR EXISTS (SELECT 1 FROM core.document_links l
+                              WHERE l.relation = 'attachment' AND l.from_doc_id = a.doc_id AND l.evidence = a.url))
+ORDER BY a.doc_id, a.position
 """
 DIGEST_LINKS = """
 SELECT l.from_doc_id, l.to_doc_id, l.evidence, f.title, f.url, t.title, t.url
@@ -285,6 +293,25 @@ def attached_texts(con: duckdb.DuckDBPyConnection, doc_ids: Collection[str]) -> 
 def documents_with_text(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every document some attachment of which gave text (a reparse or a reclassification merges them again)."""
     return [doc_id for (doc_id,) in con.execute(DOCUMENTS_WITH_TEXT).fetchall()]
+
+
+def documents_with_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every document some attachment of which has bytes in the archive (a reparse reads them again)."""
+    return [doc_id for (doc_id,) in con.execute(DOCUMENTS_WITH_FILES).fetchall()]
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, doc_ids: Collection[str]) -> list[AttachmentRow]:
+    """The stored attachment rows of these documents, in page order."""
+    names = [f.name for f in fields(AttachmentRow)]
+    query = ROWS_OF.replace("{columns}", ", ".join(names))
+    with keys(con, sorted(doc_ids), pa.string()):
+        rows = con.execute(query).fetchall()
+    found = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        values["minhash"] = tuple(values["minhash"] or ())
+        found.append(AttachmentRow(**values))
+    return found
 
 
 def documents_index(con: duckdb.DuckDBPyConnection, files: Sequence[FileText], *, threshold: float) -> DedupIndex:

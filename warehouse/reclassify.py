@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from parsers.classify import Taxonomy, classify
+from parsers.attachment_merge import AttachedText, merge
+from parsers.classify import Taxonomy
 from parsers.errors import LoadError
 from parsers.records import Classification
 from warehouse import documents
@@ -26,8 +27,15 @@ READ_BATCH = 500  # documents fetched per round trip: bounds memory to a few hun
 
 COUNT_DOCUMENTS = "SELECT count(*) FROM core.documents"
 COUNT_RELEVANT = "SELECT count(*) FROM core.documents WHERE relevant"
-# doc_id order: a rerun reads documents in the same order, so progress is reproducible.
-READ_DOCUMENTS = "SELECT doc_id, coalesce(title, '') AS title, text FROM core.documents ORDER BY doc_id"
+# doc_id order: a rerun reads documents in the same order, so progress is reproducible. With each document,
+# the text its attachments gave (issue 19): it takes part in the classification as the nightly run merged it.
+READ_DOCUMENTS = """
+SELECT d.doc_id, coalesce(d.title, '') AS title, d.text, a.urls, a.texts
+FROM core.documents d
+LEFT JOIN (SELECT doc_id, list(url ORDER BY position) AS urls, list(text ORDER BY position) AS texts
+           FROM core.attachments WHERE text IS NOT NULL GROUP BY doc_id) a USING (doc_id)
+ORDER BY d.doc_id
+"""
 DELETE_ALL_LABELS = "DELETE FROM core.document_labels"
 INSERT_LABELS = """
 INSERT INTO core.document_labels (doc_id, facet, topic_id, topic, score, evidence, taxonomy_version)
@@ -82,8 +90,10 @@ def reclassify(
     report.relevant_before = _scalar(con, COUNT_RELEVANT)
     rows: list[dict[str, Any]] = []
     labels: list[dict[str, Any]] = []
-    for doc_id, title, text in _documents(con):
-        document, doc_labels = _rows(doc_id, classify(taxonomy, title=title, text=text))
+    for doc_id, title, text, urls, texts in _documents(con):
+        attached = [AttachedText(url=url, text=body) for url, body in zip(urls or (), texts or (), strict=True)]
+        result = merge(taxonomy, title=title, page_text=text, attached=attached).classification
+        document, doc_labels = _rows(doc_id, result)
         rows.append(document)
         labels.extend(doc_labels)
         tick(1)
@@ -122,7 +132,7 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _documents(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str]]:
+def _documents(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str, str, list[str] | None, list[str] | None]]:
     cursor = cursor_on_same_database(con)  # its own cursor: the batches stream while nothing else runs on it
     try:
         cursor.execute(READ_DOCUMENTS)

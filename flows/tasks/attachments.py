@@ -417,24 +417,39 @@ def _merged(
     }
 
 
-def merge_stored(con: duckdb.DuckDBPyConnection, *, taxonomy: Taxonomy | None = None) -> int:
-    """Merge every document's stored attachment text into its classification again; how many documents.
+def reread_attachments(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[int, int]:
+    """Read every archived attachment again (after a reader change) and merge its document again; the rows kept.
 
-    A reparse or a reclassification rewrites a document's classification from its page alone: this puts
-    its attachments' contribution back, without fetching or reading anything.
+    A reparse rewrites a document's classification from its page alone: this puts its attachments' part
+    back, read by the current readers, without fetching anything. Returns (files read, documents merged).
     """
-    taxonomy = taxonomy or default_taxonomy()
-    count = 0
-    for chunk in chunked(store.documents_with_text(con), CHUNK):
-        pages, texts = store.page_texts(con, chunk), store.attached_texts(con, chunk)
-        merged = {
-            doc_id: merge(taxonomy, title=pages[doc_id][0], page_text=pages[doc_id][1], attached=attached)
-            for doc_id, attached in texts.items()
-            if doc_id in pages
-        }
-        store.merge_again(con, merged, now=utcnow())
-        count += len(merged)
-    return count
+    taxonomy, files, documents = default_taxonomy(), 0, 0
+    for chunk in chunked(store.documents_with_files(con), CHUNK):
+        rows = store.rows_of(con, chunk)
+        fresh = [_reread(row, root) for row in rows]
+        files += sum(row.sha256 is not None for row in rows)
+        merged = _merged(fresh, store.page_texts(con, chunk), taxonomy)
+        documents += len(merged)
+        store.write_chunk(con, doc_ids=chunk, rows=fresh, merged=merged, links=_links(con, fresh), now=utcnow())
+    return files, documents
+
+
+def _reread(row: store.AttachmentRow, root: Path) -> store.AttachmentRow:
+    """A row with its file read again from the archive (a row without bytes as it was)."""
+    if row.sha256 is None or row.format is None:
+        return row
+    file = read_archived(root, row.sha256, file_name(row.url) or row.name)
+    return replace(
+        row,
+        format=file.format,
+        media_type=file.media_type,
+        text=file.text,
+        text_hash=file.text_hash,
+        minhash=file.minhash if linkable(file) else (),
+        pages=file.pages,
+        extraction_status=file.status,
+        reason=file.reason,
+    )
 
 
 def _links(con: duckdb.DuckDBPyConnection, rows: Sequence[store.AttachmentRow]) -> list[store.Link]:

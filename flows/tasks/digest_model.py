@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 
-from warehouse import queries
+from warehouse import attachments, queries
+from warehouse.attachments import DigestAttachment
 from warehouse.queries import DigestDocument, Keyword, SourceProblem
 from warehouse.weeks import SHANGHAI, shift_week, week_bounds
 
@@ -69,6 +70,11 @@ class Digest:
     keywords: list[Keyword]
     instruments: list[tuple[str, int]]
     unhealthy: list[SourceProblem] = field(default_factory=list)
+    # doc_id → the files shown under it: the one holding its substance (its page is a cover), and those whose
+    # text is a document of its own (collapsed under it when both are new this week).
+    attachments: dict[str, list[DigestAttachment]] = field(default_factory=dict)
+    # doc_id → (title, url) of the notice whose file it is, when that notice is not in this digest.
+    attached_to: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     @property
     def trend_peak(self) -> int:
@@ -92,8 +98,14 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
     """Gather a week's digest from the warehouse."""
     monday, sunday = week_bounds(week)
     documents = queries.week_documents(con, week)
+    files, notices = attachments.digest_attachments(con, [d.doc_id for d in documents])
+    collapsed = _collapsed(documents, notices)
+    documents = [d for d in documents if d.doc_id not in collapsed]
     previous = shift_week(week, -1)
-    levels = _levels(queries.count_by_level(con, week), queries.count_by_level(con, previous))
+    this_week = queries.count_by_level(con, week)
+    for level in collapsed.values():
+        this_week[level] = this_week.get(level, 0) - 1
+    levels = _levels(this_week, queries.count_by_level(con, previous))
     weeks = [shift_week(week, i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
     return Digest(
         week=week,
@@ -108,7 +120,23 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
         keywords=queries.top_keywords(con, week, since=weeks[0]),
         instruments=_instruments(documents),
         unhealthy=queries.unhealthy_sources(con, *utc_bounds(week)),
+        attachments=files,
+        attached_to={doc.doc_id: notices[doc.doc_id][1:] for doc in documents if doc.doc_id in notices},
     )
+
+
+def _collapsed(documents: list[DigestDocument], notices: dict[str, tuple[str, str, str | None]]) -> dict[str, str]:
+    """doc_id → level key of the documents that are a file of a notice in the same digest: shown under it.
+
+    The plan a notice hands over, loaded on its own too, is one policy: the reader sees it once, under the
+    notice that names its issuer and 发文字号, not as an unrelated second entry.
+    """
+    shown = {d.doc_id for d in documents}
+    return {
+        d.doc_id: d.level or "unknown"
+        for d in documents
+        if d.doc_id in notices and notices[d.doc_id][0] in shown and notices[d.doc_id][0] != d.doc_id
+    }
 
 
 def utc_bounds(week: str) -> tuple[datetime, datetime]:
