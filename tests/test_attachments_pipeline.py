@@ -263,3 +263,35 @@ def test_attachments_take_part_in_a_reclassification(loaded: tuple[Path, Path]) 
     topics = marked_topics(db)
     reclassify_warehouse(db, default_taxonomy())
     assert marked_topics(db) == topics != []
+
+
+def test_attachments_larger_than_the_cap_are_cut_and_not_read(
+    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYWATCH_MAX_ATTACHMENT_BYTES", "500")
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    run(sources, db)
+    [(status, reason, text)] = query(
+        db, "SELECT extraction_status, reason, text FROM document_attachments WHERE name LIKE '未来%'"
+    )
+    assert (status, text) == ("too_large", None)
+    assert "POLICYWATCH_MAX_ATTACHMENT_BYTES" in reason
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, 50_000_000), ("200000000", 200_000_000), ("80_000_000", 80_000_000)]
+)
+def test_settings_max_attachment_bytes(value: str | None, expected: int) -> None:
+    from flows.settings import load_settings
+
+    env = {"POLICYWATCH_HOME": "/tmp/pw"} | ({"POLICYWATCH_MAX_ATTACHMENT_BYTES": value} if value else {})
+    assert load_settings(env).max_attachment_bytes == expected
+
+
+@pytest.mark.parametrize("value", ["50MB", "-1", "0"])
+def test_settings_max_attachment_bytes_refuses_what_is_no_size(value: str) -> None:
+    from flows.settings import load_settings
+    from parsers.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="POLICYWATCH_MAX_ATTACHMENT_BYTES"):
+        load_settings({"POLICYWATCH_MAX_ATTACHMENT_BYTES": value})
