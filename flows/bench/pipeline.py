@@ -23,11 +23,18 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.adapters.loopback import Response, Route, Site, serve
+from flows.bench import synthetic_files
 from flows.bench.app import bench_app
 from flows.settings import load_settings, prepare_prefect_env
 
 PER_LIST_PAGE = 100
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+FILE = {"Content-Type": "application/octet-stream"}
+# --attachments: every ATTACHMENT_EVERY-th document is a cover page handing over its text as a file, a PDF
+# every PDF_EVERY-th of those, else a DOCX; the file says three times what a page says.
+ATTACHMENT_EVERY = 4
+PDF_EVERY = 3
+FILE_PARAGRAPHS = 12
 _TOPICS = (
     "创新药",
     "疫苗",
@@ -55,28 +62,60 @@ def _paragraph_pool() -> list[str]:
 
 
 class Corpus:
-    """N deterministic documents: a title, a date and four paragraphs of seed sentences each."""
+    """N deterministic documents: a title, a date and four paragraphs of seed sentences each.
 
-    def __init__(self, size: int, seed: int = 7) -> None:
+    With `attachments`, a share of them are cover pages ("现将《…》印发给你们") linking their text as a file.
+    """
+
+    def __init__(self, size: int, seed: int = 7, *, attachments: bool = False) -> None:
         self.size = size
         self.pool = _paragraph_pool()
         self.seed = seed
+        self.attachments = attachments
 
     def title(self, i: int) -> str:
         """Title of document i."""
         return f"关于支持{_TOPICS[i % len(_TOPICS)]}产业发展的若干措施（第{i}号）"
 
+    def paragraphs(self, i: int, count: int = 4) -> list[str]:
+        """The paragraphs of document i (or of its file)."""
+        rng = random.Random(self.seed * 1_000_003 + i)
+        return ["".join(rng.sample(self.pool, 3)) for _ in range(count)]
+
+    def file_of(self, i: int) -> str | None:
+        """Path of the file document i hands over, if it is a cover page."""
+        if not self.attachments or i % ATTACHMENT_EVERY:
+            return None
+        return f"/files/{i}.{'pdf' if (i // ATTACHMENT_EVERY) % PDF_EVERY == 0 else 'docx'}"
+
     def page(self, i: int) -> bytes:
         """Detail page of document i, in the TRS style."""
-        rng = random.Random(self.seed * 1_000_003 + i)
-        paragraphs = ["".join(rng.sample(self.pool, 3)) for _ in range(4)]
-        body = "".join(f"<p>{p}</p>" for p in paragraphs) + f"<p>本措施第{i}号自发布之日起施行，编号{i * 7919}。</p>"
+        file = self.file_of(i)
         title = self.title(i)
+        if file:
+            # One sentence of its own: covers that differ only in their titles would be near copies of each other.
+            body = (
+                f"<p>现将《{title}》印发给你们，请认真贯彻执行。{self.paragraphs(i, 1)[0]}</p>"
+                f"<p>附件：<a href='{file}'>{title}{file[file.rindex('.') :]}</a></p>"
+            )
+        else:
+            body = "".join(f"<p>{p}</p>" for p in self.paragraphs(i))
+            body += f"<p>本措施第{i}号自发布之日起施行，编号{i * 7919}。</p>"
         return (
             f"<html><head><meta charset='utf-8'><meta name='ArticleTitle' content='{title}'>"
             f"<meta name='PubDate' content='2026-11-{i % 28 + 1:02d} 09:00'></head><body>"
             f"<h1>{title}</h1><div class='TRS_Editor'>{body}</div></body></html>"
         ).encode()
+
+    def file(self, path: str) -> bytes | None:
+        """The bytes of a file a cover page links, None for a path that names none."""
+        name = path.removeprefix("/files/")
+        number, _, suffix = name.partition(".")
+        if not number.isdigit() or self.file_of(int(number)) != path:
+            return None
+        i = int(number)
+        text = [self.title(i), *self.paragraphs(i, FILE_PARAGRAPHS), f"本措施第{i}号自发布之日起施行，编号{i * 7919}。"]
+        return synthetic_files.pdf(text) if suffix == "pdf" else synthetic_files.docx(text)
 
     def list_page(self, number: int) -> bytes:
         """List page `number` (0 = newest): 100 links, newest first, and a next link."""
@@ -92,6 +131,9 @@ def _route(corpus: Corpus) -> Route:
     """The synthetic site: its list pages, its documents, robots.txt allowing everything."""
 
     def route(site: Site, handler: BaseHTTPRequestHandler) -> Response:
+        if handler.path.startswith("/files/"):
+            data = corpus.file(handler.path)
+            return Response(data or b"", 200 if data is not None else 404, headers=FILE)
         body = _body(corpus, handler.path)
         return Response(body or b"", 200 if body is not None else 404, headers=HTML)
 
@@ -110,21 +152,22 @@ def _body(corpus: Corpus, path: str) -> bytes | None:
     return None
 
 
-def _site_main(docs: int, conn: Connection) -> None:
+def _site_main(docs: int, attachments: bool, conn: Connection) -> None:
     """The synthetic site's own process: serve until the bench says stop or goes away."""
-    with serve(Site(fallback=_route(Corpus(docs)), keep_log=False), keep_alive=True) as site:
+    corpus = Corpus(docs, attachments=attachments)
+    with serve(Site(fallback=_route(corpus), keep_log=False), keep_alive=True) as site:
         conn.send(site.base)
         with suppress(EOFError):
             conn.recv()
 
 
 @contextmanager
-def _site(docs: int) -> Iterator[tuple[str, int]]:
+def _site(docs: int, attachments: bool = False) -> Iterator[tuple[str, int]]:
     """The synthetic site in a process of its own (its base URL and pid): the flow's process, whose memory the
     bench reports, then holds the pipeline alone, and the site's request handling does not take its GIL."""
     spawn = multiprocessing.get_context("spawn")
     ours, theirs = spawn.Pipe()
-    process = spawn.Process(target=_site_main, args=(docs, theirs), daemon=True)
+    process = spawn.Process(target=_site_main, args=(docs, attachments, theirs), daemon=True)
     process.start()
     try:
         if not ours.poll(60):
@@ -202,24 +245,11 @@ class ChildPeaks:
         return "worker" if "multiprocessing" in " ".join(child.cmdline()) else "other"
 
 
-@bench_app.command("pipeline")
-def bench_pipeline(
-    docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
-    ephemeral: Annotated[
-        bool, typer.Option("--ephemeral", help="on Prefect's ephemeral API (its server loaded into the flow's process)")
-    ] = False,
-) -> None:
-    """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
-    settings = load_settings()
-    prepare_prefect_env(settings)
-    from flows.adapters.prefect_server import free_port, prefect_server
+def measure(docs: int, attachments: bool) -> dict[str, float]:
+    """A full load of a fresh synthetic site into a fresh warehouse, then a run that finds nothing new."""
     from flows.ingest import nightly_ingest
 
-    # The flow talks to a Prefect server in a process of its own, as a scheduled run does (`policywatch serve`,
-    # workers). Prefect's ephemeral mode loads its whole server (FastAPI, SQLAlchemy: ~70 MB) into the
-    # flow's process; with a server already configured (PREFECT_API_URL, a test harness) that one is used.
-    api = nullcontext() if ephemeral else prefect_server(settings, port=free_port())
-    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp, _site(docs) as (base, site_pid), api:
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp, _site(docs, attachments) as (base, site_pid):
         home = Path(tmp)
         os.environ["POLICYWATCH_HOME"] = str(home)
         sources, db = _registry(home, base, docs), home / "warehouse.duckdb"
@@ -232,23 +262,90 @@ def bench_pipeline(
         again = nightly_ingest(str(sources), str(db), False)
         quiet_seconds = time.perf_counter() - started
         size_mib = db.stat().st_size / 2**20
+    files = full.attachments.statuses if full.attachments is not None else {}
+    return {
+        "full load: new documents": full.report.total("new"),
+        "full load: attachment files read with text": files.get("ok", 0),
+        "full load: seconds": full_seconds,
+        "full load: documents/s": docs / full_seconds,
+        "no-change run: seconds": quiet_seconds,
+        "no-change run: new documents": again.report.total("new"),
+        "no-change / full (%)": 100 * quiet_seconds / full_seconds,
+        "full load: peak RSS of the flow's process (MiB)": rss_full,
+        "full load: peak RSS of a parse worker or the search indexer (MiB)": children.peaks["worker"],
+        "full load: peak RSS of another child: the Prefect server (MiB)": children.peaks["other"],
+        "full load: peak RSS of the pipeline's processes together (MiB)": children.peaks["together"],
+        "full load: peak RSS of the synthetic site, not counted above (MiB)": children.peaks["site"],
+        "warehouse size (MiB)": size_mib,
+    }
+
+
+def _measure_apart(docs: int, attachments: bool, api: str | None, conn: Connection) -> None:
+    """`measure` in a process of its own (its peak RSS is its own), sending the figures back."""
+    if api:
+        os.environ["PREFECT_API_URL"] = api
+    prepare_prefect_env(load_settings())
+    conn.send(measure(docs, attachments))
+
+
+def _apart(docs: int, attachments: bool, api: str | None) -> dict[str, float]:
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    process = spawn.Process(target=_measure_apart, args=(docs, attachments, api, theirs))
+    process.start()
+    try:
+        figures: dict[str, float] = ours.recv()
+    except EOFError:
+        raise RuntimeError(f"the bench's run ({attachments=}) ended without figures") from None
+    finally:
+        process.join()
+    return figures
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    docs: Annotated[int, typer.Option(help="documents on the synthetic site")] = 10_000,
+    ephemeral: Annotated[
+        bool, typer.Option("--ephemeral", help="on Prefect's ephemeral API (its server loaded into the flow's process)")
+    ] = False,
+    attachments: Annotated[
+        bool,
+        typer.Option(
+            "--attachments",
+            help=f"also a site where every {ATTACHMENT_EVERY}th document hands its text over as a DOCX or PDF: "
+            "both runs measured, each in a process of its own",
+        ),
+    ] = False,
+) -> None:
+    """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
+    settings = load_settings()
+    prepare_prefect_env(settings)
+    from flows.adapters.prefect_server import free_port, prefect_server
+
+    # The flow talks to a Prefect server in a process of its own, as a scheduled run does (`policywatch serve`,
+    # workers). Prefect's ephemeral mode loads its whole server (FastAPI, SQLAlchemy: ~70 MB) into the
+    # flow's process; with a server already configured (PREFECT_API_URL, a test harness) that one is used.
+    api_server = nullcontext(None) if ephemeral else prefect_server(settings, port=free_port())
+    with api_server as api:
+        if attachments:
+            runs = {"without attachments": _apart(docs, False, api), "with attachments": _apart(docs, True, api)}
+        else:
+            runs = {"value": measure(docs, False)}
     mode = "Prefect's ephemeral API" if ephemeral else "a Prefect server"
-    table = Table("measure", "value", title=f"bench pipeline: {docs} documents from 127.0.0.1, on {mode}")
-    table.add_row("full load: new documents", str(full.report.total("new")))
-    table.add_row("full load: seconds", f"{full_seconds:.1f}")
-    table.add_row("full load: documents/s", f"{docs / full_seconds:.0f}")
-    table.add_row("no-change run: seconds", f"{quiet_seconds:.1f}")
-    table.add_row("no-change run: new documents", str(again.report.total("new")))
-    table.add_row("no-change / full", f"{100 * quiet_seconds / full_seconds:.1f} %")
-    table.add_row("full load: peak RSS of the flow's process (MiB)", f"{rss_full:.0f}")
-    table.add_row(
-        "full load: peak RSS of a parse worker or the search indexer (MiB)", f"{children.peaks['worker']:.0f}"
-    )
-    table.add_row("full load: peak RSS of another child: the Prefect server (MiB)", f"{children.peaks['other']:.0f}")
-    table.add_row("full load: peak RSS of the pipeline's processes together (MiB)", f"{children.peaks['together']:.0f}")
-    table.add_row("full load: peak RSS of the synthetic site, not counted above (MiB)", f"{children.peaks['site']:.0f}")
-    table.add_row("warehouse size (MiB)", f"{size_mib:.0f}")
+    table = Table("measure", *runs, title=f"bench pipeline: {docs} documents from 127.0.0.1, on {mode}")
+    if attachments:
+        table.add_column("difference")
+    for name in runs[next(iter(runs))]:
+        values = [runs[run][name] for run in runs]
+        shown = [_shown(name, v) for v in values]
+        table.add_row(name, *shown, *([_shown(name, values[1] - values[0], signed=True)] if attachments else []))
     _console().print(table)
+
+
+def _shown(name: str, value: float, *, signed: bool = False) -> str:
+    """A figure as the table shows it: counts whole, seconds and percentages to a tenth, MiB whole."""
+    digits = 1 if ("seconds" in name or "%" in name) else 0
+    return f"{value:{'+' if signed else ''}.{digits}f}"
 
 
 def _console() -> Console:
