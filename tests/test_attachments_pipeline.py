@@ -295,3 +295,20 @@ def test_settings_max_attachment_bytes_refuses_what_is_no_size(value: str) -> No
 
     with pytest.raises(ConfigError, match="POLICYWATCH_MAX_ATTACHMENT_BYTES"):
         load_settings({"POLICYWATCH_MAX_ATTACHMENT_BYTES": value})
+
+
+def test_attachments_stage_failing_is_reported_and_the_night_stays_green(
+    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.tasks import attachments
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(attachments, "_process", broken)
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    result = run(sources, db)
+    assert result.attachments is not None and "disk on fire" in (result.attachments.error or "")
+    assert query(db, "SELECT status FROM runs") == [("success",)]
+    assert query(db, "SELECT count(*) FROM documents") == [(2,)]
+    assert query(db, "SELECT summary->>'$.attachments.error' LIKE '%disk on fire%' FROM core.runs") == [(True,)]

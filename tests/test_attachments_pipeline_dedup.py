@@ -135,3 +135,15 @@ def test_digest_shows_the_notice_with_its_file_escaped(digest_html: str) -> None
 def test_digest_collapses_the_plan_under_its_notice(digest_html: str) -> None:
     assert f"另作为单独文件收录：{PLAN_TITLE}" in digest_html
     assert not re.search(rf'class="(?:title|plain)"[^>]*>{re.escape(PLAN_TITLE)}<', digest_html)
+
+
+def test_digest_marks_a_plan_whose_notice_came_in_an_earlier_week(loaded: Path) -> None:
+    from flows.tasks.digest_model import build_digest
+    from flows.tasks.digest_render import render_text
+
+    [(week,)] = query(loaded, "SELECT DISTINCT week FROM documents WHERE title = ?", [PLAN_TITLE])
+    with duckdb.connect(str(loaded)) as con:
+        con.execute("UPDATE core.documents SET week = '2020-W01' WHERE title = ?", [NOTICE_TITLE])
+        text = render_text(build_digest(con, week))
+    assert f"* {PLAN_TITLE}" in text
+    assert f"为《{NOTICE_TITLE}》的附件" in text

@@ -49,7 +49,7 @@ from parsers.attachment_merge import (
     refusal,
     same_document,
 )
-from parsers.classify import Taxonomy, default_taxonomy
+from parsers.classify import default_taxonomy
 from parsers.extract import file_name
 from parsers.records import Attachment, AttachmentFormat
 from parsers.run import PageOutcome
@@ -165,10 +165,9 @@ def _attach(
     fetched = asyncio.run(_fetch_all(settings, sources, requests, held)) if requests else {}
     report.requested = len(fetched)
     report.not_modified = sum(f.not_modified for f in fetched.values())
-    taxonomy = default_taxonomy()
     with open_writer(settings.db) as con, _reader(_to_read(fetched, held)) as pool:
         for chunk in chunked(todo, CHUNK):
-            _process(con, chunk, fetched, pool, settings, run_id, taxonomy, report)
+            _process(con, chunk, fetched, pool, settings, run_id, report)
         links = _reverse_links(con, run_id)
         store.write_links(con, links, utcnow())
         report.links += len(links)
@@ -287,6 +286,39 @@ def _unread(reason: str) -> FileText:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One document's share of the CPU work: its files to read (or their text as held), then its merge."""
+
+    doc_id: str
+    title: str
+    page_text: str
+    files: tuple[tuple[str, str | None, str | None, FileText | None], ...]  # url, sha256 to read, name, held
+
+
+def work(root: Path, job: Job) -> tuple[dict[str, FileText], Merged | None]:
+    """Read a document's new files and merge their text into it; in a worker process when there are many.
+
+    The merge classifies, and the classifier's keywords load jieba (~110 MB): a large run keeps that out of
+    the flow's process, as its parse stage does.
+    """
+    files = {}
+    for url, sha256, name, held in job.files:
+        file = read_archived(root, sha256, name) if sha256 else held
+        if file is not None:
+            files[url] = file
+    attached = [AttachedText(url=url, text=file.text) for url, file in files.items() if file.text]
+    if not attached:
+        return files, None
+    return files, merge(default_taxonomy(), title=job.title, page_text=job.page_text, attached=attached)
+
+
+def _run(jobs: Sequence[Job], pool: Executor | None, root: Path) -> list[tuple[dict[str, FileText], Merged | None]]:
+    if pool is None:
+        return [work(root, job) for job in jobs]
+    return list(pool.map(work, [root] * len(jobs), jobs, chunksize=4))
+
+
 def _process(
     con: duckdb.DuckDBPyConnection,
     chunk: list[_Document],
@@ -294,51 +326,45 @@ def _process(
     pool: Executor | None,
     settings: Settings,
     run_id: str,
-    taxonomy: Taxonomy,
     report: AttachmentReport,
 ) -> None:
     """Read a chunk's new files, merge its documents, find their links, and write it all in one transaction."""
-    urls = {link.url for doc in chunk for link in doc.links}
-    held = store.stored(con, urls, text=True)
-    files = _files(chunk, fetched, held, pool, settings.archive, report)
+    held = store.stored(con, {link.url for doc in chunk for link in doc.links}, text=True)
+    pages = store.page_texts(con, [d.doc_id for d in chunk])
+    jobs = [_job(doc, fetched, held, pages) for doc in chunk]
+    report.read += sum(sha256 is not None for job in jobs for _, sha256, _, _ in job.files)
+    report.unchanged += sum(sha256 is None for job in jobs for _, sha256, _, _ in job.files)
+    done = _run(jobs, pool, settings.archive)
     now = utcnow()
     rows = [
-        _row(doc, i, link, fetched, held, files, run_id, now) for doc in chunk for i, link in enumerate(doc.links, 1)
+        _row(doc, i, link, fetched, held, files, run_id, now)
+        for doc, (files, _) in zip(chunk, done, strict=True)
+        for i, link in enumerate(doc.links, 1)
     ]
     report.statuses.update(r.extraction_status for r in rows)
-    pages = store.page_texts(con, [d.doc_id for d in chunk])
-    merged = _merged(rows, pages, taxonomy)
+    merged = {job.doc_id: m for job, (_, m) in zip(jobs, done, strict=True) if m is not None and job.doc_id in pages}
     report.merged += len(merged)
     links = _links(con, rows)
     report.links += len(links)
     store.write_chunk(con, doc_ids=[d.doc_id for d in chunk], rows=rows, merged=merged, links=links, now=now)
 
 
-def _files(
-    chunk: list[_Document],
+def _job(
+    doc: _Document,
     fetched: Mapping[str, _Fetched],
     held: Mapping[str, store.Stored],
-    pool: Executor | None,
-    root: Path,
-    report: AttachmentReport,
-) -> dict[str, FileText]:
-    """The text of every file of the chunk that has some: read anew when its bytes are new, else as held."""
-    files: dict[str, FileText] = {}
-    todo: dict[str, tuple[str, str | None]] = {}
-    for doc in chunk:
-        for link in doc.links:
-            got, before = fetched.get(link.url), held.get(link.url)
-            if got is not None and got.sha256 and not _same_bytes(got, before):
-                todo.setdefault(link.url, (got.sha256, file_name(link.url) or link.name))
-            elif before is not None and before.file is not None and (got is None or not got.failure):
-                files[link.url] = before.file  # a 304, or the same bytes again: not read again
-    report.unchanged += len({u for u in files if u in fetched})
-    items = sorted(todo.items())
-    args = ([root] * len(items), [sha for _, (sha, _) in items], [name for _, (_, name) in items])
-    read = pool.map(read_archived, *args, chunksize=2) if pool is not None else map(read_archived, *args)
-    files.update(zip((url for url, _ in items), read, strict=True))
-    report.read += len(items)
-    return files
+    pages: Mapping[str, tuple[str, str]],
+) -> Job:
+    """A document's files: read anew when their bytes are new, else their text as held (a 304, the same bytes)."""
+    files: list[tuple[str, str | None, str | None, FileText | None]] = []
+    for link in doc.links:
+        got, before = fetched.get(link.url), held.get(link.url)
+        if got is not None and got.sha256 and not _same_bytes(got, before):
+            files.append((link.url, got.sha256, file_name(link.url) or link.name, None))
+        elif got is not None and not got.failure and before is not None and before.file is not None:
+            files.append((link.url, None, None, before.file))
+    title, text = pages.get(doc.doc_id, ("", ""))
+    return Job(doc_id=doc.doc_id, title=title, page_text=text, files=tuple(files))
 
 
 def _row(
@@ -402,43 +428,40 @@ def _facts(got: _Fetched, before: store.Stored | None) -> dict[str, Any]:
     }
 
 
-def _merged(
-    rows: Sequence[store.AttachmentRow], pages: Mapping[str, tuple[str, str]], taxonomy: Taxonomy
-) -> dict[str, Merged]:
-    """The merged classification of each document some attachment of which gave text."""
-    texts: dict[str, list[AttachedText]] = {}
-    for row in rows:
-        if row.text:
-            texts.setdefault(row.doc_id, []).append(AttachedText(url=row.url, text=row.text))
-    return {
-        doc_id: merge(taxonomy, title=pages[doc_id][0], page_text=pages[doc_id][1], attached=attached)
-        for doc_id, attached in texts.items()
-        if doc_id in pages
-    }
-
-
 def reread_attachments(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[int, int]:
     """Read every archived attachment again (after a reader change) and merge its document again; the rows kept.
 
     A reparse rewrites a document's classification from its page alone: this puts its attachments' part
     back, read by the current readers, without fetching anything. Returns (files read, documents merged).
     """
-    taxonomy, files, documents = default_taxonomy(), 0, 0
+    files, documents = 0, 0
     for chunk in chunked(store.documents_with_files(con), CHUNK):
-        rows = store.rows_of(con, chunk)
-        fresh = [_reread(row, root) for row in rows]
-        files += sum(row.sha256 is not None for row in rows)
-        merged = _merged(fresh, store.page_texts(con, chunk), taxonomy)
+        rows, pages = store.rows_of(con, chunk), store.page_texts(con, chunk)
+        jobs = [_reread_job(doc_id, [r for r in rows if r.doc_id == doc_id], pages) for doc_id in chunk]
+        done = {job.doc_id: work(root, job) for job in jobs}
+        files += sum(len(job.files) for job in jobs)
+        fresh = [_reread(row, done[row.doc_id][0].get(row.url)) for row in rows]
+        merged = {doc_id: m for doc_id, (_, m) in done.items() if m is not None and doc_id in pages}
         documents += len(merged)
         store.write_chunk(con, doc_ids=chunk, rows=fresh, merged=merged, links=_links(con, fresh), now=utcnow())
     return files, documents
 
 
-def _reread(row: store.AttachmentRow, root: Path) -> store.AttachmentRow:
-    """A row with its file read again from the archive (a row without bytes as it was)."""
-    if row.sha256 is None or row.format is None:
+def _reread_job(doc_id: str, rows: Sequence[store.AttachmentRow], pages: Mapping[str, tuple[str, str]]) -> Job:
+    """A document's archived files, all to be read again."""
+    files = tuple(
+        (row.url, row.sha256, file_name(row.url) or row.name, None)
+        for row in rows
+        if row.sha256 is not None and row.format is not None
+    )
+    title, text = pages.get(doc_id, ("", ""))
+    return Job(doc_id=doc_id, title=title, page_text=text, files=files)
+
+
+def _reread(row: store.AttachmentRow, file: FileText | None) -> store.AttachmentRow:
+    """A row with what reading its file again gave (a row without bytes as it was)."""
+    if file is None:
         return row
-    file = read_archived(root, row.sha256, file_name(row.url) or row.name)
     return replace(
         row,
         format=file.format,

@@ -90,3 +90,4 @@ COMMENT ON COLUMN main.document_attachments.substance IS 'True for the file hold
 COMMENT ON VIEW main.document_links IS 'Relations between documents; cites: from_doc_id names to_doc_id in 《》 or by 发文字号; attachment: to_doc_id is the text of a file from_doc_id''s page links (evidence: the file''s URL).';
 COMMENT ON COLUMN core.document_links.relation IS 'Kind of relation: cites | attachment (to_doc_id holds the text of a file attached to from_doc_id).';
 COMMENT ON COLUMN core.document_links.evidence IS 'The title key or 发文字号 that made a cites link; the file''s URL for an attachment link.';
+COMMENT ON COLUMN core.search_documents.content_hash IS 'Hash of what the terms were built from: the document''s content_hash, or with attachment text a hash of it and the attachments'' text hashes (warehouse/search.py INDEX_HASH); differs after a new version or a newly read attachment until re-indexed.';
