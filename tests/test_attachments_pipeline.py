@@ -312,3 +312,29 @@ def test_attachments_stage_failing_is_reported_and_the_night_stays_green(
     assert query(db, "SELECT status FROM runs") == [("success",)]
     assert query(db, "SELECT count(*) FROM documents") == [(2,)]
     assert query(db, "SELECT summary->>'$.attachments.error' LIKE '%disk on fire%' FROM core.runs") == [(True,)]
+
+
+def test_attachments_jobs_give_the_same_in_worker_processes(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from flows.adapters import archive
+    from flows.tasks.attachments import Job, _run
+
+    root = tmp_path / "raw"
+    digest = archive.store(root, plan_docx())
+    jobs = [
+        Job(
+            doc_id=f"d{n}",
+            title=NOTICE_TITLE,
+            page_text="现将《计划》印发给你们。",
+            files=(("u", digest, "p.docx", None),),
+        )
+        for n in range(3)
+    ]
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        apart = _run(jobs, pool, root)
+    here = _run(jobs, None, root)
+    assert apart == here
+    files, merged = here[0]
+    assert files["u"].status == "ok" and merged is not None and merged.summary_from == "u"

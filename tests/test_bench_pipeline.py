@@ -60,3 +60,27 @@ def test_child_peaks_reports_a_named_child_apart_from_the_pipeline() -> None:
         site.kill()
     assert named.peaks["site"] >= 80 and plain.peaks["other"] >= 80  # a role's peak is its largest child
     assert plain.peaks["together"] - named.peaks["together"] >= 60  # not part of the pipeline's total
+
+
+def test_the_synthetic_site_with_attachments_hands_every_fourth_text_over_as_a_file() -> None:
+    from parsers.attachment_merge import read_file
+
+    corpus = Corpus(40, attachments=True)
+    files = [corpus.file_of(i) for i in range(40)]
+    assert [i for i, f in enumerate(files) if f] == list(range(0, 40, 4))
+    assert {f.rsplit(".", 1)[1] for f in files if f} == {"pdf", "docx"}
+    for path in (files[0], files[4]):
+        assert path is not None and f"href='{path}'".encode() in corpus.page(files.index(path))
+        assert read_file(corpus.file(path) or b"", path).status == "ok"
+    assert corpus.file("/files/5.docx") is None and Corpus(40).file_of(0) is None
+
+
+def test_bench_pipeline_attachments_measures_both_runs(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYWATCH_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")  # one line a measure
+    result = CliRunner().invoke(app, ["bench", "pipeline", "--docs", "40", "--attachments"])
+    assert result.exit_code == 0, result.output
+    row = re.search(r"attachment files read with text\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\S+)", result.output)
+    assert row and row.groups() == ("0", "10", "+10"), result.output
