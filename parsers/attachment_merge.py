@@ -57,6 +57,7 @@ class LinkStatus(StrEnum):
     ROBOTS = "robots"  # robots.txt disallows it
     FAILED = "failed"  # the fetch failed: an HTTP error (404), a timeout, a reset
     TOO_LARGE = "too_large"  # larger than POLICYWATCH_MAX_ATTACHMENT_BYTES: cut, never read
+    SKIPPED = "skipped"  # beyond the files followed on one page (a page listing a whole folder)
 
 
 # A page that only hands its attachment over, first match wins. Such a page's own text is a cover letter;

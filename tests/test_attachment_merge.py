@@ -186,4 +186,4 @@ def test_attached_to_finds_the_notices_whose_file_a_document_is() -> None:
 
 
 def test_link_statuses_are_the_documented_values() -> None:
-    assert {s.value for s in LinkStatus} == {"off_host", "robots", "failed", "too_large"}
+    assert {s.value for s in LinkStatus} == {"off_host", "robots", "failed", "too_large", "skipped"}

@@ -338,3 +338,16 @@ def test_attachments_jobs_give_the_same_in_worker_processes(tmp_path: Path) -> N
     assert apart == here
     files, merged = here[0]
     assert files["u"].status == "ok" and merged is not None and merged.summary_from == "u"
+
+
+def test_attachments_past_the_files_followed_on_a_page_are_skipped(
+    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.tasks import attachments
+
+    monkeypatch.setattr(attachments, "MAX_PER_DOCUMENT", len(FAILING_LINKS) - 2)
+    sources, db = registry(tmp_path, site), tmp_path / "w.duckdb"
+    run(sources, db)
+    rows = query(db, "SELECT name, reason FROM document_attachments WHERE extraction_status = 'skipped' ORDER BY name")
+    assert [name for name, _ in rows] == sorted(list(FAILING_LINKS.values())[-2:])
+    assert all("more than 6 files" in reason for _, reason in rows)

@@ -60,7 +60,9 @@ from warehouse.connection import open_writer
 CHUNK = 200  # documents merged and written per transaction: memory holds their attachments' text only
 FETCH_WORKERS = 32  # coroutines fetching files; the fetcher's per-host limits decide what is in flight
 READ_POOL_THRESHOLD = 24  # fewer files than this are read in-process (a worker costs ~2 s to start)
-MAX_PER_DOCUMENT = 30  # links followed per page: a page listing a whole folder of forms stops here
+MAX_PER_DOCUMENT = 30  # links followed per page: a page listing a whole folder of forms stops here (the rest: skipped)
+# Files may be larger and servers slower than for pages: each read may wait this long, a whole request twice it.
+ATTACHMENT_TIMEOUT_SECONDS = 60.0
 NEAR_THRESHOLD = 0.8  # as the loader's (warehouse.load.RunLoader): the same text, for dedup
 
 
@@ -174,14 +176,14 @@ def _attach(
 
 
 def _documents(found: Iterable[PageLinks], owners: Mapping[str, str], sources: Mapping[str, Source]) -> list[_Document]:
-    """The run's documents with links, each once (its last page wins), its links each once, in page order."""
+    """The run's documents with links, each once (its last page wins), their links in page order (each once)."""
     by_doc: dict[str, _Document] = {}
     for page in found:
         doc_id = owners.get(page.url)
         if doc_id is None:
             continue  # a copy of a known document, or a page that failed to load: its links are not its own
-        links = tuple({a.url: a for a in reversed(page.links)}.values())[::-1][:MAX_PER_DOCUMENT]
-        by_doc[doc_id] = _Document(doc_id=doc_id, page_url=page.url, source=sources.get(page.source_name), links=links)
+        source = sources.get(page.source_name)
+        by_doc[doc_id] = _Document(doc_id=doc_id, page_url=page.url, source=source, links=page.links)
     return [by_doc[d] for d in sorted(by_doc)]
 
 
@@ -193,7 +195,7 @@ def _requests(todo: Sequence[_Document]) -> dict[str, _Document]:
     """File URL → the first document linking it (its page is the Referer, its source's headers are sent)."""
     wanted: dict[str, _Document] = {}
     for doc in todo:
-        for link in doc.links:
+        for link in doc.links[:MAX_PER_DOCUMENT]:
             if refusal(link.url, _hosts(doc.source)) is None:
                 wanted.setdefault(link.url, doc)
     return wanted
@@ -203,7 +205,9 @@ async def _fetch_all(
     settings: Settings, sources: Sequence[Source], requests: Mapping[str, _Document], held: Mapping[str, store.Stored]
 ) -> dict[str, _Fetched]:
     """Every file once, politely, archived as it arrives: a run never holds more files than requests in flight."""
-    policy = replace(fetch_policy(settings, list(sources)), max_bytes=settings.max_attachment_bytes)
+    pages = fetch_policy(settings, list(sources))
+    timeout = max(pages.timeout_seconds, ATTACHMENT_TIMEOUT_SECONDS)
+    policy = replace(pages, max_bytes=settings.max_attachment_bytes, timeout_seconds=timeout)
     results: dict[str, _Fetched] = {}
     queue = iter(sorted(requests.items()))
     async with Fetcher(
@@ -380,6 +384,9 @@ def _row(
     """The row of one link of a document: what its file is and says, or why it has nothing to say."""
     common: dict[str, Any] = {"doc_id": doc.doc_id, "url": link.url, "name": link.name, "position": position}
     common |= {"checked_at": now, "run_id": run_id}
+    if position > MAX_PER_DOCUMENT:
+        reason = f"the page links more than {MAX_PER_DOCUMENT} files: not fetched"
+        return store.AttachmentRow(**common, extraction_status=LinkStatus.SKIPPED.value, reason=reason)
     refused = refusal(link.url, _hosts(doc.source))
     if refused is not None:
         return store.AttachmentRow(**common, extraction_status=LinkStatus.OFF_HOST.value, reason=refused)

@@ -60,7 +60,7 @@ COMMENT ON COLUMN core.attachments.text IS 'The file''s text (simplified Chinese
 COMMENT ON COLUMN core.attachments.text_hash IS 'Hash of the normalised text (parsers.fingerprint.content_hash): equal to a document''s content_hash when the file is that document.';
 COMMENT ON COLUMN core.attachments.minhash IS 'MinHash signature of the text, for recognising the same text loaded as a document of its own.';
 COMMENT ON COLUMN core.attachments.pages IS 'Pages of a PDF or OFD file.';
-COMMENT ON COLUMN core.attachments.extraction_status IS 'ok (text read) | empty | too_large | undecodable | encrypted | archive (a ZIP/RAR/7z, listed, not opened) | failed (the fetch failed: HTTP error, timeout) | robots (disallowed by robots.txt) | off_host (on a host its source does not name: never fetched).';
+COMMENT ON COLUMN core.attachments.extraction_status IS 'ok (text read) | empty | too_large | undecodable | encrypted | archive (a ZIP/RAR/7z, listed, not opened) | failed (the fetch failed: HTTP error, timeout) | robots (disallowed by robots.txt) | off_host (on a host its source does not name: never fetched) | skipped (beyond the 30 files followed on one page).';
 COMMENT ON COLUMN core.attachments.reason IS 'Why the status is not ok, in one line.';
 COMMENT ON COLUMN core.attachments.http_status IS 'HTTP status of the last request (304: unchanged since the last fetch).';
 COMMENT ON COLUMN core.attachments.content_type IS 'HTTP Content-Type the server gave.';
@@ -83,7 +83,7 @@ COMMENT ON COLUMN main.document_attachments.name IS 'The link''s text on the pag
 COMMENT ON COLUMN main.document_attachments.media_type IS 'MIME type told by the file''s bytes, e.g. application/pdf.';
 COMMENT ON COLUMN main.document_attachments.bytes IS 'Size of the file in bytes.';
 COMMENT ON COLUMN main.document_attachments.text IS 'The file''s text; null when none was read.';
-COMMENT ON COLUMN main.document_attachments.extraction_status IS 'ok | empty | too_large | undecodable | encrypted | archive | failed | robots | off_host: see core.attachments.';
+COMMENT ON COLUMN main.document_attachments.extraction_status IS 'ok | empty | too_large | undecodable | encrypted | archive | failed | robots | off_host | skipped: see core.attachments.';
 COMMENT ON COLUMN main.document_attachments.format IS 'pdf | doc | wps | docx | xls | xlsx | ofd | rtf | zip …';
 COMMENT ON COLUMN main.document_attachments.reason IS 'Why the status is not ok, in one line.';
 COMMENT ON COLUMN main.document_attachments.substance IS 'True for the file holding the document''s substance (its page is only a cover; the summary comes from the file).';
