@@ -63,14 +63,18 @@ class LinkStatus(StrEnum):
 # A page that only hands its attachment over, first match wins. Such a page's own text is a cover letter;
 # the document's substance (and its summary) is in the file.
 TRANSMITTAL: tuple[re.Pattern[str], ...] = (
-    # 现将《…行动计划》印发给你们 / 现将有关事项通知如下 is not one: the object must be sent to someone
+    # 现将《…行动计划》印发给你们: the notice of a plan; 现将有关事项通知如下 is none (nothing is sent to anyone)
     re.compile(r"现将.{0,120}?(?:印发|转发|下发|发送|公布|报送|送)(?:给)?(?:你们|各|你单位|你局|你厅|你委)"),
-    re.compile(r"(?:现|特)予(?:以)?(?:印发|公布|发布)"),  # 现予印发 / 现予公布 / 特予发布
+    # 现予印发 / 现予公布 (a ministry's 令: 《…规定》已经…委务会议审议通过，现予公布) / 特予发布
+    re.compile(r"(?:现|特)予(?:以)?(?:印发|公布|发布)"),
+    # the closing line of a notice that hands a document over: 请认真贯彻执行 / 请遵照执行
     re.compile(r"请(?:认真|结合实际|结合本地实际)?(?:贯彻执行|遵照执行|贯彻落实|抓好落实|认真执行|参照执行)"),
+    # the page points at the file for the content: 详见附件 / 全文见附件
     re.compile(r"(?:详见|具体见|内容见|全文见)(?:附件|附文)"),
-    re.compile(r"(?:已经|经).{0,40}(?:同意|审议通过).{0,20}现(?:予)?(?:印发|公布|发布)"),
 )
-COVER_PAGE_CHARS = 300  # a page this short beside a long attachment is a cover page, formula or not
+# A page this short beside a much longer attachment is a cover page, formula or not (请各单位按附件格式报送).
+# A short opinion with its own numbered items runs to ~300 characters: it stays a page with substance.
+COVER_PAGE_CHARS = 200
 WRAPPER_MAX_CHARS = 1_500  # a page longer than this has substance of its own, whatever formula it uses
 SUBSTANCE_RATIO = 2  # the attachment must say at least this many times what the page says
 SUBSTANCE_MIN_CHARS = 200  # and at least this much: a form's few lines are no document's substance

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from parsers.attachment_merge import (
@@ -20,6 +24,8 @@ from parsers.attachment_merge import (
 from parsers.classify import default_taxonomy
 from parsers.dedup import DedupIndex, MatchKind
 from parsers.fingerprint import fingerprint
+from parsers.parse import parse_document
+from parsers.records import ParseOptions
 from tests.filemaker import docx, docx_bomb, paragraph
 
 TAXONOMY = default_taxonomy()
@@ -187,3 +193,48 @@ def test_attached_to_finds_the_notices_whose_file_a_document_is() -> None:
 
 def test_link_statuses_are_the_documented_values() -> None:
     assert {s.value for s in LinkStatus} == {"off_host", "robots", "failed", "too_large", "skipped"}
+
+
+REAL = Path(__file__).with_name("fixtures") / "real"
+# Saved pages that link files (provenance in their sidecars): is the page only a cover for its file?
+REAL_COVERS = [
+    (
+        "www.ndrc.gov.cn/ndrc_golden_detail_1.html",
+        True,
+    ),  # a 令: 《…规定》已经…审议通过，现予公布; the rules are the PDF
+    ("www.ndrc.gov.cn/ndrc_golden_detail_2.html", True),
+    ("www.csrc.gov.cn/detail_1.html", False),  # the rules in full on the page; the PDF and DOCX are copies of it
+    ("www.csrc.gov.cn/detail_2.html", False),
+    ("www.csrc.gov.cn/detail_3.html", False),
+    ("www.gov.cn/detail_template_a.html", False),  # an opinion with its own items; the file is a list beside it
+]
+
+
+def sidecar(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize(("name", "cover"), REAL_COVERS)
+def test_substance_in_attachment_on_real_pages(name: str, cover: bool) -> None:
+    page = REAL / name
+    doc = parse_document(page.read_bytes(), ParseOptions(url=sidecar(page)["url"], article_link=True))
+    assert doc.extraction.attachments
+    assert substance_in_attachment(doc.extraction.text, PLAN * 20) is cover
+
+
+def test_merge_takes_a_real_cmde_guideline_into_its_cover_page() -> None:
+    path = REAL / "cmde.org.cn" / "att_20241021_fxxbxj_zqyjg.docx"
+    expect = sidecar(path)
+    file = read_file(path.read_bytes(), path.name)
+    assert file.status == "ok" and file.text is not None
+    assert expect["expect"]["first_sentence"] in file.text
+    cover = "现将《富血小板血浆制备器注册审查指导原则（征求意见稿）》公开征求意见，详见附件。"
+    merged = merge(
+        TAXONOMY, title="关于公开征求意见的通知", page_text=cover, attached=[AttachedText(url="u", text=file.text)]
+    )
+    topics = {label.topic: label for label in merged.classification.topics}
+    assert set(expect["classification"]["topics_include"]) <= set(topics)
+    assert all(term.startswith(ATTACHMENT_MARK) for term in topics["医疗器械"].evidence)
+    assert merged.classification.relevant is expect["classification"]["relevant"]
+    assert merged.summary_from == "u"

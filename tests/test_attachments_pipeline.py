@@ -180,7 +180,8 @@ def sitemap(lastmod: str) -> Response:
     )
 
 
-def test_attachments_changed_notice_asks_for_its_file_conditionally(tmp_path: Path, home: Path, site: Site) -> None:
+def run_then_change_the_notice(tmp_path: Path, site: Site) -> tuple[Path, list[tuple]]:
+    """A run over a sitemap naming the notice, then the notice changed (a new version, its files processed again)."""
     site.routes["/sitemap.xml"] = Response(sitemap("2026-11-20").body.replace(b"{0}", site.base.encode()))
     source = {"name": "map", "kind": "sitemap", "url": site.url("/sitemap.xml"), "delay_seconds": 0}
     sources, db = write_registry(tmp_path / "sources.yaml", [source]), tmp_path / "w.duckdb"
@@ -189,12 +190,30 @@ def test_attachments_changed_notice_asks_for_its_file_conditionally(tmp_path: Pa
     changed = NOTICE_BODY.replace("请认真贯彻执行。", "请认真贯彻执行，每半年报送一次进展。")
     site.routes["/notice/1.html"] = Response(article(NOTICE_TITLE, changed, "2026-11-21"))
     site.routes["/sitemap.xml"] = Response(sitemap("2026-11-21").body.replace(b"{0}", site.base.encode()))
+    return sources, before
+
+
+def test_attachments_changed_notice_asks_for_its_file_conditionally(tmp_path: Path, home: Path, site: Site) -> None:
+    sources, before = run_then_change_the_notice(tmp_path, site)
+    db = tmp_path / "w.duckdb"
     run(sources, db)
     assert query(db, "SELECT max(version) FROM document_versions") == [(2,)]  # its attachments are processed again
     requests = [headers for _, path, headers in site.log if path == "/files/plan.docx"]
     assert len(requests) == 2 and requests[1].get("if-none-match") == '"plan-v1"'
     assert query(db, "SELECT text, sha256, fetched_at FROM document_attachments") == before
     assert query(db, "SELECT http_status FROM document_attachments") == [(304,)]
+
+
+def test_attachments_held_text_survives_a_failed_request(tmp_path: Path, home: Path, site: Site) -> None:
+    sources, before = run_then_change_the_notice(tmp_path, site)
+    db = tmp_path / "w.duckdb"
+    site.routes["/files/plan.docx"] = Response(b"gone", 404)
+    run(sources, db)
+    assert query(db, "SELECT text, sha256, fetched_at FROM document_attachments") == before
+    [(status, http, reason)] = query(db, "SELECT extraction_status, http_status, reason FROM document_attachments")
+    assert (status, http) == ("ok", 404)
+    assert reason.startswith("kept from the fetch of") and "HTTP 404" in reason
+    assert marked_topics(db)
 
 
 @pytest.mark.parametrize(

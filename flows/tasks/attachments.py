@@ -64,6 +64,10 @@ MAX_PER_DOCUMENT = 30  # links followed per page: a page listing a whole folder 
 # Files may be larger and servers slower than for pages: each read may wait this long, a whole request twice it.
 ATTACHMENT_TIMEOUT_SECONDS = 60.0
 NEAR_THRESHOLD = 0.8  # as the loader's (warehouse.load.RunLoader): the same text, for dedup
+# What a held file's text survives: a 304 or the same bytes (no failure), and a failed request (a timeout, a
+# 503, a 404 of a file the page still links): the document is revisited only when its page changes, so a
+# failure now would lose the text for good. A file now too large, or now disallowed by robots.txt, is not kept.
+_KEEPS_HELD = (None, LinkStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -365,7 +369,7 @@ def _job(
         got, before = fetched.get(link.url), held.get(link.url)
         if got is not None and got.sha256 and not _same_bytes(got, before):
             files.append((link.url, got.sha256, file_name(link.url) or link.name, None))
-        elif got is not None and not got.failure and before is not None and before.file is not None:
+        elif got is not None and got.failure in _KEEPS_HELD and before is not None and before.file is not None:
             files.append((link.url, None, None, before.file))
     title, text = pages.get(doc.doc_id, ("", ""))
     return Job(doc_id=doc.doc_id, title=title, page_text=text, files=tuple(files))
@@ -384,22 +388,18 @@ def _row(
     """The row of one link of a document: what its file is and says, or why it has nothing to say."""
     common: dict[str, Any] = {"doc_id": doc.doc_id, "url": link.url, "name": link.name, "position": position}
     common |= {"checked_at": now, "run_id": run_id}
-    if position > MAX_PER_DOCUMENT:
-        reason = f"the page links more than {MAX_PER_DOCUMENT} files: not fetched"
-        return store.AttachmentRow(**common, extraction_status=LinkStatus.SKIPPED.value, reason=reason)
-    refused = refusal(link.url, _hosts(doc.source))
-    if refused is not None:
-        return store.AttachmentRow(**common, extraction_status=LinkStatus.OFF_HOST.value, reason=refused)
+    unfetched = _not_fetched(doc, position, link)
+    if unfetched is not None:
+        return store.AttachmentRow(**common, extraction_status=unfetched[0].value, reason=unfetched[1])
     got, before, file = fetched.get(link.url), held.get(link.url), files.get(link.url)
-    if file is None or got is None:
+    if got is None or file is None:
         status = got.failure if got is not None and got.failure else LinkStatus.FAILED
         reason = got.reason if got is not None else "not fetched"
         http = got.http_status if got is not None else None
         return store.AttachmentRow(**common, extraction_status=status.value, reason=reason, http_status=http)
-    facts = _facts(got, before)
     return store.AttachmentRow(
         **common,
-        **facts,
+        **_facts(got, before),
         format=file.format,
         media_type=file.media_type,
         text=file.text,
@@ -407,8 +407,24 @@ def _row(
         minhash=file.minhash if linkable(file) else (),
         pages=file.pages,
         extraction_status=file.status,
-        reason=file.reason,
+        reason=_kept_reason(got, before) or file.reason,
     )
+
+
+def _not_fetched(doc: _Document, position: int, link: Attachment) -> tuple[LinkStatus, str] | None:
+    """Why a link was never asked for (past the files followed on a page, another host), if it was not."""
+    if position > MAX_PER_DOCUMENT:
+        return LinkStatus.SKIPPED, f"the page links more than {MAX_PER_DOCUMENT} files: not fetched"
+    refused = refusal(link.url, _hosts(doc.source))
+    return (LinkStatus.OFF_HOST, refused) if refused is not None else None
+
+
+def _kept_reason(got: _Fetched, before: store.Stored | None) -> str | None:
+    """Why a held file's text stands although this run's request failed."""
+    if got.failure is None or before is None:
+        return None
+    held_on = f"{before.fetched_at:%Y-%m-%d}" if before.fetched_at else "an earlier run"
+    return f"kept from the fetch of {held_on}; this run's request failed: {got.reason}"
 
 
 def _facts(got: _Fetched, before: store.Stored | None) -> dict[str, Any]:

@@ -61,7 +61,7 @@ COMMENT ON COLUMN core.attachments.text_hash IS 'Hash of the normalised text (pa
 COMMENT ON COLUMN core.attachments.minhash IS 'MinHash signature of the text, for recognising the same text loaded as a document of its own.';
 COMMENT ON COLUMN core.attachments.pages IS 'Pages of a PDF or OFD file.';
 COMMENT ON COLUMN core.attachments.extraction_status IS 'ok (text read) | empty | too_large | undecodable | encrypted | archive (a ZIP/RAR/7z, listed, not opened) | failed (the fetch failed: HTTP error, timeout) | robots (disallowed by robots.txt) | off_host (on a host its source does not name: never fetched) | skipped (beyond the 30 files followed on one page).';
-COMMENT ON COLUMN core.attachments.reason IS 'Why the status is not ok, in one line.';
+COMMENT ON COLUMN core.attachments.reason IS 'Why the status is not ok, in one line; for a file kept from an earlier fetch, why this run''s request failed.';
 COMMENT ON COLUMN core.attachments.http_status IS 'HTTP status of the last request (304: unchanged since the last fetch).';
 COMMENT ON COLUMN core.attachments.content_type IS 'HTTP Content-Type the server gave.';
 COMMENT ON COLUMN core.attachments.etag IS 'ETag of the last fetch (for conditional requests).';
