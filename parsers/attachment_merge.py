@@ -28,7 +28,7 @@ from parsers.classify import Taxonomy, classify
 from parsers.dedup import DedupIndex, Match, MatchKind
 from parsers.fingerprint import estimate_jaccard, fingerprint
 from parsers.normalize import normalize_text
-from parsers.records import AttachmentStatus, Classification, TopicLabel
+from parsers.records import AttachmentFormat, AttachmentStatus, Classification, TopicLabel
 
 __all__ = [
     "ATTACHMENT_MARK",
@@ -50,12 +50,15 @@ __all__ = [
 ATTACHMENT_MARK = "附件:"
 
 
+_HTML_FOR_A_FILE = "the link gave an HTML page, not a file (an error or login page?)"
+
+
 class LinkStatus(StrEnum):
     """Why an attachment has no bytes to read (the reader's AttachmentStatus says why read bytes gave no text)."""
 
     OFF_HOST = "off_host"  # on a host its source does not name: never fetched, like a page's off-site link
     ROBOTS = "robots"  # robots.txt disallows it
-    FAILED = "failed"  # the fetch failed: an HTTP error (404), a timeout, a reset
+    FAILED = "failed"  # the fetch failed: an HTTP error (404), a timeout, a reset, an HTML page for a file
     TOO_LARGE = "too_large"  # larger than POLICYWATCH_MAX_ATTACHMENT_BYTES: cut, never read
     SKIPPED = "skipped"  # beyond the files followed on one page (a page listing a whole folder)
 
@@ -127,7 +130,11 @@ def read_file(data: bytes, name: str | None = None) -> FileText:
     read = read_attachment(data, name)
     text = normalize_text(read.text) if read.ok else ""
     status, reason = read.status.value, read.reason
-    if read.ok and not text:
+    if read.format is AttachmentFormat.HTML:
+        # A link to a file answered with a web page is a site's error, login or "file moved" page: its text
+        # is not the document's, and counting it would put that page's words into search and topics.
+        text, status, reason = "", LinkStatus.FAILED.value, _HTML_FOR_A_FILE
+    elif read.ok and not text:
         status, reason = AttachmentStatus.EMPTY.value, "no text left after normalising"
     text_hash, signature = fingerprint(text) if text else (None, ())
     return FileText(

@@ -142,6 +142,11 @@ def test_read_file_gives_normalised_text_and_its_fingerprint() -> None:
         (b"", "a.pdf", "empty"),
         (docx_bomb(70 << 20), "bomb.docx", "too_large"),
         (b"%PDF-1.4 cut", "cut.pdf", "undecodable"),
+        (
+            b"<!DOCTYPE html><html><body><p>\xe6\x96\x87\xe4\xbb\xb6\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</p></body></html>",
+            "plan.doc",
+            "failed",
+        ),
     ],
 )
 def test_read_file_bad_bytes_are_a_status_and_a_reason(data: bytes, name: str, status: str) -> None:

@@ -237,10 +237,12 @@ def test_attachments_bad_file_is_a_row_with_a_reason(
     assert why and reason in why
 
 
-def test_attachments_doc_that_is_a_web_page_is_read_as_one(loaded: tuple[Path, Path]) -> None:
+def test_attachments_doc_that_is_a_web_page_is_a_failure_with_its_reason(loaded: tuple[Path, Path]) -> None:
     _, db = loaded
-    rows = query(db, "SELECT extraction_status, text FROM core.attachments WHERE name = '其实是网页.doc'")
-    assert rows == [("ok", "生物医药专项申报指南全文。")]
+    rows = query(
+        db, "SELECT extraction_status, text, format, reason FROM core.attachments WHERE name = '其实是网页.doc'"
+    )
+    assert rows == [("failed", None, "html", "the link gave an HTML page, not a file (an error or login page?)")]
 
 
 def test_attachments_bad_files_leave_the_notice_and_the_run_whole(loaded: tuple[Path, Path], site: Site) -> None:

@@ -58,3 +58,13 @@ def test_collect_files_a_manifest_yaml_cannot_read_fails_the_source(tmp_path: Pa
         collected = collect_files(source(tmp_path, manifest="manifest.yaml"), tmp_path / "raw", {}, spool)
         assert (collected.attempt.ok, len(collected.raw)) == (False, 0)
     assert "cannot read manifest" in (collected.attempt.error or "")
+
+
+def test_collect_files_reads_every_file_format_the_readers_take(tmp_path: Path) -> None:
+    write_doc(tmp_path)
+    for name in ("plan.docx", "guide.doc", "form.xlsx", "notice.ofd", "scan.pdf", "notes.md", "photo.jpg"):
+        (tmp_path / "docs" / name).write_bytes(b"x")
+    with Spool(tmp_path / "spool") as spool:
+        collected = collect_files(source(tmp_path), tmp_path / "raw", {}, spool)
+        names = sorted(Path(page.url).name for page in collected.raw)
+    assert names == ["a.html", "form.xlsx", "guide.doc", "notice.ofd", "plan.docx", "scan.pdf"]

@@ -98,9 +98,14 @@ def _gold_page(name: str, path: Path, gold: dict[str, Any]) -> GoldPage:
 
 
 def _expecting_page(name: str, path: Path, sidecar: dict[str, Any]) -> GoldPage | None:
-    """A page of tests/fixtures/real; None for a sidecar that expects no extraction (a list page's)."""
+    """A page of tests/fixtures/real; None for a sidecar that expects no extraction (a list page's), and for an
+    attachment file: trafilatura reads none, and `policywatch bench attachments` measures the readers."""
+    from parsers.attachments import binary_format
+
     expect = sidecar.get("expect") or {}
     if "title" not in expect or "first_sentence" not in expect:
+        return None
+    if binary_format(path.read_bytes()[:8192], path.name) is not None:
         return None
     mapping = (sidecar.get("source_defaults") or {}).get("detail_json") or {}
     return GoldPage(

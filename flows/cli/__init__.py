@@ -135,9 +135,14 @@ def run(
 
 @app.command()
 def parse(
-    path: Annotated[Path, typer.Argument(
-        help="a saved HTML page, text file or attachment (PDF, DOC, DOCX, WPS, OFD, XLS/XLSX)", exists=True,
-        dir_okay=False)],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="a saved HTML page, text file or attachment (PDF, DOC, DOCX, WPS, OFD, XLS/XLSX)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     url: Annotated[str | None, typer.Option("--url", help="the page's URL (resolves its links)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the record as one JSON object")] = False,
     source: Annotated[

@@ -11,7 +11,11 @@ import yaml
 from flows.sources import Source
 from parsers.errors import ConfigError, FetchError
 
-DOCUMENT_SUFFIXES = (".txt", ".html", ".htm", ".shtml", ".pdf", ".xml")
+# What a folder source picks up: pages, and every file format the attachment readers take (parsers/attachments:
+# the bytes decide how a file is read; the suffix only says it is worth reading).
+PAGE_SUFFIXES = (".txt", ".html", ".htm", ".shtml", ".xml")
+FILE_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx", ".rtf")
+DOCUMENT_SUFFIXES = PAGE_SUFFIXES + FILE_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parsers.attachments.limits import DEFAULT_LIMITS, Limits, Zip
-from parsers.attachments.xmlparts import TextBudget, free, local, parse, walk
+from parsers.attachments.xmlparts import TextBudget, free, local, parent_is, parse, walk
 
 MAIN_PART = "word/document.xml"
 _OFFICE_DOCUMENT = "/officeDocument"  # the relationship type's end, in transitional and strict OOXML
@@ -75,7 +75,7 @@ def docx_text(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
             _OPEN.get(name, _ignore)(state)
         elif name == "t":
             state.put(element.text or "")
-        elif name in _RUN_CHARACTERS and local(element.getparent().tag) == "r":
+        elif name in _RUN_CHARACTERS and parent_is(element, "r"):
             state.put(_RUN_CHARACTERS[name])
         elif name in _CLOSE:
             _CLOSE[name](state)

@@ -12,7 +12,7 @@ from posixpath import dirname, join, normpath
 from typing import TYPE_CHECKING
 
 from parsers.attachments.limits import DEFAULT_LIMITS, Limits, Zip
-from parsers.attachments.xmlparts import TextBudget, free, local, parse, walk
+from parsers.attachments.xmlparts import TextBudget, free, local, parent_is, parse, walk
 from parsers.errors import AttachmentError, AttachmentTooLargeError
 from parsers.pdftext import layout_text
 
@@ -57,7 +57,7 @@ def _page_paths(archive: Zip, document: str) -> list[str]:
     return [
         _resolve(document, str(page.get("BaseLoc")))
         for page in parse(archive, document).iter()
-        if local(page.tag) == "Page" and page.get("BaseLoc") and local(page.getparent().tag) == "Pages"
+        if local(page.tag) == "Page" and page.get("BaseLoc") and parent_is(page, "Pages")
     ]
 
 

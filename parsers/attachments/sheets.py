@@ -11,7 +11,7 @@ from posixpath import dirname, join, normpath
 from typing import TYPE_CHECKING, Any
 
 from parsers.attachments.limits import DEFAULT_LIMITS, Limits, Zip
-from parsers.attachments.xmlparts import TextBudget, free, local, parse, walk
+from parsers.attachments.xmlparts import TextBudget, free, local, parent_is, parse, walk
 from parsers.errors import AttachmentEncryptedError, AttachmentError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _column(reference: str | None) -> int | None:
 
 def _rich_text(element: etree._Element) -> str:
     """The text of a shared or inline string: its t elements, phonetic runs (rPh) left out."""
-    return "".join(t.text or "" for t in element.iter() if local(t.tag) == "t" and local(t.getparent().tag) != "rPh")
+    return "".join(t.text or "" for t in element.iter() if local(t.tag) == "t" and not parent_is(t, "rPh"))
 
 
 def _shared_strings(archive: Zip) -> list[str]:

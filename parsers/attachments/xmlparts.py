@@ -17,6 +17,12 @@ def local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
+def parent_is(element: etree._Element, name: str) -> bool:
+    """Whether an element's parent has this local name (a root has none)."""
+    parent = element.getparent()
+    return parent is not None and local(parent.tag) == name
+
+
 def walk(archive: Zip, name: str, events: tuple[str, ...] = ("start", "end")) -> Iterator[tuple[str, etree._Element]]:
     """(event, element) over a member read in bounded chunks; no entities, DTDs or network, no huge trees."""
     from lxml import etree  # imported here: only zip-based formats need it
