@@ -186,6 +186,8 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
     if looks_binary(data):
         return _rejected(ExtractionStatus.UNDECODABLE, "binary data, not text in any charset")
     decoded = decode_bytes(data, content_type=options.content_type, forced=options.encoding)
+    if "\x00" in decoded.text:  # a stray NUL (looks_binary let a few through) is no character of the page
+        decoded = replace(decoded, text=decoded.text.replace("\x00", ""))
     if looks_like_json(decoded.text, options.content_type) and (record := _from_json(decoded, options)):
         return record
     if is_html(decoded.text, options.content_type):

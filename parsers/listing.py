@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -454,6 +455,17 @@ def _local(node: Any) -> str:
 
 def _child_text(node: Any, name: str) -> str | None:
     for child in node:
-        if _local(child) == name and child.text and child.text.strip():
-            return str(child.text.strip())
+        if _local(child) == name and (text := _whole_text(child).strip()):
+            return text
     return None
+
+
+def _whole_text(element: Any) -> str:
+    """An element's text with its entity references: entities are never resolved (XXE), so an undeclared or
+    external one is a node of its own and `.text` stops before it (sm-&xxe;.html read as sm-). An HTML entity
+    (&nbsp;) becomes its character; any other stays as written."""
+    parts = [element.text or ""]
+    for sub in element:
+        parts.append(html.unescape(sub.text or "") if isinstance(sub, etree._Entity) else "".join(sub.itertext()))
+        parts.append(sub.tail or "")
+    return "".join(parts)

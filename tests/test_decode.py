@@ -128,3 +128,8 @@ def test_decode_header_contradicted_by_the_bytes_gives_way_to_meta() -> None:
     page = '<html><head><meta charset="gbk"></head><body>生物医药产业</body></html>'.encode("gbk")
     decoded = decode_bytes(page, content_type="text/html; charset=utf-8")
     assert (decoded.encoding, decoded.bad_bytes, "生物医药产业" in decoded.text) == ("gb18030", 0, True)
+
+
+def test_decode_looks_binary_lets_a_page_with_a_stray_nul_through() -> None:
+    page = ("<html><body>" + "<p>为加快生物医药产业发展，现就有关事项通知如下。</p>" * 20 + "</body></html>").encode()
+    assert not looks_binary(page[:12] + b"\x00\x00" + page[12:])

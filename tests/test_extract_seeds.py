@@ -108,3 +108,17 @@ def test_extract_seeds_plan_text_without_its_manifest_has_its_title() -> None:
     record = extract((SEEDS / "002_860cc7e5a463723a.txt").read_bytes(), ParseOptions())
     assert (record.title, record.doc_type) == ("“十四五”生物经济发展规划", "规划")
     assert record.text.startswith("科学规划、系统推进我国生物经济发展")
+
+
+def test_extract_page_with_stray_nul_bytes_keeps_its_text_without_them() -> None:
+    html = (
+        "<html><head><title>关于促进生物医药产业发展的通知</title></head><body><div class='article'>"
+        "<h1>关于促进生物医药产业发展的通知</h1>"
+        + "<p>为加快生物医药产业发展，现就有关事项通知如下。</p>" * 20
+        + "</div></body></html>"
+    ).encode()
+    cut = html.index(b"</h1>") + len(b"</h1>")
+    extraction = extract(html[:cut] + b"\x00\x00" + html[cut:], ParseOptions(url="https://www.example.gov.cn/a.html"))
+    assert extraction.status is ExtractionStatus.OK
+    assert extraction.text.startswith("为加快生物医药产业发展，现就有关事项通知如下。")
+    assert "\x00" not in extraction.text and "\ufffd" not in extraction.text

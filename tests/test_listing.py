@@ -6,7 +6,16 @@ from datetime import date
 
 import pytest
 
-from parsers.listing import ListItem, find_pager, html_links, json_items, newest_first, squash
+from parsers.listing import (
+    ListItem,
+    feed_items,
+    find_pager,
+    html_links,
+    json_items,
+    newest_first,
+    sitemap_items,
+    squash,
+)
 
 BASE = "https://www.example.gov.cn/zcfb/index.html"
 
@@ -212,3 +221,22 @@ def test_newest_first_carries_the_order_across_pages() -> None:
     _, last = newest_first([item("a", date(2026, 3, 2))])
     assert newest_first([item("b", date(2026, 3, 9))], last)[0] is False
     assert newest_first([item("b", date(2026, 3, 1))], last)[0] is True
+
+
+XXE_SITEMAP = (
+    b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    b"<url><loc>http://a.gov.cn/c4/sm-&xxe;.html</loc></url><url><loc>http://a.gov.cn/c4/b&amp;c.html</loc></url>"
+    b"</urlset>"
+)
+
+
+def test_sitemap_items_keep_the_text_after_an_unresolved_entity_as_written() -> None:
+    pages, _ = sitemap_items(XXE_SITEMAP)
+    assert [p.url for p in pages] == ["http://a.gov.cn/c4/sm-&xxe;.html", "http://a.gov.cn/c4/b&c.html"]
+    assert all("root:" not in p.url for p in pages)  # the external entity is never read
+
+
+def test_feed_items_read_an_html_entity_in_a_title_as_its_character() -> None:
+    feed = b"<rss><channel><item><title>A&nbsp;B</title><link>http://a.gov.cn/1.html</link></item></channel></rss>"
+    assert [(i.url, i.title) for i in feed_items(feed)] == [("http://a.gov.cn/1.html", "A\xa0B")]
