@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flows.bench.synthetic_files import pdf_bytes
+
 _FONT = (
     "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
     "/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>"
@@ -59,15 +61,7 @@ def make_cjk_pdf(pages: list[list[str]]) -> bytes:
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {first_page + 1 + 2 * index} 0 R >>"
         )
         objects.append(f"<< /Length {len(stream.encode())} >>\nstream\n{stream}\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return pdf_bytes(objects)
 
 
 # The checked-in PDF fixtures, as the lines of each page (running header, body, page number).

@@ -63,14 +63,7 @@ def pdf(lines: list[str], per_page: int = 40) -> bytes:
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {7 + 2 * n} 0 R >>"
         )
         objects.append(f"<< /Length {len(stream.encode())} >>\nstream\n{stream}\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
-    return out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return pdf_bytes(objects)
 
 
 def _bfchars(codes: list[int]) -> str:
@@ -80,3 +73,15 @@ def _bfchars(codes: list[int]) -> str:
         f"{len(block)} beginbfchar\n" + "".join(f"<{c:04X}> <{c:04X}>\n" for c in block) + "endbfchar\n"
         for block in blocks
     )
+
+
+def pdf_bytes(objects: list[str]) -> bytes:
+    """A PDF file of these objects (object 1 the catalogue), with its cross-reference table and trailer."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    return out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
