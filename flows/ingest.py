@@ -9,11 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
+from prefect.states import State
 
 from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher
@@ -22,12 +24,13 @@ from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings, load_settings
 from flows.sources import Source, load_sources
 from flows.tasks.attachments import AttachmentReport, PageLinks, attach_files, page_links
+from flows.tasks.carryover import CarriedOver, RunFailure, keep_unloaded, read_carried
 from flows.tasks.collect import Collected, RawPage, collect_files, collect_web
 from flows.tasks.discover import Known
 from flows.tasks.parse_pool import CHUNK, parse_in_chunks
 from flows.tasks.search_index import update_search_index
 from flows.tasks.spool import Spool, SpooledList, sorted_spooled
-from parsers.errors import PolicyWatchError
+from parsers.errors import PolicyWatchError, WarehouseHeldError
 from parsers.run import FrontierState, LoadReport, SourceAttempt
 from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
@@ -54,12 +57,31 @@ class RunResult:
     attachments: AttachmentReport | None = None
 
 
-@task(name="open-run", cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=5)
-def open_run(settings: Settings, sources: list[Source], run_id: str) -> dict[str, dict[str, set[str]]]:
-    """Record the run as started and read which pages each source already has."""
-    with open_writer(settings.db) as con:
-        start_run(con, run_id=run_id, flow=FLOW_NAME, now=utcnow())
-        return {s.name: known_pages(con, s.name) for s in sources}
+def not_held(task: object, task_run: object, state: State[Any]) -> bool:
+    """Retry a stage unless the warehouse was held open past the wait: a retry would only wait again."""
+    return not isinstance(state.data, WarehouseHeldError)
+
+
+@task(
+    name="open-run",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=not_held,
+)
+def open_run(
+    settings: Settings, sources: list[Source], run_id: str, carried: CarriedOver
+) -> dict[str, dict[str, set[str]]]:
+    """Record the run as started (and how earlier runs ended), and read which pages each source already has."""
+    failed = [(f.run_id, f.error, f.failed_at) for f in carried.failures]
+    with open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con:
+        start_run(con, run_id=run_id, flow=FLOW_NAME, now=utcnow(), failed=failed)
+        known = {s.name: known_pages(con, s.name) for s in sources}
+    for name, pages in known.items():
+        for url, hashes in carried.raw_hashes(name).items():
+            pages.setdefault(url, set()).update(hashes)
+    return known
 
 
 @task(
@@ -97,12 +119,14 @@ async def ingest_web_source(
 
 
 @flow(name="fetch-web", flow_run_name="fetch web sources", persist_result=False)
-async def fetch_web(sources: list[Source], settings: Settings, backfill: bool, spool: Spool) -> list[Collected]:
+async def fetch_web(
+    sources: list[Source], settings: Settings, backfill: bool, spool: Spool, carried: CarriedOver
+) -> list[Collected]:
     """Every web source in one event loop, sharing one client and its per-host limits."""
     with open_reader_if_exists(settings.db) as con:
 
         def known(urls: list[str]) -> dict[str, FrontierState]:
-            return frontier.lookup(con, urls) if con is not None else {}
+            return carried.known(frontier.lookup(con, urls) if con is not None else {}, urls)
 
         async with Fetcher(
             fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
@@ -121,6 +145,7 @@ async def fetch_web(sources: list[Source], settings: Settings, backfill: bool, s
     persist_result=False,
     retries=2,
     retry_delay_seconds=2,
+    retry_condition_fn=not_held,
     timeout_seconds=6 * 3600,
 )
 def parse_and_load(
@@ -134,7 +159,10 @@ def parse_and_load(
     fetched = Counter({c.attempt.source_name: len(c.raw) for c in collected})
     articles: Counter[str] = Counter()
     links: SpooledList[PageLinks] = SpooledList(spool)
-    with open_writer(settings.db) as con, RunLoader(con, run_id=run_id, now=utcnow()) as loader:
+    with (
+        open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con,
+        RunLoader(con, run_id=run_id, now=utcnow()) as loader,
+    ):
         for failed in chunked(chain.from_iterable(c.failed for c in collected), CHUNK):
             loader.add(failed)
         release_freed_memory()  # what the fetch stage freed
@@ -171,6 +199,40 @@ def search_index_task(settings: Settings, report: LoadReport, attached: Attachme
         get_run_logger().warning("%s", report.search_error)
 
 
+def carried_over(settings: Settings, spool: Spool) -> CarriedOver:
+    """What earlier runs fetched and could not load, to be loaded by this one."""
+    carried, warnings = read_carried(settings.home, spool)
+    logger = get_run_logger()
+    for warning in warnings:
+        logger.warning("%s", warning)
+    if carried.pages:
+        runs = len(carried.files)
+        logger.info("loading %s pages fetched by %s earlier runs that could not load them", carried.pages, runs)
+    return carried
+
+
+def keep_for_next_run(
+    settings: Settings, run_id: str, collected: list[Collected], carried: CarriedOver, exc: Exception
+) -> None:
+    """A failed load loses nothing: the pages wait on disk for the next run, and the run row says why.
+
+    The row is written now if the warehouse can be opened at once, else by the next run (its file says why).
+    """
+    pages = sum(len(c.raw) for c in collected)
+    error = f"the load failed: {exc}; its {pages} fetched pages load with the next run, without refetching"
+    failure = RunFailure(run_id=run_id, error=error, failed_at=utcnow())
+    try:
+        keep_unloaded(settings.home, collected, failure)
+        carried.discard()  # now part of this run's file
+    except OSError as exc_keep:
+        get_run_logger().error("cannot keep the unloaded pages (%s): the next run fetches them again", exc_keep)
+    try:
+        with open_writer(settings.db) as con:
+            fail_run(con, run_id=run_id, error=error, now=failure.failed_at)
+    except PolicyWatchError as exc_row:
+        get_run_logger().warning("run row left for the next run to close: %s", exc_row)
+
+
 def placing_order(page: RawPage) -> tuple[int, str]:
     """Official sites first, then by canonical URL: the load order never depends on arrival order."""
     url = canonical_url(page.url)
@@ -189,16 +251,18 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
     sources = [s for s in load_sources(settings.sources) if s.enabled]
     run_id = uuid.uuid4().hex[:16]
     with writer_lock(settings.db), Spool(settings.home) as spool:
-        known = open_run(settings, [s for s in sources if s.kind == "files"], run_id)
+        carried = carried_over(settings, spool)
+        known = open_run(settings, [s for s in sources if s.kind == "files"], run_id, carried)
         collected = [collect_files_task(s, settings, known[s.name], spool) for s in sources if s.kind == "files"]
         web = [s for s in sources if s.kind != "files"]
-        collected += asyncio.run(fetch_web(web, settings, backfill, spool)) if web else []
+        collected += asyncio.run(fetch_web(web, settings, backfill, spool, carried)) if web else []
+        collected = carried.merged_into(collected)
         try:
             report, attempts, links = parse_and_load(settings, run_id, collected, spool)
         except Exception as exc:
-            with open_writer(settings.db) as con:
-                fail_run(con, run_id=run_id, error=str(exc), now=utcnow())
+            keep_for_next_run(settings, run_id, collected, carried, exc)
             raise
+        carried.discard()
         attached = attachments_task(settings, sources, run_id, links)
         search_index_task(settings, report, attached)
         _publish_read_copy(settings)

@@ -15,6 +15,9 @@ DIGEST_MODES = ("per-recipient", "bcc")  # POLICYWATCH_DIGEST_MODE: an extension
 # POLICYWATCH_MAX_ATTACHMENT_BYTES: an attachment larger than this is cut and recorded too_large, never read.
 # Above a page's 20 MB: a plan's scanned PDF runs to tens of MB.
 DEFAULT_MAX_ATTACHMENT_BYTES = 50_000_000
+# POLICYWATCH_WRITER_WAIT: seconds a run's stage waits for another program (an analyst's DuckDB session)
+# to close the warehouse file before failing with its name; what the run fetched loads on the next run.
+DEFAULT_WRITER_WAIT_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +48,7 @@ class Settings:
     smtp: SmtpSettings
     contact: str  # how a site operator reaches us: named in the User-Agent
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    writer_wait_seconds: int = DEFAULT_WRITER_WAIT_SECONDS
 
     @property
     def archive(self) -> Path:
@@ -76,16 +80,25 @@ def load_settings(
         smtp=smtp,
         contact=env.get("POLICYWATCH_CONTACT") or f"mailto:{smtp.mail_from}",
         max_attachment_bytes=_positive(env, "POLICYWATCH_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES),
+        writer_wait_seconds=_whole(env, "POLICYWATCH_WRITER_WAIT", DEFAULT_WRITER_WAIT_SECONDS, unit="seconds"),
     )
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:
     """A positive whole number from the environment (underscores allowed: 50_000_000), else the default."""
+    value = _whole(env, name, default, unit="bytes")
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number of bytes, not {env[name]!r}")
+    return value
+
+
+def _whole(env: dict[str, str], name: str, default: int, *, unit: str) -> int:
+    """A whole number (0 or more) from the environment, underscores allowed, else the default."""
     text = (env.get(name) or "").replace("_", "").strip()
     if not text:
         return default
-    if not text.isdigit() or int(text) <= 0:
-        raise ConfigError(f"{name} must be a positive whole number of bytes, not {env[name]!r}")
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {env[name]!r}")
     return int(text)
 
 

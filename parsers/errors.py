@@ -43,5 +43,9 @@ class WarehouseBusyError(LoadError):
     """Another process holds the warehouse for writing."""
 
 
+class WarehouseHeldError(WarehouseBusyError):
+    """Another program kept the warehouse file open (an analyst's DuckDB session) past the time a writer waits."""
+
+
 class SendError(PolicyWatchError):
     """A digest could not be mailed."""

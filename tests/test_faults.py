@@ -16,7 +16,8 @@ with the fault gone, must complete the work.
 | parser exception on one page | that page recorded with the error, its raw body archived; the others load |
 | disk full on the archive | page recorded failed (no space); the others load; next run archives and loads it |
 | SIGKILL in the middle of the load | nothing of the run is in the warehouse, its run row is marked crashed, next run loads all |
-| two runs at once | the second exits at once with a one-line message; the first completes |
+| two runs started at once | one exits at once with a one-line message (before its Prefect start-up); the other completes |
+| an analyst holds the file open through the load | the load waits (`POLICYWATCH_WRITER_WAIT`), then fails naming the holder; the pages wait in `unloaded/`; the next run closes the row as failed and loads them without refetching |
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import pytest
 
 from flows.adapters.archive import raw_path
 from tests.conftest import REPO, copy_seeds
-from tests.fixture_site import Response, Site, article, list_page, serve, write_registry
+from tests.fixture_site import Response, Route, Site, article, list_page, serve, write_registry
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -285,27 +286,98 @@ def test_sigkill_in_the_middle_of_the_load_loses_nothing(tmp_path: Path, home: P
     assert len(list((home / "raw").rglob("*.zst"))) == 5  # every body read was archived before the load
     result = run(sources, db)
     assert result.report.total("new") == 5
-    assert query(db, "SELECT status FROM runs ORDER BY started_at") == [("crashed",), ("success",)]
+    assert query(db, "SELECT status, finished_at IS NOT NULL FROM runs ORDER BY started_at") == [
+        ("crashed", True),
+        ("success", True),
+    ]
     assert_consistent(db, home / "raw")
 
 
 @pytest.mark.slow
-def test_two_runs_at_once_the_second_is_refused(tmp_path: Path, home: Path) -> None:
+def test_two_runs_started_at_once_one_is_refused_at_once_in_one_line(tmp_path: Path, home: Path) -> None:
     sources, db = copy_seeds(tmp_path / "seeds"), tmp_path / "w.duckdb"
-    env = subprocess_env(home)
-    process, _ = start_paused_run(tmp_path, sources, db, env)
-    try:
-        second = subprocess.run(
-            [sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    assert second.returncode == 1
-    assert "another PolicyWatch run is writing" in second.stderr
-    assert len(second.stderr.strip().splitlines()) == 1
+    command = [sys.executable, "-m", "flows", "run", "--sources", str(sources), "--db", str(db)]
+    started = time.monotonic()
+    runs = [
+        subprocess.Popen(command, cwd=REPO, env=subprocess_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    ended: list[tuple[int, str, float]] = []
+    for process in runs:
+        _, stderr = process.communicate(timeout=300)
+        ended.append((process.returncode, stderr.decode(), time.monotonic() - started))
+    refused = [e for e in ended if e[0] != 0]
+    assert sorted(code for code, _, _ in ended) == [0, 1], ended
+    _, stderr, seconds = refused[0]
+    assert "another PolicyWatch run is writing" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert seconds < 15  # refused before its Prefect start-up, not by its flow
+    assert query(db, "SELECT status FROM runs") == [("success",)]
+
+
+HOLD_READ_ONLY = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); time.sleep(600)"
+
+
+def held_through_the_load(db: Path, page: Response, holders: list[subprocess.Popen[str]]) -> Route:
+    """Serve `page`, having first started an analyst's session holding the warehouse read-only."""
+
+    def route(site: Site, handler: object) -> Response:
+        if not holders:
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLD_READ_ONLY, str(db)], stdout=subprocess.PIPE, text=True
+            )
+            holders.append(holder)
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        return page
+
+    return route
+
+
+def test_an_analyst_holding_the_file_through_the_load_loses_nothing(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parsers.errors import WarehouseHeldError
+
+    db, holders = tmp_path / "w.duckdb", []
+    keys = ("ok", "e500", "slow")
+    links = [(f"/a/{key}.html", ARTICLES[key][0], "2026-11-02") for key in keys]
+    routes: dict[str, Route] = {
+        "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
+        "/list/index.html": Response(list_page(links, None)),
+        **{f"/a/{key}.html": good(key) for key in keys[:-1]},
+        "/a/slow.html": held_through_the_load(db, good("slow"), holders),
+    }
+    monkeypatch.setenv("POLICYWATCH_WRITER_WAIT", "2")
+    with serve(Site(routes=routes)) as site:
+        sources = registry(tmp_path, site)
+        try:
+            with pytest.raises(WarehouseHeldError, match=r"in use by another process \(python[\d.]*, PID \d+\)"):
+                run(sources, db)
+            assert len(list((home / "unloaded").glob("*.pickle"))) == 1
+            assert query(db, "SELECT status, finished_at FROM runs") == [("running", None)]
+        finally:
+            for holder in holders:
+                holder.kill()
+                holder.wait(timeout=30)
+        fetched = dict(site.hits)
+        run(sources, db)
+        for key in keys:
+            assert site.hits[f"/a/{key}.html"] == fetched[f"/a/{key}.html"], f"{key} was fetched again"
+    assert {ARTICLES[k][0] for k in keys} <= titles(db)
+    (failed, error, finished), (succeeded, _, _) = query(
+        db, "SELECT status, error, finished_at FROM runs ORDER BY started_at"
+    )
+    assert (failed, succeeded) == ("failed", "success") and finished is not None
+    assert "in use by another process" in error and "load with the next run" in error
+    assert not list((home / "unloaded").glob("*.pickle"))
+    assert_consistent(db, home / "raw")
+
+
+def test_a_stage_is_not_retried_when_the_file_stayed_held() -> None:
+    from prefect.states import Failed
+
+    from flows.ingest import not_held
+    from parsers.errors import WarehouseHeldError
+
+    assert not not_held(None, None, Failed(data=WarehouseHeldError("held")))
+    assert not_held(None, None, Failed(data=ValueError("a bug")))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from parsers.errors import LoadError, WarehouseBusyError
+from parsers.errors import LoadError, WarehouseBusyError, WarehouseHeldError
 from tests.warehouse_corpus import REPO, corpus_copy
 from warehouse.connection import open_reader, open_writer, writer_lock
 from warehouse.export import export_parquet
@@ -222,14 +224,55 @@ def test_load_on_a_full_disk_rolls_back_everything(tmp_path: Path) -> None:
     assert after == before
 
 
+LOCK = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from warehouse.connection import writer_lock
+    with writer_lock(Path(sys.argv[1])):
+        print("locked", flush=True)
+        sys.stdin.read()
+""")
+
+
 def test_second_writer_exits_at_once_with_one_line(tmp_path: Path) -> None:
     db = tmp_path / "warehouse.duckdb"
-    with (
-        writer_lock(db),
-        pytest.raises(WarehouseBusyError, match="another PolicyWatch run is writing"),
-        writer_lock(db),
-    ):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCK, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseBusyError, match="another PolicyWatch run is writing") as caught, writer_lock(db):
+            pass
+    finally:
+        proc.communicate("", timeout=30)
+    assert "\n" not in str(caught.value)
+
+
+def test_writer_lock_nests_within_one_process(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    with writer_lock(db), writer_lock(db):  # the command's lock, then its flow's
         pass
+    with writer_lock(db):  # released by the outer block: free again
+        pass
+
+
+def test_a_writer_waits_for_a_held_file_then_names_its_holder(tmp_path: Path) -> None:
+    db = corpus_copy(tmp_path)
+    with writer_in_another_process(db), pytest.raises(WarehouseHeldError) as caught, open_writer(db, wait_seconds=1):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and re.search(r"\(python[\d.]*, PID \d+\), still after waiting 1 s", message)
+
+
+def test_a_writer_gets_the_file_once_its_holder_lets_go(tmp_path: Path) -> None:
+    db = corpus_copy(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    threading.Timer(1.0, lambda: proc.communicate("", timeout=30)).start()
+    with open_writer(db, wait_seconds=60) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone() == (15,)
 
 
 def test_second_process_opening_for_write_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from parsers.errors import LoadError, WarehouseBusyError
+from parsers.errors import LoadError, WarehouseBusyError, WarehouseHeldError
 from warehouse import sql
 from warehouse.migrate import migrate
 
@@ -51,6 +54,12 @@ def writer_config() -> dict[str, str]:
     }
 
 
+# DuckDB names the process holding a file's lock: `Conflicting lock is held in /usr/bin/python3 (PID 5051)`.
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+# A writer waiting for a file another program holds open polls at growing intervals, up to this one.
+MAX_POLL_SECONDS = 15.0
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     check_file(path)
     if read_only and not path.exists():
@@ -61,11 +70,43 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         return _connect_writer(path)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            message = f"{path} is in use by another process (a run is loading); try again later"
-            raise WarehouseBusyError(message) from exc
+            raise _held(path, str(exc)) from exc
         raise LoadError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
     except duckdb.Error as exc:
         raise LoadError(f"cannot open {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def _held(path: Path, message: str) -> WarehouseBusyError:
+    """The true reason a file is locked: which program holds it, when DuckDB says."""
+    found = _HOLDER.search(message)
+    if found is None:
+        return WarehouseBusyError(f"{path} is in use by another process; try again later")
+    program = Path(found["program"]).name
+    return WarehouseBusyError(f"{path} is in use by another process ({program}, PID {found['pid']}); try again later")
+
+
+def _connect_waiting(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """A write connection; while another program holds the file open, wait for it with backoff, for a bounded time.
+
+    A run's load must not fail at once because an analyst left a DuckDB session open on the main file,
+    nor wait for it forever: past `wait_seconds` it fails naming the program that holds the file.
+    """
+    started, pause = time.monotonic(), 0.25
+    while True:
+        try:
+            return _connect(path, read_only=False)
+        except WarehouseBusyError as exc:
+            waited = time.monotonic() - started
+            if waited >= wait_seconds:
+                if wait_seconds <= 0:
+                    raise
+                reason = str(exc).removesuffix("; try again later")
+                raise WarehouseHeldError(
+                    f"{reason}, still after waiting {waited:.0f} s: close that session "
+                    f"(analysts can query {path.stem}.read.duckdb) and try again"
+                ) from exc
+            time.sleep(min(pause, wait_seconds - waited))
+            pause = min(pause * 2, MAX_POLL_SECONDS)
 
 
 def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -89,11 +130,32 @@ def cursor_on_same_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyCo
     return cursor
 
 
+# Locks this process holds, by lock file, with how deep: the CLI holds the lock for the flow it starts
+# (so a second command started meanwhile is refused before its own start-up), and the flow, which takes
+# it too when a worker runs it, nests inside.
+_HELD: dict[Path, int] = {}
+_HELD_GUARD = threading.Lock()
+
+
 @contextmanager
 def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
-    """Hold `<db>.lock` so that two runs never write at once; the second exits unless it may wait."""
+    """Hold `<db>.lock` so that two runs never write at once; the second exits unless it may wait.
+
+    Re-entrant within a process: a flow started by a command that already holds the lock runs under it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = path.with_name(path.name + ".lock").absolute()
+    with _HELD_GUARD:
+        nested = _HELD.get(lock_path, 0) > 0
+        if nested:
+            _HELD[lock_path] += 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[lock_path] -= 1
+        return
     with lock_path.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -103,17 +165,25 @@ def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        with _HELD_GUARD:
+            _HELD[lock_path] = 1
         try:
             yield
         finally:
+            with _HELD_GUARD:
+                del _HELD[lock_path]
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
-def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A migrated read-write connection; close it as soon as the load is done."""
+def open_writer(path: Path, *, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated read-write connection; close it as soon as the load is done.
+
+    `wait_seconds`: how long to wait for another program to close the file (the nightly run's stages
+    wait; a command a person types fails at once).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only=False)
+    con = _connect_waiting(path, wait_seconds)
     try:
         migrate(con)
         yield con
@@ -139,9 +209,3 @@ def open_reader_if_exists(path: Path) -> Iterator[duckdb.DuckDBPyConnection | No
         return
     with open_reader(path) as con:
         yield con
-
-
-def ensure_not_busy(path: Path) -> None:
-    """Fail at once, with a one-line reason, when another run holds the warehouse for writing."""
-    with writer_lock(path):
-        pass

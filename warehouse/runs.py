@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import duckdb
@@ -9,9 +10,22 @@ import duckdb
 from warehouse import sql
 
 
-def start_run(con: duckdb.DuckDBPyConnection, *, run_id: str, flow: str, now: datetime) -> None:
-    """Mark runs left 'running' by a dead process as crashed, then open this run's row."""
-    con.execute(sql.MARK_CRASHED, [flow])
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    flow: str,
+    now: datetime,
+    failed: Iterable[tuple[str, str, datetime]] = (),
+) -> None:
+    """Close the runs earlier processes left 'running', then open this run's row.
+
+    `failed`: (run_id, error, failed_at) of runs whose load failed without writing their row; any other
+    run still 'running' died with its process and is marked crashed, finished now.
+    """
+    for failed_id, error, failed_at in failed:
+        con.execute(sql.MARK_FAILED, [failed_at, error[:2000], failed_id])
+    con.execute(sql.MARK_CRASHED, [now, flow])
     con.execute(sql.START_RUN, [run_id, flow, now])
 
 

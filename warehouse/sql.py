@@ -107,8 +107,13 @@ ON CONFLICT (source_name) DO UPDATE SET
 START_RUN = "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running')"
 # A run still 'running' when a new one starts under the writer lock died without finishing.
 MARK_CRASHED = """
-UPDATE core.runs SET status = 'crashed', error = 'the process ended before the run finished'
+UPDATE core.runs SET status = 'crashed', finished_at = ?,
+    error = 'the process ended before the run finished (finished_at: when a later run found it)'
 WHERE status = 'running' AND flow = ?
+"""
+# A run whose load failed where it could not write its own row (the file was held): the next run writes it.
+MARK_FAILED = """
+UPDATE core.runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ? AND status = 'running'
 """
 FAIL_RUN = "UPDATE core.runs SET finished_at = ?, status = 'failed', error = ? WHERE run_id = ?"
 FINISH_RUN = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -108,14 +108,19 @@ def run(
     """Run the nightly ingest flow once, now."""
     settings = settings_for(db=db, sources=sources)
     from flows.sources import load_sources
-    from warehouse.connection import ensure_not_busy
+    from warehouse.connection import writer_lock
 
-    with errors_to_exit():
-        load_sources(settings.sources)  # a broken registry is bad configuration: say so before starting
-        ensure_not_busy(settings.db)
-    from flows.ingest import nightly_ingest, summary_rows
+    with ExitStack() as held:
+        with errors_to_exit():
+            load_sources(settings.sources)  # a broken registry is bad configuration: say so before starting
+            # held from here, not from inside the flow: a second command exits before its Prefect start-up
+            held.enter_context(writer_lock(settings.db))
+        from flows.ingest import nightly_ingest, summary_rows
 
-    result = run_flow("ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill), settings)
+        result = run_flow(
+            "ingesting…", lambda: nightly_ingest(str(settings.sources), str(settings.db), backfill), settings
+        )
+
     table = new_table("source", "new", "changed", "duplicates", "unchanged", "failed", "status", title="nightly-ingest")
     for name, new, changed, dups, unchanged, failed, error in summary_rows(result):
         status = "[red]failed[/red]" if error else "ok"
