@@ -194,7 +194,9 @@ def attachments_task(
 def search_index_task(settings: Settings, report: LoadReport, attached: AttachmentReport) -> None:
     """Index the documents whose text (or attachments' text) changed; a failure keeps the load and is reported."""
     changed = report.total("new") + report.total("version") + attached.merged
-    report.search_error = update_search_index(settings.db, utcnow(), documents=changed)
+    report.search_error = update_search_index(
+        settings.db, utcnow(), documents=changed, wait_seconds=settings.writer_wait_seconds
+    )
     if report.search_error:
         get_run_logger().warning("%s", report.search_error)
 

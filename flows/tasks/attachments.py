@@ -153,7 +153,7 @@ def attach_files(
     except Exception as exc:  # the load is committed: nothing here may cost the night
         report.error = f"attachment stage failed (the documents are loaded): {type(exc).__name__}: {exc}"
     try:
-        with open_writer(settings.db) as con:
+        with open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con:
             store.record_stage(con, run_id, report.summary())
     except Exception as exc:
         report.error = report.error or f"attachment stage not recorded: {exc}"
@@ -163,7 +163,7 @@ def attach_files(
 def _attach(
     settings: Settings, sources: Sequence[Source], run_id: str, found: Iterable[PageLinks], report: AttachmentReport
 ) -> None:
-    with open_writer(settings.db) as con:
+    with open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con:
         todo = _documents(found, store.run_documents(con, run_id), {s.name: s for s in sources})
         requests = _requests(todo)
         held = store.stored(con, list(requests), text=False)
@@ -171,7 +171,10 @@ def _attach(
     fetched = asyncio.run(_fetch_all(settings, sources, requests, held)) if requests else {}
     report.requested = len(fetched)
     report.not_modified = sum(f.not_modified for f in fetched.values())
-    with open_writer(settings.db) as con, _reader(_to_read(fetched, held)) as pool:
+    with (
+        open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con,
+        _reader(_to_read(fetched, held)) as pool,
+    ):
         for chunk in chunked(todo, CHUNK):
             _process(con, chunk, fetched, pool, settings, run_id, report)
         links = _reverse_links(con, run_id)

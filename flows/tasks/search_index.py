@@ -17,17 +17,20 @@ from warehouse.connection import open_writer
 from warehouse.load import index_search
 
 
-def update_search_index(db: Path, now: datetime, *, documents: int) -> str | None:
-    """Index every document not indexed at its current text; the error, if any (the load is kept either way)."""
+def update_search_index(db: Path, now: datetime, *, documents: int, wait_seconds: float = 0.0) -> str | None:
+    """Index every document not indexed at its current text; the error, if any (the load is kept either way).
+
+    `wait_seconds`: how long to wait for another program to close the warehouse file.
+    """
     try:
         if documents < POOL_THRESHOLD:
-            return _index(db, now)
+            return _index(db, now, wait_seconds)
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            return pool.submit(_index, db, now).result()
+            return pool.submit(_index, db, now, wait_seconds).result()
     except Exception as exc:  # the writer could not be opened, or the indexing process died
         return f"search index not updated (the next run retries): {exc}"
 
 
-def _index(db: Path, now: datetime) -> str | None:
-    with open_writer(db) as con:
+def _index(db: Path, now: datetime, wait_seconds: float) -> str | None:
+    with open_writer(db, wait_seconds=wait_seconds) as con:
         return index_search(con, now)
