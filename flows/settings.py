@@ -18,6 +18,14 @@ DEFAULT_MAX_ATTACHMENT_BYTES = 50_000_000
 # POLICYWATCH_WRITER_WAIT: seconds a run's stage waits for another program (an analyst's DuckDB session)
 # to close the warehouse file before failing with its name; what the run fetched loads on the next run.
 DEFAULT_WRITER_WAIT_SECONDS = 300
+# POLICYWATCH_FETCH_DEADLINE_SECONDS: one URL's network time (connect, headers, whole body, all tries): a body
+# trickling a byte at a time cannot hold a night's run for minutes.
+DEFAULT_FETCH_DEADLINE_SECONDS = 60.0
+# POLICYWATCH_RETRY_AFTER_MAX_SECONDS: the longest pause a host's 429/503 Retry-After gets; longer, and its
+# URLs fail for the night with that reason rather than holding the run.
+DEFAULT_RETRY_AFTER_MAX_SECONDS = 300.0
+# POLICYWATCH_CRAWL_DELAY_MAX_SECONDS: robots.txt's Crawl-delay is honoured up to this gap between requests.
+DEFAULT_CRAWL_DELAY_MAX_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +57,9 @@ class Settings:
     contact: str  # how a site operator reaches us: named in the User-Agent
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
     writer_wait_seconds: int = DEFAULT_WRITER_WAIT_SECONDS
+    fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE_SECONDS
+    retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
+    crawl_delay_max_seconds: float = DEFAULT_CRAWL_DELAY_MAX_SECONDS
 
     @property
     def archive(self) -> Path:
@@ -81,6 +92,9 @@ def load_settings(
         contact=env.get("POLICYWATCH_CONTACT") or f"mailto:{smtp.mail_from}",
         max_attachment_bytes=_positive(env, "POLICYWATCH_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES),
         writer_wait_seconds=_whole(env, "POLICYWATCH_WRITER_WAIT", DEFAULT_WRITER_WAIT_SECONDS, unit="seconds"),
+        fetch_deadline_seconds=_seconds(env, "POLICYWATCH_FETCH_DEADLINE_SECONDS", DEFAULT_FETCH_DEADLINE_SECONDS),
+        retry_after_max_seconds=_seconds(env, "POLICYWATCH_RETRY_AFTER_MAX_SECONDS", DEFAULT_RETRY_AFTER_MAX_SECONDS),
+        crawl_delay_max_seconds=_seconds(env, "POLICYWATCH_CRAWL_DELAY_MAX_SECONDS", DEFAULT_CRAWL_DELAY_MAX_SECONDS),
     )
 
 
@@ -100,6 +114,20 @@ def _whole(env: dict[str, str], name: str, default: int, *, unit: str) -> int:
     if not text.isdigit():
         raise ConfigError(f"{name} must be a whole number of {unit}, not {env[name]!r}")
     return int(text)
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A positive number of seconds from the environment (2, 0.5), else the default."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, not {env[name]!r}")
+    return seconds
 
 
 def _default_sources(env: dict[str, str]) -> Path:

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from parsers.errors import ConfigError
+from parsers.urls import named_origins
 
 KINDS = ("html-list", "rss", "sitemap", "json-api", "files")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+# An allowed_hosts entry: a host name (its default ports), or host:port (that port only).
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 # `verified: 2026-12-02 (tests/fixtures/real/…)`: the day a saved page proved the entry, and which page.
 _VERIFIED = re.compile(r"^(\d{4}-\d{2}-\d{2})(\s+\(.+\))?$")
 # Some sites answer a browser and refuse other clients: `headers: browser` (or `User-Agent: browser`)
@@ -92,6 +94,13 @@ class Source:
     def hosts(self) -> tuple[str, ...]:
         """Every host this source's lists, documents and attachments may be fetched from."""
         return (self.host, *self.allowed_hosts) if self.host else ()
+
+    @property
+    def scope(self) -> frozenset[str]:
+        """Every origin (scheme, host, port) this source may fetch: its URL's and its allowed_hosts'."""
+        if self.kind == "files":
+            return frozenset()
+        return frozenset().union(*(named_origins(entry) for entry in (self.url, *self.allowed_hosts)))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -204,7 +213,7 @@ def _hosts(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(h, str) and _HOST.match(h.lower()) for h in value):
-        raise ConfigError(f"{where}: allowed_hosts must be a list of host names such as www.gov.cn")
+        raise ConfigError(f"{where}: allowed_hosts must be a list of host names such as www.gov.cn (or host:port)")
     return tuple(h.lower() for h in value)
 
 

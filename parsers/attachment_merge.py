@@ -29,6 +29,7 @@ from parsers.dedup import DedupIndex, Match, MatchKind
 from parsers.fingerprint import estimate_jaccard, fingerprint
 from parsers.normalize import normalize_text
 from parsers.records import AttachmentFormat, AttachmentStatus, Classification, TopicLabel
+from parsers.urls import origin
 
 __all__ = [
     "ATTACHMENT_MARK",
@@ -149,14 +150,18 @@ def read_file(data: bytes, name: str | None = None) -> FileText:
     )
 
 
-def refusal(url: str, hosts: Collection[str]) -> str | None:
-    """Why a link is not fetched (not http, or on a host its page's source does not name); None to fetch it."""
+def refusal(url: str, origins: Collection[str]) -> str | None:
+    """Why a link is not fetched (not http, or on an origin its page's source does not name); None to fetch it.
+
+    `origins` as `parsers.urls.named_origins` spells them (`Source.scope`): another port is another server.
+    """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         return f"not an http(s) link: {url[:80]}"
-    host = (parts.hostname or "").lower()
-    if host not in hosts:
-        return f"host {host or '?'} is not one of its source's hosts ({', '.join(sorted(hosts)) or 'none'})"
+    named = origin(url)
+    if named not in origins:
+        named_ones = ", ".join(sorted(origins)) or "none"
+        return f"{named or parts.netloc or '?'} is not one of its source's origins ({named_ones})"
     return None
 
 

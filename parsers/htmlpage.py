@@ -40,6 +40,7 @@ from parsers.site_rules import (
     GENERATED_AT,
     SOURCE_META,
 )
+from parsers.urls import without_userinfo
 
 # A site rule's container must hold this much text to win; an empty #zoom is a template leftover.
 MIN_RULE_CHARS = 30
@@ -209,7 +210,7 @@ def attachments_of(links: Links, base_url: str | None) -> tuple[tuple[Attachment
     for anchor, text in links.items():
         href = anchor.get("href")
         if href and _is_attachment(anchor, text):
-            url = urljoin(base_url or "", href.strip())
+            url = without_userinfo(urljoin(base_url or "", href.strip()))  # credentials are never sent nor stored
             name = _SPACES.sub(" ", text).strip()
             found.setdefault(url, Attachment(name=name or url.rsplit("/", 1)[-1], url=url))
             anchors.add(anchor)

@@ -17,6 +17,8 @@ from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString
 from lxml import etree
 
+from parsers.urls import without_userinfo
+
 # Dates as list pages print them: 2026-03-27, 2026/03/27, 2026.03.27, 2026年3月27日.
 _DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # A text node that is a date and nothing else, brackets allowed: "[2025-12-18]", "(2025-10-14)".
@@ -137,11 +139,11 @@ def squash(text: str | None) -> str | None:
 
 
 def absolute(url: str, base: str) -> str | None:
-    """A link resolved against its page, without fragment; None for javascript:, mailto: and the like."""
+    """A link resolved against its page, without fragment or credentials; None for javascript:, mailto: and the like."""
     url = (url or "").strip()
     if not url or url.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
         return None
-    resolved = urldefrag(urljoin(base, url))[0]
+    resolved = without_userinfo(urldefrag(urljoin(base, url))[0])  # user:pw@ is never sent nor stored
     return resolved if urlsplit(resolved).scheme in ("http", "https") else None
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from enum import IntEnum
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["SiteRank", "canonical_url", "site_rank"]
+__all__ = ["SiteRank", "canonical_url", "in_scope", "named_origins", "origin", "site_rank", "without_userinfo"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Query parameters that say who shared a link, never which page it is: first match wins.
@@ -72,12 +73,67 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
-    host = (parts.hostname or "").rstrip(".")
+    host = _bracketed((parts.hostname or "").rstrip("."))
+    # The netloc is rebuilt from host and port: any user:password@ of a link is dropped, never sent or stored.
     netloc = host if parts.port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
     path = _DEFAULT_DOCUMENT.sub("/", quote(unquote(parts.path), safe=_PATH_SAFE + "%")) or "/"
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without `user:password@` in its authority (credentials in a link are never sent nor stored)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def origin(url: str) -> str | None:
+    """`scheme://host:port` of an http(s) URL, the port always written; None for any other URL."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is no number, or out of range
+        return None
+    return f"{scheme}://{_bracketed(parts.hostname.rstrip('.'))}:{port}"
+
+
+def named_origins(entry: str) -> frozenset[str]:
+    """The origins one scope entry names.
+
+    A URL names its origin; on a default port also its host's other scheme on its default port (sites mix
+    http and https links to one server). A bare host name (an `allowed_hosts` entry) names http on 80 and
+    https on 443; `host:port` names that port under either scheme. Any other port is another server.
+    """
+    entry = entry.strip().lower()
+    if "://" in entry:
+        named = origin(entry)
+        if named is None:
+            return frozenset()
+        host, port = urlsplit(entry).hostname or "", int(named.rpartition(":")[2])
+        return frozenset({named}) | (_default_origins(host) if port in _DEFAULT_PORTS.values() else frozenset())
+    host, colon, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+    if colon and port.isdigit():
+        return frozenset(f"{scheme}://{host}:{int(port)}" for scheme in _DEFAULT_PORTS)
+    return _default_origins(entry)
+
+
+def in_scope(url: str, origins: Collection[str]) -> bool:
+    """True when the URL's origin is one of `origins` (as `named_origins` spells them)."""
+    return origin(url) in origins
+
+
+def _default_origins(host: str) -> frozenset[str]:
+    host = _bracketed(host.strip("[]").rstrip("."))
+    return frozenset(f"{scheme}://{host}:{port}" for scheme, port in _DEFAULT_PORTS.items())
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address in brackets, as a netloc writes it."""
+    return f"[{host}]" if ":" in host else host
 
 
 def _clean_query(query: str) -> str:

@@ -26,6 +26,7 @@ from parsers.dedup import DedupIndex, MatchKind
 from parsers.fingerprint import fingerprint
 from parsers.parse import parse_document
 from parsers.records import ParseOptions
+from parsers.urls import named_origins
 from tests.filemaker import docx, docx_bomb, paragraph
 
 TAXONOMY = default_taxonomy()
@@ -119,13 +120,14 @@ def test_substance_in_attachment(page: str, attachment: str, expected: bool) -> 
     [
         ("https://www.ndrc.gov.cn/xxgk/202205/P0202205.pdf", None),
         ("https://WWW.NDRC.GOV.CN/a.pdf", None),
-        ("https://www.gov.cn/files/a.pdf", "host www.gov.cn is not one of its source's hosts"),
+        ("https://www.gov.cn/files/a.pdf", "https://www.gov.cn:443 is not one of its source's origins"),
+        ("https://www.ndrc.gov.cn:8443/a.pdf", "https://www.ndrc.gov.cn:8443 is not one of its source's origins"),
         ("ftp://www.ndrc.gov.cn/a.pdf", "not an http(s) link"),
         ("javascript:download('a.pdf')", "not an http(s) link"),
     ],
 )
 def test_refusal(url: str, expected: str | None) -> None:
-    reason = refusal(url, ("www.ndrc.gov.cn",))
+    reason = refusal(url, named_origins("www.ndrc.gov.cn"))
     assert reason == expected if expected is None else expected in (reason or "")
 
 

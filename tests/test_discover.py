@@ -43,7 +43,7 @@ def walk(site: Site, src: Source, known: frozenset[str] = frozenset()) -> Discov
         host = urlsplit(site.base).hostname or ""
         async with Fetcher(
             FetchPolicy(user_agent="t", retries=0),
-            allowed_hosts={host, *src.allowed_hosts},
+            allowed_hosts={site.base, *src.allowed_hosts},
             host_policies={host: HostPolicy(delay_seconds=0)},
         ) as fetcher:
             return await discover(src, fetcher, lambda urls: {u: FETCHED for u in urls if u in known}, backfill=False)

@@ -28,6 +28,7 @@ def site() -> Iterator[Site]:
         "/limited.html": once_then(Response(b"slow down", 429, {"Retry-After": "1"}), Response(b"<html>ok</html>")),
         "/slow.html": Response(b"late", delay=3.0),
         "/huge.html": Response(b"x" * 300_000),
+        "/huge-unannounced.html": Response(b"x" * 300_000, send_length=False),
         "/away.html": Response(b"", 302, {"Location": "http://localhost:9/elsewhere.html"}),
         "/gone.html": Response(b"gone", 404),
     }
@@ -42,7 +43,7 @@ def fetch(site: Site, path: str, *, policy: FetchPolicy | None = None, **kwargs:
         )
         host = urlsplit(site.base).hostname or ""
         async with Fetcher(
-            policy_, allowed_hosts={host}, host_policies={host: HostPolicy(concurrency=4, delay_seconds=0)}
+            policy_, allowed_hosts={site.base}, host_policies={host: HostPolicy(concurrency=4, delay_seconds=0)}
         ) as fetcher:
             return await fetcher.get(site.url(path), **kwargs)  # type: ignore[arg-type]
 
@@ -88,8 +89,14 @@ def test_fetch_times_out_and_reports(site: Site) -> None:
     assert result.attempts == 2
 
 
-def test_fetch_cuts_an_oversized_body(site: Site) -> None:
+def test_fetch_refuses_a_body_announced_over_the_cap(site: Site) -> None:
     result = fetch(site, "/huge.html")
+    assert (result.truncated, result.error_kind, result.body, result.ok) == (True, "too_large", None, False)
+    assert "300000 bytes (Content-Length)" in (result.error or "")
+
+
+def test_fetch_cuts_an_oversized_body(site: Site) -> None:
+    result = fetch(site, "/huge-unannounced.html")
     assert result.truncated
     assert result.error_kind == "too_large"
     assert len(result.body or b"") == 100_000
@@ -134,7 +141,7 @@ def test_fetch_per_host_limit_spaces_requests(site: Site) -> None:
         host = urlsplit(site.base).hostname or ""
         policy = FetchPolicy(user_agent=UA, respect_robots=False)
         async with Fetcher(
-            policy, allowed_hosts={host}, host_policies={host: HostPolicy(concurrency=1, delay_seconds=0.3)}
+            policy, allowed_hosts={site.base}, host_policies={host: HostPolicy(concurrency=1, delay_seconds=0.3)}
         ) as fetcher:
             await asyncio.gather(*(fetcher.get(site.url("/ok.html")) for _ in range(4)))
 

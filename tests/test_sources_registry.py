@@ -75,6 +75,7 @@ def test_registry_keeps_exclude_selector_and_allowed_hosts(tmp_path: Path) -> No
     (source,) = load(tmp_path, {**WEB, "exclude_selector": ".popbox", "allowed_hosts": ["WWW.gov.cn"]})
     assert (source.exclude_selector, source.allowed_hosts) == (".popbox", ("www.gov.cn",))
     assert source.hosts == ("www.ndrc.gov.cn", "www.gov.cn")
+    assert "http://www.ndrc.gov.cn:8080" not in source.scope
 
 
 @pytest.mark.parametrize("hosts", [["https://www.gov.cn/"], "www.gov.cn", ["www.gov.cn/zhengce"]])
@@ -117,7 +118,7 @@ def test_registry_passes_detail_json_through_in_options(tmp_path: Path) -> None:
     assert source.options["detail_json"] == paths
 
 
-def test_allowed_hosts_are_the_union_of_source_hosts_and_declared_hosts(tmp_path: Path) -> None:
+def test_allowed_hosts_are_the_origins_of_source_urls_and_declared_hosts(tmp_path: Path) -> None:
     sources = load(
         tmp_path,
         {**WEB, "delay_seconds": 3},
@@ -125,11 +126,19 @@ def test_allowed_hosts_are_the_union_of_source_hosts_and_declared_hosts(tmp_path
             "name": "library",
             "kind": "json-api",
             "url": "https://sousuo.www.gov.cn/search-gov/data",
-            "allowed_hosts": ["www.gov.cn"],
+            "allowed_hosts": ["www.gov.cn", "files.gov.cn:8443"],
         },
+        {"name": "local", "kind": "html-list", "url": "http://127.0.0.1:8000/list/", "link_selector": "a"},
     )
-    assert allowed_hosts(sources) == {"www.ndrc.gov.cn", "sousuo.www.gov.cn", "www.gov.cn"}
+    assert allowed_hosts(sources) == {
+        *("https://www.ndrc.gov.cn:443", "http://www.ndrc.gov.cn:80"),  # a default port: both schemes
+        *("https://sousuo.www.gov.cn:443", "http://sousuo.www.gov.cn:80"),
+        *("https://www.gov.cn:443", "http://www.gov.cn:80"),  # a bare host name: its default ports
+        *("https://files.gov.cn:8443", "http://files.gov.cn:8443"),  # host:port: that port only
+        "http://127.0.0.1:8000",  # another port: that origin only
+    }
     assert host_policies(sources)["www.gov.cn"].delay_seconds == 1.0
+    assert host_policies(sources)["files.gov.cn"].delay_seconds == 1.0
 
 
 def test_find_source_suggests_close_names(tmp_path: Path) -> None:

@@ -1,13 +1,15 @@
-"""Polite HTTP fetching on httpx: per-host limits, robots.txt, retries, conditional GET, bounded bodies."""
+"""Polite HTTP fetching on httpx: origin scope, per-host limits, robots.txt, retries, deadlines, bounded bodies."""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -15,20 +17,20 @@ import httpx
 from protego import Protego
 
 from flows.adapters.clock import utcnow
+from flows.adapters.content_coding import ACCEPT_ENCODING, BoundedDecoder, ContentCodingError, coding_of
 from flows.adapters.fetch_errors import classify_transport_error
+from flows.adapters.hostgate import HostGate, HostPolicy
 from parsers.errors import ConfigError
+from parsers.urls import named_origins, origin, without_userinfo
+
+__all__ = ["FetchPolicy", "FetchResult", "Fetcher", "HostPolicy", "parse_resolve"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PAUSE_STATUSES = frozenset({429, 503})  # the host says it is overloaded: none of its URLs is asked meanwhile
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HostPolicy:
-    """How hard one host may be asked: concurrent requests and the gap between request starts."""
-
-    concurrency: int = 2
-    delay_seconds: float = 1.0
+MAX_STALL_RETRIES = 1  # a body that stalled once is likely to stall again: one more try, not `retries`
+log = logging.getLogger("policywatch.fetch")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +44,9 @@ class FetchPolicy:
     retries: int = 3
     backoff_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
-    retry_after_max_seconds: float = 120.0
+    retry_after_max_seconds: float = 300.0  # a longer pause asked for fails the host's URLs for this run
+    deadline_seconds: float = 60.0  # one URL's network time: connect, headers and body, all attempts
+    crawl_delay_max_seconds: float = 60.0  # robots.txt's Crawl-delay is honoured up to this
     respect_robots: bool = True
     contact: str | None = None  # sent as From on every request, whatever User-Agent a source sends
     resolve: Mapping[str, str] = field(default_factory=dict)  # host -> "127.0.0.1:PORT": replay a saved site
@@ -60,62 +64,70 @@ class FetchResult:
     truncated: bool = False  # the body was cut at max_bytes
     not_modified: bool = False  # 304 to a conditional GET
     error: str | None = None
-    error_kind: str | None = None  # dns | connect | timeout | http | robots | redirect | too_large | reset
+    # dns | connect | timeout | http | robots | redirect (out of scope) | too_large | reset | encoding | throttled
+    error_kind: str | None = None
     attempts: int = 1
     fetched_at: datetime = field(default_factory=utcnow)
 
     @property
     def ok(self) -> bool:
         """A 2xx body (possibly cut) or a 304."""
-        return self.error is None or self.error_kind == "too_large"
+        return self.error is None or (self.error_kind == "too_large" and self.body is not None)
 
 
-class _HostGate:
-    """Per-host concurrency and minimum spacing between request starts."""
+class _Deadline:
+    """Network time one URL may still use, over all its attempts and redirects (waits in the gate are not counted)."""
 
-    def __init__(self, policy: HostPolicy) -> None:
-        self.policy = policy
-        self.semaphore = asyncio.Semaphore(max(1, policy.concurrency))
-        self.lock = asyncio.Lock()
-        self.next_start = 0.0
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.left = seconds
 
-    async def __aenter__(self) -> None:
-        await self.semaphore.acquire()
-        async with self.lock:
-            wait = self.next_start - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self.next_start = time.monotonic() + self.policy.delay_seconds
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.semaphore.release()
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run a request within what is left; TimeoutError when it is used up."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(self.left, 0.0)):
+                yield
+        finally:
+            self.left -= time.monotonic() - started
 
 
 class Fetcher:
-    """One run's HTTP client: only allowed hosts, each with its gate, robots rules and dead-host memory."""
+    """One run's HTTP client: only the sources' origins, each host with its gate, robots rules per origin."""
 
     def __init__(
         self,
         policy: FetchPolicy,
         *,
-        allowed_hosts: set[str],
+        allowed_hosts: set[str] | frozenset[str],
         host_policies: Mapping[str, HostPolicy] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`allowed_hosts`: scope entries as `parsers.urls.named_origins` reads them (origins, hosts, host:port)."""
         self.policy = policy
-        self.allowed_hosts = {h.lower() for h in allowed_hosts}
-        self._host_policies = dict(host_policies or {})
-        self._gates: dict[str, _HostGate] = {}
-        self._robots: dict[str, Protego | None] = {}
+        self.origins: frozenset[str] = frozenset().union(*(named_origins(entry) for entry in allowed_hosts))
+        self._host_policies = {host.lower(): p for host, p in (host_policies or {}).items()}
+        self._gates: dict[str, HostGate] = {}  # by host name: politeness is owed to the machine
+        self._robots: dict[str, Protego | None] = {}  # by origin: each port is its own site with its own rules
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self.dead_hosts: dict[str, str] = {}  # host -> why: a host that does not answer is not asked again
+        self.dead_hosts: dict[str, str] = {}  # origin -> why: an origin that does not answer is not asked again
+        self.throttled: dict[str, str] = {}  # host -> why: it asked for a pause longer than we wait
         timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
         self.client = httpx.AsyncClient(
             http2=transport is None,
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
-            headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
+            headers={
+                "User-Agent": policy.user_agent,
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,  # only the codings we decode with a bound
+            },
         )
         self._own = {"From": policy.contact} if policy.contact else {}
 
@@ -135,7 +147,7 @@ class Fetcher:
         check_robots: bool = True,
         form: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        """GET (or POST a form to) a URL politely: robots, host gate, retries, redirects to allowed hosts only."""
+        """GET (or POST a form to) a URL politely: robots, host gate, retries, redirects within scope only."""
         refused = self._refuse(url)
         if refused:
             return refused
@@ -149,79 +161,113 @@ class Fetcher:
         return await self._with_retries(url, conditional, form)
 
     def _refuse(self, url: str) -> FetchResult | None:
-        host = (urlsplit(url).hostname or "").lower()
-        if host not in self.allowed_hosts:
-            return FetchResult(
-                url=url,
-                final_url=url,
-                error=f"host {host or '?'} is not a configured source host",
-                error_kind="redirect",
-            )
-        if host in self.dead_hosts:
-            return FetchResult(url=url, final_url=url, error=self.dead_hosts[host], error_kind="connect")
-        return None
+        """Why a URL is not asked at all: credentials in it, an origin no source names, a dead or throttled one."""
+        named = origin(url)
+        why, kind = None, "redirect"
+        if "@" in urlsplit(url).netloc:
+            url = without_userinfo(url)  # the refusal names the URL, never the credentials
+            why = "a URL with credentials (user:password@) is never requested"
+        elif named not in self.origins:
+            why = f"{named or url[:80]} is not an origin (scheme, host, port) of a configured source"
+        elif named in self.dead_hosts:
+            why, kind = self.dead_hosts[named], "connect"
+        elif _host(url) in self.throttled:
+            why, kind = self.throttled[_host(url)], "throttled"
+        return None if why is None else FetchResult(url=url, final_url=url, error=why, error_kind=kind)
 
-    def _gate(self, host: str) -> _HostGate:
+    def _gate(self, host: str) -> HostGate:
         if host not in self._gates:
-            self._gates[host] = _HostGate(self._host_policies.get(host, HostPolicy()))
+            self._gates[host] = HostGate(self._host_policies.get(host, HostPolicy()))
         return self._gates[host]
 
     async def _with_retries(
         self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None
     ) -> FetchResult:
-        attempt = 0
+        deadline = _Deadline(self.policy.deadline_seconds)
+        attempt = stalls = 0
         while True:
             attempt += 1
-            result = await self._follow(url, headers, form)
-            result = _with_attempts(result, attempt)
-            delay = self._retry_delay(result, attempt)
+            result = replace(await self._follow(url, headers, form, deadline), attempts=attempt)
+            stalls += result.error_kind == "timeout"
+            if result.status in PAUSE_STATUSES:
+                result = self._pause_host(result, attempt)
+            delay = self._retry_delay(result, attempt, stalls, deadline)
             if delay is None:
                 return result
             await asyncio.sleep(delay)
 
-    def _retry_delay(self, result: FetchResult, attempt: int) -> float | None:
-        """Seconds to wait before trying again, or None to stop (success, or a fault not worth retrying)."""
-        retryable = result.error_kind in ("timeout", "reset") or result.status in RETRY_STATUSES
-        if not retryable or attempt > self.policy.retries:
-            return None
-        backoff = min(self.policy.backoff_max_seconds, self.policy.backoff_seconds * 2 ** (attempt - 1))
-        backoff += random.uniform(0, self.policy.backoff_seconds)  # jitter: retries of many clients do not align
-        retry_after = _retry_after_seconds(result.headers.get("retry-after"))
-        if retry_after is not None:
-            if retry_after > self.policy.retry_after_max_seconds:
-                return None
-            return max(retry_after, 0.0)
-        return backoff
+    def _pause_host(self, result: FetchResult, attempt: int) -> FetchResult:
+        """A 429 or 503 pauses its whole host (Retry-After, else the backoff); past the cap, the host is done."""
+        host = _host(result.final_url)
+        wait = _retry_after_seconds(result.headers.get("retry-after"))
+        if wait is None:
+            wait = min(self.policy.backoff_max_seconds, self.policy.backoff_seconds * 2.0 ** (attempt - 1))
+        cap = self.policy.retry_after_max_seconds
+        if wait > cap:
+            why = (
+                f"HTTP {result.status}: {host} asks for a pause of {wait:.0f} s (Retry-After), longer than the"
+                f" {cap:g} s we wait (POLICYWATCH_RETRY_AFTER_MAX_SECONDS): its URLs are left for the next run"
+            )
+            self.throttled[host] = why
+            return replace(result, error=why, error_kind="throttled")
+        self._gate(host).pause(max(wait, 0.0))
+        return result
 
-    async def _follow(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None) -> FetchResult:
+    def _retry_delay(self, result: FetchResult, attempt: int, stalls: int, deadline: _Deadline) -> float | None:
+        """Seconds to wait before trying again, or None to stop (success, a fault not worth retrying, time up)."""
+        if deadline.spent or attempt > self.policy.retries:
+            return None
+        if result.error_kind == "timeout":
+            retryable = stalls <= MAX_STALL_RETRIES
+        else:
+            retryable = result.error_kind == "reset" or (
+                result.status in RETRY_STATUSES and result.error_kind == "http"
+            )
+        if not retryable:
+            return None
+        if result.status in PAUSE_STATUSES:
+            return 0.0  # the host's gate holds every request, this one too, until its pause is over
+        backoff = min(self.policy.backoff_max_seconds, self.policy.backoff_seconds * 2.0 ** (attempt - 1))
+        return backoff + random.uniform(0, self.policy.backoff_seconds)  # jitter: retries of many clients differ
+
+    async def _follow(
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None, deadline: _Deadline
+    ) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            result = await self._once(current, headers, form)
+            result = await self._once(current, headers, form, deadline)
             form = None  # a redirect after a POST is followed with a GET (303 semantics)
             if result.status not in REDIRECT_STATUSES:
-                return FetchResult(**{**_fields(result), "url": url})
+                return replace(result, url=url)
             target = urljoin(current, result.headers.get("location", ""))
-            refused = self._refuse(target)
+            refused = self._refuse(target)  # checked before following: a redirect cannot leave the scope
             if refused:
                 return FetchResult(
                     url=url,
-                    final_url=target,
+                    final_url=refused.final_url,
                     status=result.status,
-                    error_kind="redirect",
-                    error=f"redirect to {urlsplit(target).hostname} refused: not a configured host",
+                    error_kind=refused.error_kind,
+                    error=f"redirect refused: {refused.error}",
                 )
             current = target
         return FetchResult(url=url, final_url=current, error="too many redirects", error_kind="redirect")
 
-    async def _once(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
-        host = (urlsplit(url).hostname or "").lower()
+    async def _once(
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None, deadline: _Deadline
+    ) -> FetchResult:
+        host = _host(url)
         async with self._gate(host):
             try:
-                return await asyncio.wait_for(self._stream(url, headers, form), self.policy.timeout_seconds * 2)
+                async with deadline.running():
+                    return await self._stream(url, headers, form)
+            except ContentCodingError as exc:
+                return FetchResult(url=url, final_url=url, error=str(exc), error_kind="encoding")
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
+                if isinstance(exc, TimeoutError) and deadline.spent:
+                    return FetchResult(url=url, final_url=url, error=_past(deadline, host), error_kind="timeout")
                 kind, message = classify_transport_error(exc, host)
                 if kind in ("dns", "connect"):
-                    self.dead_hosts[host] = message
+                    self.dead_hosts[origin(url) or host] = message
                 return FetchResult(url=url, final_url=url, error=message, error_kind=kind)
 
     async def _stream(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
@@ -244,50 +290,65 @@ class Fetcher:
                     error=error,
                     error_kind="http" if error else None,
                 )
-            body, truncated = await self._read_bounded(response)
-            error = f"body larger than {self.policy.max_bytes} bytes: cut" if truncated else None
             final_url = str(response.url) if target == url else url
-            return FetchResult(
-                url=url,
-                final_url=final_url,
-                status=response.status_code,
-                headers=meta,
+            facts = FetchResult(url=url, final_url=final_url, status=response.status_code, headers=meta)
+            announced = _content_length(meta)
+            if announced is not None and announced > self.policy.max_bytes:
+                why = f"body of {announced} bytes (Content-Length) larger than {self.policy.max_bytes} bytes: refused"
+                return replace(facts, truncated=True, error=why, error_kind="too_large")
+            body, truncated = await self._read_bounded(response, meta)
+            error = f"body larger than {self.policy.max_bytes} bytes (decoded): cut" if truncated else None
+            return replace(
+                facts,
                 body=body,
                 truncated=truncated,
                 error=error,
                 error_kind="too_large" if truncated else None,
             )
 
-    async def _read_bounded(self, response: httpx.Response) -> tuple[bytes, bool]:
-        limit = self.policy.max_bytes
-        chunks: list[bytes] = []
-        size = 0
-        # Decoded bytes are counted, so a small compressed bomb is cut like any large body.
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                return b"".join(chunks)[:limit], True
-        return b"".join(chunks), False
+    async def _read_bounded(self, response: httpx.Response, meta: Mapping[str, str]) -> tuple[bytes, bool]:
+        """The body decoded by us from the raw bytes, never more than max_bytes of it held (see content_coding)."""
+        decoder = BoundedDecoder(coding_of(meta.get("content-encoding")), self.policy.max_bytes)
+        async for chunk in response.aiter_raw():
+            decoder.feed(chunk)
+            if decoder.enough:
+                break
+        return decoder.result()
 
     async def _robots_allow(self, url: str) -> bool:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        lock = self._robots_locks.setdefault(host, asyncio.Lock())
+        key = origin(url) or _host(url)
+        lock = self._robots_locks.setdefault(key, asyncio.Lock())
         async with lock:
-            if host not in self._robots:
-                self._robots[host] = await self._load_robots(f"{parts.scheme}://{parts.netloc}/robots.txt")
-        rules = self._robots[host]
+            if key not in self._robots:
+                parts = urlsplit(url)
+                self._robots[key] = await self._load_robots(f"{parts.scheme}://{parts.netloc}/robots.txt")
+                self._honour_crawl_delay(key, self._robots[key])
+        rules = self._robots[key]
         return True if rules is None else rules.can_fetch(url, self.policy.user_agent)
 
     async def _load_robots(self, robots_url: str) -> Protego | None:
-        """The host's rules; a missing robots.txt (4xx) allows everything, an unreachable one too (the page fails)."""
-        result = await self._follow(robots_url, {})
+        """The origin's rules; a missing robots.txt (4xx) allows everything, an unreachable one too (the page fails)."""
+        result = await self._follow(robots_url, {}, None, _Deadline(self.policy.deadline_seconds))
         if result.status is not None and 200 <= result.status < 300 and result.body is not None:
             return Protego.parse(result.body.decode("utf-8", errors="replace"))
         if result.status is not None and result.status >= 500:
             return Protego.parse("User-agent: *\nDisallow: /")  # RFC 9309: a server error means assume disallow
         return None
+
+    def _honour_crawl_delay(self, key: str, rules: Protego | None) -> None:
+        """Crawl-delay widens the gap between request starts on the host, up to the cap; said once per origin."""
+        asked = rules.crawl_delay(self.policy.user_agent) if rules is not None else None
+        if not asked or asked <= 0:
+            return
+        cap = self.policy.crawl_delay_max_seconds
+        delay = min(float(asked), cap)
+        self._gate(_host(key)).slow_to(delay)
+        if asked > cap:
+            log.warning(
+                "%s asks for Crawl-delay %g s; capped at %g s (POLICYWATCH_CRAWL_DELAY_MAX_SECONDS)", key, asked, cap
+            )
+        else:
+            log.info("%s asks for Crawl-delay %g s: its requests start at least that far apart", key, asked)
 
 
 def parse_resolve(text: str) -> dict[str, str]:
@@ -323,9 +384,14 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return (when - datetime.now(UTC)).total_seconds()
 
 
-def _fields(result: FetchResult) -> dict[str, object]:
-    return {name: getattr(result, name) for name in FetchResult.__dataclass_fields__}
+def _past(deadline: _Deadline, host: str) -> str:
+    return f"{host}: gave up at the {deadline.seconds:g} s deadline per URL (connect, headers, body, all tries)"
 
 
-def _with_attempts(result: FetchResult, attempts: int) -> FetchResult:
-    return FetchResult(**{**_fields(result), "attempts": attempts})
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None

@@ -1,8 +1,8 @@
 """A web site served on 127.0.0.1, for the tests and the benchmarks: routes are data, requests are counted.
 
 A route answers a path (its query included when the route names one) with a `Response`, or is a
-function of the site and the request that returns one; faults (slow, reset, truncated) are responses
-too. The site counts requests per path, logs when each arrived, and how many were in flight at most.
+function of the site and the request that returns one; faults (slow, reset, truncated, trickling) are
+responses too. The site counts requests per path, logs when each arrived, and how many were in flight at most.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class Response:
     delay: float = 0.0  # the server's think time before it answers (the request counts as in flight)
     reset: bool = False  # close the connection without answering
     truncate_to: int | None = None  # announce the whole body, send only this many bytes, close
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    trickle_seconds: float = 0.0  # send the body a byte at a time, this long apart (a stalled or crawling body)
 
 
 Route = Response | Callable[["Site", BaseHTTPRequestHandler], Response]
@@ -81,7 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.send_length:
+                self.send_header("Content-Length", str(len(response.body)))
+            else:
+                self.close_connection = True
             self.end_headers()
             if response.truncate_to is not None:
                 self.wfile.write(response.body[: response.truncate_to])
@@ -89,10 +94,19 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if response.trickle_seconds:
+                self._trickle(response)
+                return
             self.wfile.write(response.body)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _trickle(self, response: Response) -> None:
+        for i in range(len(response.body)):
+            self.wfile.write(response.body[i : i + 1])
+            self.wfile.flush()
+            time.sleep(response.trickle_seconds)
 
     def log_message(self, *args: object) -> None:
         """Silence the per-request stderr log."""

@@ -29,8 +29,8 @@ def contact_address(settings: Settings) -> str:
 
 
 def allowed_hosts(sources: list[Source]) -> set[str]:
-    """Hosts of configured web sources and the extra hosts they declare: nothing else is ever fetched."""
-    return {host for s in sources for host in s.hosts}
+    """Origins (scheme, host, port) of configured web sources and of the hosts they declare: nothing else is fetched."""
+    return {named for s in sources for named in s.scope}
 
 
 def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
@@ -41,7 +41,7 @@ def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
             concurrency=int(source.options.get("concurrency", DEFAULT_CONCURRENCY)),
             delay_seconds=float(source.options.get("delay_seconds", DEFAULT_DELAY_SECONDS)),
         )
-        for host in source.hosts:
+        for host in {entry.partition(":")[0] for entry in source.hosts}:  # a gate per host name, whatever the port
             current = policies.get(host, wanted)
             policies[host] = HostPolicy(
                 concurrency=min(current.concurrency, wanted.concurrency),
@@ -52,6 +52,8 @@ def host_policies(sources: list[Source]) -> dict[str, HostPolicy]:
 
 def fetch_policy(settings: Settings, sources: list[Source]) -> FetchPolicy:
     """Time and size bounds of this run (the largest any source asks for), who we are, and any replay mapping.
+
+    The deadline per URL and the caps on Retry-After and Crawl-delay come from the settings (POLICYWATCH_*).
 
     `POLICYWATCH_RESOLVE` ("www.ndrc.gov.cn=127.0.0.1:8000,…") sends a host's requests to a local server,
     like curl's --resolve: a testing and debugging aid for replaying saved sites.
@@ -64,4 +66,7 @@ def fetch_policy(settings: Settings, sources: list[Source]) -> FetchPolicy:
         timeout_seconds=max(timeouts, default=30.0),
         max_bytes=max(sizes, default=DEFAULT_MAX_BYTES),
         resolve=parse_resolve(os.environ.get("POLICYWATCH_RESOLVE", "")),
+        deadline_seconds=settings.fetch_deadline_seconds,
+        retry_after_max_seconds=settings.retry_after_max_seconds,
+        crawl_delay_max_seconds=settings.crawl_delay_max_seconds,
     )

@@ -32,7 +32,7 @@ async def _ours(base: str, pages: int, concurrency: int, delay: float) -> float:
     policy = FetchPolicy(user_agent="PolicyWatch-bench", retries=0)
     async with Fetcher(
         policy,
-        allowed_hosts={"127.0.0.1"},
+        allowed_hosts={base},
         host_policies={"127.0.0.1": HostPolicy(concurrency=concurrency, delay_seconds=delay)},
     ) as f:
         await f.get(f"{base}/warmup")

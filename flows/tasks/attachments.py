@@ -194,8 +194,9 @@ def _documents(found: Iterable[PageLinks], owners: Mapping[str, str], sources: M
     return [by_doc[d] for d in sorted(by_doc)]
 
 
-def _hosts(source: Source | None) -> tuple[str, ...]:
-    return source.hosts if source is not None else ()
+def _hosts(source: Source | None) -> frozenset[str]:
+    """The origins a document's source names (its attachments may come from no other)."""
+    return source.scope if source is not None else frozenset()
 
 
 def _requests(todo: Sequence[_Document]) -> dict[str, _Document]:
@@ -214,7 +215,9 @@ async def _fetch_all(
     """Every file once, politely, archived as it arrives: a run never holds more files than requests in flight."""
     pages = fetch_policy(settings, list(sources))
     timeout = max(pages.timeout_seconds, ATTACHMENT_TIMEOUT_SECONDS)
-    policy = replace(pages, max_bytes=settings.max_attachment_bytes, timeout_seconds=timeout)
+    # A file may take a minute per read: its deadline is at least two reads' worth (a page's default is one).
+    deadline = max(pages.deadline_seconds, 2 * timeout)
+    policy = replace(pages, max_bytes=settings.max_attachment_bytes, timeout_seconds=timeout, deadline_seconds=deadline)
     results: dict[str, _Fetched] = {}
     queue = iter(sorted(requests.items()))
     async with Fetcher(

@@ -27,6 +27,7 @@ from parsers.listing import (
     sitemap_items,
 )
 from parsers.run import FrontierState
+from parsers.urls import in_scope
 
 Known = Callable[[list[str]], dict[str, FrontierState]]
 
@@ -148,11 +149,11 @@ def api_spec(source: Source) -> dict[str, Any]:
 
 def _on_site(source: Source, items: list[ListItem], **more: Any) -> ListPage:
     """Links on the source's own hosts; the rest could not be fetched, so they are counted, not taken."""
-    hosts = set(source.hosts)
+    scope = source.scope  # origins: another port of the source's host is another server, not the site
     mine: list[ListItem] = []
     foreign: list[ListItem] = []
     for item in items:
-        (mine if (urlsplit(item.url).hostname or "").lower() in hosts else foreign).append(item)
+        (mine if in_scope(item.url, scope) else foreign).append(item)
     return ListPage(items=mine, off_site=foreign, **more)
 
 
