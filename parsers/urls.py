@@ -113,11 +113,11 @@ def named_origins(entry: str) -> frozenset[str]:
         named = origin(entry)
         if named is None:
             return frozenset()
-        host, port = urlsplit(entry).hostname or "", int(named.rpartition(":")[2])
-        return frozenset({named}) | (_default_origins(host) if port in _DEFAULT_PORTS.values() else frozenset())
-    host, colon, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        on_default = named.endswith(f":{_DEFAULT_PORTS[urlsplit(entry).scheme]}")
+        return frozenset({named}) | (_default_origins(urlsplit(entry).hostname or "") if on_default else frozenset())
+    name, colon, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
     if colon and port.isdigit():
-        return frozenset(f"{scheme}://{host}:{int(port)}" for scheme in _DEFAULT_PORTS)
+        return frozenset(f"{scheme}://{name}:{int(port)}" for scheme in _DEFAULT_PORTS)
     return _default_origins(entry)
 
 
