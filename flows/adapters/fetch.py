@@ -169,11 +169,18 @@ class Fetcher:
             why = "a URL with credentials (user:password@) is never requested"
         elif named not in self.origins:
             why = f"{named or url[:80]} is not an origin (scheme, host, port) of a configured source"
-        elif named in self.dead_hosts:
-            why, kind = self.dead_hosts[named], "connect"
-        elif _host(url) in self.throttled:
-            why, kind = self.throttled[_host(url)], "throttled"
-        return None if why is None else FetchResult(url=url, final_url=url, error=why, error_kind=kind)
+        else:
+            return self._given_up(url)
+        return FetchResult(url=url, final_url=url, error=why, error_kind=kind)
+
+    def _given_up(self, url: str) -> FetchResult | None:
+        """Its origin does not answer, or its host asked for a longer pause than we wait: not asked this run."""
+        named, host = origin(url) or "", _host(url)
+        if named in self.dead_hosts:
+            return FetchResult(url=url, final_url=url, error=self.dead_hosts[named], error_kind="connect")
+        if host in self.throttled:
+            return FetchResult(url=url, final_url=url, error=self.throttled[host], error_kind="throttled")
+        return None
 
     def _gate(self, host: str) -> HostGate:
         if host not in self._gates:
@@ -257,6 +264,9 @@ class Fetcher:
     ) -> FetchResult:
         host = _host(url)
         async with self._gate(host):
+            given_up = self._given_up(url)  # decided while this request waited at the gate
+            if given_up:
+                return given_up
             try:
                 async with deadline.running():
                     return await self._stream(url, headers, form)
