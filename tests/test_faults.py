@@ -10,7 +10,13 @@ with the fault gone, must complete the work.
 | timeout | page recorded failed (timed out); next run loads it |
 | connection reset | page recorded failed (reset); next run loads it |
 | truncated body | page recorded failed (closed early); next run loads it |
-| oversized body | body cut at the limit, archived, recorded as too large |
+| oversized body | refused on its Content-Length (nothing read), recorded as too large |
+| compression bomb (zstd, 132 KB to 4 GiB) | decoded up to the limit only, cut there, archived, recorded as too large |
+| stacked codings (`gzip, gzip`) | refused before decoding, recorded failed with the reason |
+| link to another port of the source's host | never requested (not even its robots.txt): another origin |
+| link with `user:password@` | requested without the credentials; no stored URL holds them |
+| 429 with Retry-After | the whole host pauses (no request to it meanwhile); the page loads in the same run |
+| body trickling a byte at a time | page recorded failed at the deadline per URL; next run loads it |
 | lying charset | header says UTF-8, bytes are GBK: the document's title reads right |
 | malformed HTML | unclosed tags and stray markup: the document still loads |
 | parser exception on one page | that page recorded with the error, its raw body archived; the others load |
@@ -36,8 +42,9 @@ import duckdb
 import pytest
 
 from flows.adapters.archive import raw_path
+from tests.bombs import double_gzip_bomb, zstd_bomb
 from tests.conftest import REPO, copy_seeds
-from tests.fixture_site import Response, Route, Site, article, list_page, serve, write_registry
+from tests.fixture_site import Response, Route, Site, article, list_page, once_then, serve, write_registry
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -57,7 +64,14 @@ ARTICLES = {
     "charset": ("生物质能清洁供暖实施方案", "推进农林生物质热电联产，发展生物天然气和成型燃料清洁取暖。"),
     "parserbug": ("关于推动基因测序和精准医疗发展的意见", "支持高通量基因测序仪国产化，推进肿瘤早筛和精准用药。"),
     "diskfull": ("疫苗批签发和冷链追溯管理办法", "完善疫苗批签发流程，建立疫苗全程冷链追溯体系。"),
+    "creds": ("关于推进细胞和基因治疗产品临床转化的通知", "支持细胞治疗和基因治疗产品开展临床试验，完善质量标准。"),
+    "busy": ("生物制造标准体系建设指南", "加快生物制造领域基础通用、产品和检测方法标准制定。"),
+    "trickle": ("关于加强罕见病药物保障的若干措施", "加快罕见病治疗药品审评，完善罕见病用药保障机制。"),
 }
+# Pages listed with absolute links: on the source's server with credentials, and on another port of its host.
+LISTED_ELSEWHERE = ("creds", "offport")
+OFFPORT = ("关于建设生物安全检测平台的通知", "另一个端口上的页面不属于任何来源，不得请求。")
+DEADLINE_SECONDS = "2.5"  # POLICYWATCH_FETCH_DEADLINE_SECONDS of these runs: above the 2 s of two timed-out tries
 
 
 def good(key: str, charset: str = "utf-8") -> Response:
@@ -66,16 +80,28 @@ def good(key: str, charset: str = "utf-8") -> Response:
     return Response(article(title, body, "2026-11-02", charset), headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def faulty_site() -> Site:
-    links = [(f"/a/{key}.html", title, "2026-11-02") for key, (title, _) in ARTICLES.items()] + [
-        ("/a/huge.html", "超大页面", "2026-11-02")
-    ]
+def listing(other: Site) -> Route:
+    """The list page: relative links, a link with credentials to this server, one to another port."""
+
+    def route(site: Site, handler: object) -> Response:
+        links = [(f"/a/{key}.html", title, "2026-11-02") for key, (title, _) in ARTICLES.items() if key != "creds"]
+        links += [(f"/a/{key}.html", key, "2026-11-02") for key in ("huge", "zbomb", "gzgz")]
+        links += [
+            (site.base.replace("://", "://alice:s3cret@") + "/a/creds.html", ARTICLES["creds"][0], "2026-11-02"),
+            (other.url("/a/offport.html"), OFFPORT[0], "2026-11-02"),
+        ]
+        return Response(list_page(links, None))
+
+    return route
+
+
+def faulty_site(other: Site) -> Site:
     malformed = good("malformed")
     malformed.body = malformed.body.replace(b"</p>", b"").replace(b"</div>", b"<div><span>") + b"<table><td>"
     site = Site(
         routes={
             "/robots.txt": Response(b"User-agent: *\nAllow: /\n"),
-            "/list/index.html": Response(list_page(links, None)),
+            "/list/index.html": listing(other),
             "/a/ok.html": good("ok"),
             "/a/e500.html": Response(b"internal error", 500),
             "/a/slow.html": Response(good("slow").body, delay=3.0),
@@ -88,6 +114,13 @@ def faulty_site() -> Site:
             "/a/parserbug.html": good("parserbug"),
             "/a/diskfull.html": good("diskfull"),
             "/a/huge.html": Response(b"<html><body>" + "生物医药".encode() * 200_000 + b"</body></html>"),
+            "/a/zbomb.html": Response(
+                zstd_bomb(4096), headers={"Content-Type": "text/html", "Content-Encoding": "zstd"}
+            ),
+            "/a/gzgz.html": Response(double_gzip_bomb(2048), headers={"Content-Encoding": "gzip, gzip"}),
+            "/a/creds.html": good("creds"),
+            "/a/busy.html": once_then(Response(b"slow down", 429, {"Retry-After": "1"}), good("busy")),
+            "/a/trickle.html": Response(good("trickle").body, trickle_seconds=0.3),
         }
     )
     return site
@@ -95,13 +128,28 @@ def faulty_site() -> Site:
 
 def heal(site: Site) -> None:
     """The faults of the web side go away."""
-    for key in ("e500", "slow", "reset", "truncated"):
+    for key in ("e500", "slow", "reset", "truncated", "trickle"):
         site.routes[f"/a/{key}.html"] = good(key)
 
 
+@pytest.fixture(autouse=True)
+def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trickling body meets its deadline in seconds, not the default minute."""
+    monkeypatch.setenv("POLICYWATCH_FETCH_DEADLINE_SECONDS", DEADLINE_SECONDS)
+
+
 @pytest.fixture
-def site() -> Iterator[Site]:
-    with serve(faulty_site()) as running:
+def other() -> Iterator[Site]:
+    """Another port of the source's host: no source names it."""
+    title, sentence = OFFPORT
+    routes = {"/a/offport.html": Response(article(title, f"<p>{sentence}</p>", "2026-11-02"))}
+    with serve(Site(routes=routes, fallback=Response(b"User-agent: *\nAllow: /\n"))) as running:
+        yield running
+
+
+@pytest.fixture
+def site(other: Site) -> Iterator[Site]:
+    with serve(faulty_site(other)) as running:
         yield running
 
 
@@ -168,7 +216,7 @@ def titles(db: Path) -> set[str]:
 
 
 def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
-    tmp_path: Path, home: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, home: Path, site: Site, other: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.adapters import archive
     from flows.tasks import collect, parse_pool
@@ -195,8 +243,9 @@ def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
     assert "timed out" in page_error(db, "slow")
     assert "reset" in page_error(db, "reset") or "closed" in page_error(db, "reset")
     assert "closed" in page_error(db, "truncated") or "reset" in page_error(db, "truncated")
-    assert "larger than" in page_error(db, "huge")
-    assert query(db, "SELECT raw_size FROM pages WHERE url LIKE '%/a/huge.html'") == [(1_000_000,)]
+    assert "larger than 1000000 bytes: refused" in page_error(db, "huge")
+    assert query(db, "SELECT raw_size FROM pages WHERE url LIKE '%/a/huge.html'") == [(None,)]
+    assert_fetch_faults(db, site)
     assert "simulated parser bug" in page_error(db, "parserbug")
     assert query(db, "SELECT raw_sha256 IS NOT NULL FROM pages WHERE url LIKE '%parserbug%'") == [(True,)]
     assert "No space left" in page_error(db, "diskfull")
@@ -205,8 +254,30 @@ def test_faults_of_the_web_are_recorded_and_healed_by_the_next_run(
     heal(site)
     run(sources, db)
     assert_consistent(db, home / "raw")
-    healed = {ARTICLES[k][0] for k in ("e500", "slow", "reset", "truncated", "diskfull")}
+    healed = {ARTICLES[k][0] for k in ("e500", "slow", "reset", "truncated", "diskfull", "trickle")}
     assert healed <= titles(db)
+    assert other.log == []  # another port of the source's host: never asked, not even for robots.txt
+
+
+STORED_URLS = (
+    "SELECT url FROM pages UNION ALL SELECT final_url FROM pages UNION ALL SELECT url FROM frontier "
+    "UNION ALL SELECT url FROM documents UNION ALL SELECT url FROM document_sightings"
+)
+
+
+def assert_fetch_faults(db: Path, site: Site) -> None:
+    """Issue 21's rows: bombs bounded, scope by origin, no stored credentials, the host paused, the deadline met."""
+    assert "larger than 1000000 bytes (decoded): cut" in page_error(db, "zbomb")
+    assert query(db, "SELECT raw_size FROM pages WHERE url LIKE '%/a/zbomb.html'") == [(1_000_000,)]
+    assert "stacked content codings (gzip, gzip)" in page_error(db, "gzgz")
+    assert "deadline per URL" in page_error(db, "trickle")
+    assert site.hits["/a/trickle.html"] <= 2
+    stored = [url for (url,) in query(db, STORED_URLS) if url]
+    assert stored and not [url for url in stored if "@" in url or "s3cret" in url]
+    assert not [h for _, _, h in site.log if "authorization" in h]
+    assert {ARTICLES[k][0] for k in ("creds", "busy")} <= titles(db)
+    refused_at = min(t for t, path, _ in site.log if path == "/a/busy.html")
+    assert not [t for t, _, _ in site.log if refused_at + 0.25 < t < refused_at + 0.95]  # the host paused
 
 
 def test_reparse_heals_the_parser_bug_without_refetching(
