@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -11,7 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from flows.adapters.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy, parse_resolve
+from flows.adapters.politeness import fetch_policy
+from flows.settings import load_settings
 from parsers.errors import ConfigError
+from tests.conftest import REPO
 from tests.fixture_site import Response, Site, etag_route, once_then, serve
 
 UA = "PolicyWatch/test (+mailto:test@example.org)"
@@ -192,3 +196,32 @@ def test_parse_resolve_reads_host_address_pairs(text: str, mapping: dict[str, st
 def test_parse_resolve_rejects_a_malformed_pair(text: str) -> None:
     with pytest.raises(ConfigError, match="POLICYWATCH_RESOLVE"):
         parse_resolve(text)
+
+
+FETCH_SETTINGS = {
+    "POLICYWATCH_FETCH_DEADLINE_SECONDS": ("fetch_deadline_seconds", "deadline_seconds"),
+    "POLICYWATCH_RETRY_AFTER_MAX_SECONDS": ("retry_after_max_seconds", "retry_after_max_seconds"),
+    "POLICYWATCH_CRAWL_DELAY_MAX_SECONDS": ("crawl_delay_max_seconds", "crawl_delay_max_seconds"),
+}
+
+
+@pytest.mark.parametrize("name", FETCH_SETTINGS)
+def test_fetch_settings_reach_the_fetch_policy(name: str) -> None:
+    setting, field = FETCH_SETTINGS[name]
+    settings = load_settings({"POLICYWATCH_HOME": "/tmp/pw", name: "2.5"})
+    assert getattr(settings, setting) == 2.5
+    assert getattr(fetch_policy(settings, []), field) == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_fetch_settings_reject_what_is_no_positive_number(value: str) -> None:
+    with pytest.raises(ConfigError, match="POLICYWATCH_FETCH_DEADLINE_SECONDS must be a positive number"):
+        load_settings({"POLICYWATCH_FETCH_DEADLINE_SECONDS": value})
+
+
+def test_fetch_settings_defaults_are_those_the_readme_states() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(POLICYWATCH_\w+)` \| `([^`]+)` \|", readme, re.M))
+    defaults = load_settings({"POLICYWATCH_HOME": "/tmp/pw"})
+    for name, (setting, _) in FETCH_SETTINGS.items():
+        assert float(rows[name]) == getattr(defaults, setting), name
