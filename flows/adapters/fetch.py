@@ -89,12 +89,12 @@ class _Deadline:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Run a request within what is left; TimeoutError when it is used up."""
-        started = time.monotonic()
+        started, scope = time.monotonic(), asyncio.timeout(max(self.left, 0.0))
         try:
-            async with asyncio.timeout(max(self.left, 0.0)):
+            async with scope:
                 yield
         finally:
-            self.left -= time.monotonic() - started
+            self.left = 0.0 if scope.expired() else self.left - (time.monotonic() - started)
 
 
 class Fetcher:
