@@ -234,6 +234,9 @@ class Fetcher:
             return None
         if result.status in PAUSE_STATUSES:
             return 0.0  # the host's gate holds every request, this one too, until its pause is over
+        retry_after = _retry_after_seconds(result.headers.get("retry-after"))  # on a 500: this URL's wait only
+        if retry_after is not None and retry_after <= self.policy.retry_after_max_seconds:
+            return max(retry_after, 0.0)
         backoff = min(self.policy.backoff_max_seconds, self.policy.backoff_seconds * 2.0 ** (attempt - 1))
         return backoff + random.uniform(0, self.policy.backoff_seconds)  # jitter: retries of many clients differ
 
