@@ -132,12 +132,6 @@ def heal(site: Site) -> None:
         site.routes[f"/a/{key}.html"] = good(key)
 
 
-@pytest.fixture(autouse=True)
-def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A trickling body meets its deadline in seconds, not the default minute."""
-    monkeypatch.setenv("POLICYWATCH_FETCH_DEADLINE_SECONDS", DEADLINE_SECONDS)
-
-
 @pytest.fixture
 def other() -> Iterator[Site]:
     """Another port of the source's host: no source names it."""
@@ -148,7 +142,8 @@ def other() -> Iterator[Site]:
 
 
 @pytest.fixture
-def site(other: Site) -> Iterator[Site]:
+def site(other: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    monkeypatch.setenv("POLICYWATCH_FETCH_DEADLINE_SECONDS", DEADLINE_SECONDS)  # the trickle fails in seconds
     with serve(faulty_site(other)) as running:
         yield running
 
