@@ -1,0 +1,147 @@
+"""Building the search index: character bigrams of each document's folded title and body (parsers/grams.py).
+
+Chosen over the `fts` extension (measured in docs/benchmarks.md): this index is incremental (a night
+re-indexes only its new and changed documents, right after the load commits), while `fts` rebuilds the
+whole index on every change and is tied to DuckDB 1.5.5 through its wheel. Kept apart from
+warehouse/search.py so that a query loads neither pyarrow nor numpy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from parsers.grams import gram_rows
+from warehouse.batches import chunked, keys, registered_table
+
+__all__ = ["INDEX_VERSION", "index_documents"]
+
+# The scheme search_documents rows are built by: 1 jieba terms (migration 6), 2 character bigrams. A row of an
+# older scheme is re-indexed like a changed text.
+INDEX_VERSION = 2
+# Documents per transaction and per batch of gram rows: 500 documents of ~2 KB are ~300 000 rows.
+CHUNK = 500
+
+# What a document contributes to search (issue 19): its title; its page's text, then the text its attachments
+# gave, in page order (a word only in the plan a notice hands over finds the notice). Its grams are kept at
+# an index hash: its content_hash, or with attachment text, a hash of that and the texts' hashes, so a
+# new, changed or newly read attachment re-indexes its document. {filter}: narrows the attachments read.
+ATTACHED = """
+SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text,
+       string_agg(text_hash, ',' ORDER BY position) AS hashes
+FROM core.attachments WHERE text IS NOT NULL {filter} GROUP BY doc_id
+"""
+INDEX_HASH = "CASE WHEN a.hashes IS NULL THEN d.content_hash ELSE md5(d.content_hash || ':' || a.hashes) END"
+# Documents whose grams are missing, older than their text (new, re-parsed, a new version, attachments read
+# since: their hashes only, no text is read here) or built by an older scheme.
+UNINDEXED = f"""
+SELECT d.doc_id FROM core.documents d LEFT JOIN core.search_documents s USING (doc_id)
+LEFT JOIN (SELECT doc_id, string_agg(text_hash, ',' ORDER BY position) AS hashes FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a USING (doc_id)
+WHERE s.doc_id IS NULL OR s.content_hash <> {INDEX_HASH} OR coalesce(s.index_version, 1) <> $version
+ORDER BY d.doc_id
+"""
+# {ids}: `$dN` placeholders. A constant IN list filters inside the scan; a semi-join on a registered
+# table read every text of the warehouse for each chunk. Attachments are read for the listed documents only.
+CONTRIBUTED = f"""core.documents d
+LEFT JOIN ({ATTACHED.replace("{filter}", "AND doc_id IN ({ids})")}) a USING (doc_id)"""
+BODY = "d.text || coalesce(chr(10) || a.text, '')"
+DOCS_TO_INDEX = f"""
+SELECT d.doc_id, coalesce(d.title, ''), {BODY}, {INDEX_HASH} FROM {CONTRIBUTED}
+WHERE d.doc_id IN ({{ids}}) ORDER BY d.doc_id
+"""
+# Re-indexed documents only: grams first (found through the keys of the rows about to go), then the rows.
+# A chunk of new documents skips both (the DELETE scans the whole grams table).
+INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
+CLEAR_GRAMS = "DELETE FROM core.document_grams WHERE doc_key IN (SELECT v FROM _pw_keys)"
+CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"  # scheme 1 rows
+CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
+# _pw_search_ids: (pos, doc_id, content_hash) of the chunk; _pw_search_grams: (pos, title, gram, tf), where
+# one document's gram may come in more than one row (a long text is counted in pieces): summed here.
+INSERT_INDEXED = """
+INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_grams, body_grams, index_version, indexed_at)
+SELECT nextval('core.search_doc_key'), doc_id, content_hash, title_grams, body_grams, $version, $now
+FROM (SELECT i.doc_id, i.content_hash,
+             coalesce(sum(g.tf) FILTER (WHERE g.title), 0) AS title_grams,
+             coalesce(sum(g.tf) FILTER (WHERE NOT g.title), 0) AS body_grams
+      FROM _pw_search_ids i LEFT JOIN _pw_search_grams g USING (pos)
+      GROUP BY i.doc_id, i.content_hash
+      ORDER BY i.doc_id)
+"""
+INSERT_GRAMS = """
+INSERT INTO core.document_grams (gram, doc_key, field, tf)
+SELECT g.gram, s.doc_key, CASE WHEN g.title THEN 'title' ELSE 'body' END, sum(g.tf)::INTEGER
+FROM _pw_search_grams g JOIN _pw_search_ids i USING (pos)
+JOIN core.search_documents s ON s.doc_id = i.doc_id AND s.doc_id IN (SELECT doc_id FROM _pw_search_ids)
+GROUP BY ALL
+ORDER BY g.gram, s.doc_key
+"""
+
+
+def index_documents(
+    con: duckdb.DuckDBPyConnection,
+    doc_ids: list[str] | None = None,
+    *,
+    now: datetime | None = None,
+    commit_each: bool = False,
+) -> int:
+    """(Re)index the given documents, or every document not indexed at its current text; returns the count.
+
+    Runs no BEGIN/COMMIT unless `commit_each`: call it inside a transaction so grams and documents commit
+    together. With `commit_each` (outside a transaction), every CHUNK documents commit on their own, so
+    a backfill's grams never sit uncommitted in memory; an interrupted indexing resumes where it stopped.
+    """
+    if doc_ids is None:
+        ids = [r[0] for r in con.execute(UNINDEXED, {"version": INDEX_VERSION}).fetchall()]
+    else:
+        ids = sorted(set(doc_ids))
+    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    for chunk in chunked(ids, CHUNK):
+        if commit_each:
+            con.execute("BEGIN TRANSACTION")
+        _index_chunk(con, chunk, stamp)
+        if commit_each:
+            con.execute("COMMIT")
+    return len(ids)
+
+
+def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) -> None:
+    query = DOCS_TO_INDEX.replace("{ids}", ", ".join(f"$d{i}" for i in range(len(ids))))
+    docs = con.execute(query, {f"d{i}": doc_id for i, doc_id in enumerate(ids)}).fetchall()
+    with registered_table(con, "_pw_search_ids", pa.table({"doc_id": pa.array(ids, pa.string())})):
+        indexed = [key for (key,) in con.execute(INDEXED_KEYS).fetchall()]
+    if indexed:
+        with keys(con, indexed, pa.int64()):
+            con.execute(CLEAR_GRAMS)
+            con.execute(CLEAR_TERMS)
+            con.execute(CLEAR_INDEXED)
+    found = pa.table(
+        {
+            "pos": pa.array(range(len(docs)), pa.int64()),
+            "doc_id": pa.array([d[0] for d in docs], pa.string()),
+            "content_hash": pa.array([d[3] for d in docs], pa.string()),
+        }
+    )
+    with registered_table(con, "_pw_search_ids", found), registered_table(con, "_pw_search_grams", _grams(docs)):
+        con.execute(INSERT_INDEXED, {"now": now, "version": INDEX_VERSION})
+        con.execute(INSERT_GRAMS)
+
+
+def _grams(docs: list[tuple[Any, ...]]) -> pa.Table:
+    """(pos, title, gram, tf) of the documents' titles and bodies; texts 2k and 2k+1 are document k's."""
+    import numpy as np
+
+    texts = [text for _, title, body, _ in docs for text in (title, body)]
+    parts = list(gram_rows(texts))
+    index = np.concatenate([p.texts for p in parts]) if parts else np.zeros(0, np.int64)
+    return pa.table(
+        {
+            "pos": pa.array(index // 2, pa.int64()),
+            "title": pa.array(index % 2 == 0, pa.bool_()),
+            "gram": pa.array(np.concatenate([p.keys for p in parts]) if parts else index, pa.int64()),
+            "tf": pa.array(np.concatenate([p.counts for p in parts]) if parts else index, pa.int64()),
+        }
+    )
