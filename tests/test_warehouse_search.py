@@ -199,3 +199,36 @@ def test_a_failed_search_index_keeps_the_load_and_the_next_run_indexes_it(
         assert report.search_error is None
         assert con.execute("SELECT count(*) FROM core.search_documents").fetchone() == (loaded,)
         assert search(con, "生物")
+
+
+def test_cli_search_json_prints_one_object_per_line(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(
+        app, ["search", "合成生物", "--json", "--limit", "3", "--db", str(corpus_copy(tmp_path))]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 3 and all(set(r) == {"doc_id", "title", "url", "published_on", "score"} for r in records)
+    assert records[0]["title"] == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
+    assert date.fromisoformat(records[0]["published_on"]) and records[0]["score"] >= records[1]["score"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["x", "--limit", "0"], ["x", "--limit", "99999999999999999999"], ["x", "--limit", "10001"], [" \u3000 "], ['""']],
+    ids=["limit-0", "limit-huge", "limit-over-max", "blank", "empty-quotes"],
+)
+def test_cli_search_refuses_bad_usage_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["search", *args, "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
