@@ -232,3 +232,15 @@ def test_cli_search_refuses_bad_usage_in_one_line(tmp_path: Path, args: list[str
     result = CliRunner().invoke(app, ["search", *args, "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_search_seeds_finds_words_jieba_glued_into_longer_ones(reader: duckdb.DuckDBPyConnection) -> None:
+    from tests.warehouse_corpus import SEEDS
+
+    def seed(number: str) -> str:  # the document a seed file became (or was merged into)
+        (url,) = [p.as_uri() for p in SEEDS.glob(f"{number}_*.txt")]
+        return reader.execute("SELECT doc_id FROM document_sightings WHERE url = ?", [url]).fetchone()[0]
+
+    # 001 holds 合成生物 only inside 合成生物制造 and 002 inside 合成生物学: jieba's index missed both.
+    assert {seed("001"), seed("002"), seed("003")} <= {h.doc_id for h in search(reader, "合成生物", limit=100)}
+    assert seed("001") in {h.doc_id for h in search(reader, "脑机接口", limit=100)}  # the Beijing story
