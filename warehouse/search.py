@@ -67,11 +67,17 @@ HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gr
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
 HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document_grams
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
-# Every candidate (no ranking, no filter): what `matching` checks.
+# Every candidate (no ranking, no filter), and whether its raw title or body already holds every part (a
+# folded part in the raw text is in the folded text too): only the others need folding in Python.
 CANDIDATES = """
-WITH hits AS ({hits})
-SELECT sd.doc_id FROM (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed) c
-JOIN core.search_documents sd USING (doc_key) ORDER BY sd.doc_id
+WITH hits AS ({hits}),
+found AS (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
+SELECT sd.doc_id,
+       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
+                      FOR p IN $parts::VARCHAR[]]) AS raw
+FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id
 """
 # Titles and texts of some candidates only. A constant IN list ({ids}: `$dN` placeholders, values bound)
 # filters inside the scan, so the text column of other documents is never read; a join or `unnest(?)`
@@ -164,12 +170,9 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     if not parts:
         return set()
     hits, params = _hits([query_grams(p) for p in parts])
-    candidates = [r[0] for r in con.execute(CANDIDATES.replace("{hits}", hits), params).fetchall()]
-    # Parts of one or two characters (no space) are exact in the index: holding the grams is holding the part.
-    if all(len(p) <= 2 and " " not in p for p in parts):
-        return set(candidates)
-    out = set()
-    for batch in _batches(candidates, 500):
+    rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
+    out = {doc_id for doc_id, raw in rows if raw}
+    for batch in _batches([doc_id for doc_id, raw in rows if not raw], 500):
         out |= {r[0] for r in _fetch(con, batch) if _holds(r[1] or "", r[6], parts)}
     return out
 
