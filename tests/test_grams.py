@@ -97,11 +97,11 @@ def test_query_grams_require_bigrams_and_ranges_for_single_characters() -> None:
 
 PEAK = """
 import resource, sys
-from warehouse.search_build import _grams
+from warehouse.search_build import merged_rows
 line = "合成生物产业发展，建设生物制造中试平台。ABC-123 " * 450_000  # one 9.4 MB line (UTF-8)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-table = _grams([("d", "标题", line, "h")])
-assert table.num_rows > 0
+rows = merged_rows([("d", "标题", line, "h")])
+assert len(rows.keys) > 0
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
 """
 

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from parsers.grams import gram_rows
-from warehouse.batches import chunked, keys, registered_table
+from parsers.grams import SHIFT, GramRows, gram_rows
+from warehouse.batches import chunked, insert_table, keys, registered_table
 
 __all__ = ["INDEX_VERSION", "index_documents"]
 
@@ -59,25 +60,14 @@ INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELEC
 CLEAR_GRAMS = "DELETE FROM core.document_grams WHERE doc_key IN (SELECT v FROM _pw_keys)"
 CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"  # scheme 1 rows
 CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
-# _pw_search_ids: (pos, doc_id, content_hash) of the chunk; _pw_search_grams: (pos, title, gram, tf), where
-# one document's gram may come in more than one row (a long text is counted in pieces): summed here.
+# _pw_search_ids: (doc_id, content_hash, title_grams, body_grams) of the chunk, in doc_id order.
 INSERT_INDEXED = """
 INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_grams, body_grams, index_version, indexed_at)
 SELECT nextval('core.search_doc_key'), doc_id, content_hash, title_grams, body_grams, $version, $now
-FROM (SELECT i.doc_id, i.content_hash,
-             coalesce(sum(g.tf) FILTER (WHERE g.title), 0) AS title_grams,
-             coalesce(sum(g.tf) FILTER (WHERE NOT g.title), 0) AS body_grams
-      FROM _pw_search_ids i LEFT JOIN _pw_search_grams g USING (pos)
-      GROUP BY i.doc_id, i.content_hash
-      ORDER BY i.doc_id)
+FROM (SELECT * FROM _pw_search_ids ORDER BY doc_id)
 """
-INSERT_GRAMS = """
-INSERT INTO core.document_grams (gram, doc_key, field, tf)
-SELECT g.gram, s.doc_key, CASE WHEN g.title THEN 'title' ELSE 'body' END, sum(g.tf)::INTEGER
-FROM _pw_search_grams g JOIN _pw_search_ids i USING (pos)
-JOIN core.search_documents s ON s.doc_id = i.doc_id AND s.doc_id IN (SELECT doc_id FROM _pw_search_ids)
-GROUP BY ALL
-ORDER BY g.gram, s.doc_key
+NEW_KEYS = """
+SELECT doc_id, doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)
 """
 
 
@@ -118,30 +108,48 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) 
             con.execute(CLEAR_GRAMS)
             con.execute(CLEAR_TERMS)
             con.execute(CLEAR_INDEXED)
+    if not docs:  # ids of documents that are gone
+        return
+    rows = merged_rows(docs)
+    lengths = np.bincount(rows.texts, weights=rows.counts, minlength=2 * len(docs)).astype(np.int64)
     found = pa.table(
         {
-            "pos": pa.array(range(len(docs)), pa.int64()),
             "doc_id": pa.array([d[0] for d in docs], pa.string()),
             "content_hash": pa.array([d[3] for d in docs], pa.string()),
+            "title_grams": pa.array(lengths[0::2], pa.int32()),
+            "body_grams": pa.array(lengths[1::2], pa.int32()),
         }
     )
-    with registered_table(con, "_pw_search_ids", found), registered_table(con, "_pw_search_grams", _grams(docs)):
+    with registered_table(con, "_pw_search_ids", found):
         con.execute(INSERT_INDEXED, {"now": now, "version": INDEX_VERSION})
-        con.execute(INSERT_GRAMS)
+        doc_keys = dict(con.execute(NEW_KEYS).fetchall())
+    # The chunk's gram rows go in summed and sorted by gram by numpy (the same GROUP BY and ORDER BY in the
+    # writer's one-thread DuckDB took most of the indexing time).
+    key_of = np.array([doc_keys[d[0]] for d in docs], dtype=np.int32)
+    field = pa.DictionaryArray.from_arrays(pa.array(rows.texts % 2, pa.int8()), pa.array(["title", "body"]))
+    table = pa.table(
+        {
+            "gram": pa.array(rows.keys, pa.int64()),
+            "doc_key": pa.array(key_of[rows.texts // 2], pa.int32()),
+            "field": field,
+            "tf": pa.array(rows.counts, pa.int32()),
+        }
+    )
+    insert_table(con, "core.document_grams", table)
 
 
-def _grams(docs: list[tuple[Any, ...]]) -> pa.Table:
-    """(pos, title, gram, tf) of the documents' titles and bodies; texts 2k and 2k+1 are document k's."""
-    import numpy as np
+def merged_rows(docs: list[tuple[Any, ...]]) -> GramRows:
+    """Gram rows of the documents' titles (text 2k) and bodies (2k+1), one per text and gram, sorted by gram.
 
+    A text longer than a piece comes in more than one group of rows: those are summed here.
+    """
     texts = [text for _, title, body, _ in docs for text in (title, body)]
     parts = list(gram_rows(texts))
-    index = np.concatenate([p.texts for p in parts]) if parts else np.zeros(0, np.int64)
-    return pa.table(
-        {
-            "pos": pa.array(index // 2, pa.int64()),
-            "title": pa.array(index % 2 == 0, pa.bool_()),
-            "gram": pa.array(np.concatenate([p.keys for p in parts]) if parts else index, pa.int64()),
-            "tf": pa.array(np.concatenate([p.counts for p in parts]) if parts else index, pa.int64()),
-        }
-    )
+    index, keys, counts = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    if len(parts) > 1:  # the same (text, gram) may be in two groups
+        combined = index << (2 * SHIFT) | keys
+        unique, inverse = np.unique(combined, return_inverse=True)
+        counts = np.bincount(inverse, weights=counts).astype(np.int64)
+        index, keys = unique >> (2 * SHIFT), unique & ((1 << (2 * SHIFT)) - 1)
+    order = np.lexsort((index, keys))
+    return GramRows(index[order], keys[order], counts[order])
