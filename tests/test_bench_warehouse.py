@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests.tables import row, table_rows
 
-RATE = re.compile(r"^(\d+) documents in ([\d.]+) s = (\d+) docs/s")
+RATE = re.compile(r"^(\d+) documents in ([\d.]+) s = ([\d,]+) docs/s")
 
 
 def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM documents").fetchall() == [(300,)]
     for measure in ("load (RunLoader, one transaction per run)", "search index (after each commit)"):
         count, seconds, rate = RATE.match(row(result.output, measure)[0]).groups()  # type: ignore[union-attr]
-        assert int(count) == 300 and float(seconds) > 0 and int(rate) > 0, measure
+        assert int(count) == 300 and float(seconds) > 0 and int(rate.replace(",", "")) > 0, measure
     assert re.match(r"^\d+ MiB \(300 documents\)$", row(result.output, "file size")[0])
     cookbook = [cells for cells in table_rows(result.output) if cells[0].startswith("cookbook")]
     assert len(cookbook) >= 15 and all(re.match(r"^\d+ ms \(\d+ rows\)$", cells[1]) for cells in cookbook)
