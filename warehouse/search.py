@@ -33,7 +33,9 @@ CHECK = 50  # candidates whose texts are read at once (a constant IN list: see F
 
 # {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
 # BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
-# score with every title bonus it could earn (the title holds every gram): no checked score exceeds it.
+# score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
+# letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
+# Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
 RANK = """
 WITH stats AS (
     SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
@@ -53,7 +55,10 @@ scored AS (
     SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
     FROM per_key p JOIN idf i USING (k)
     GROUP BY p.doc_key HAVING count(*) = $needed)
-SELECT sd.doc_id, sc.bm25, sc.bm25 + CASE WHEN sc.in_title = $needed THEN $bonus ELSE 0 END AS bound
+SELECT sd.doc_id, sc.bm25,
+       sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
+           + CASE WHEN abs(length(regexp_replace(coalesce(d.title, ''), '[^\\p{L}\\p{N}_]', '', 'g')) - $letters) <= 2
+                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound
 FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
 WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >= $since::DATE)
   AND ($until::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) <= $until::DATE)
@@ -151,7 +156,7 @@ def search(
     seen: set[str] = set()
     pool = max(POOL, 2 * limit)
     while True:
-        ranked = _rank(con, hits, params, filters, pool)
+        ranked = _rank(con, hits, params, filters=filters, pool=pool, letters=len(whole))
         fresh = [r for r in ranked if r[0] not in seen]
         for batch in _batches(fresh, max(CHECK, limit)):
             seen.update(doc_id for doc_id, _, _ in batch)
@@ -191,16 +196,17 @@ def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
 
 
 def _rank(
-    con: duckdb.DuckDBPyConnection, hits: str, params: dict[str, Any], filters: SearchFilters, pool: int
+    con: duckdb.DuckDBPyConnection,
+    hits: str,
+    params: dict[str, Any],
+    *,
+    filters: SearchFilters,
+    pool: int,
+    letters: int,
 ) -> list[tuple[str, float, float]]:
-    """(doc_id, bm25, bound) of the best `pool` candidates by bound."""
-    bound: dict[str, Any] = {
-        "k1": K1,
-        "b": B,
-        "title_boost": TITLE_BOOST,
-        "bonus": TITLE_BONUS + EXACT_TITLE_BONUS,
-        "pool": pool,
-    }
+    """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits."""
+    bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
+    bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
     rows = con.execute(RANK.replace("{hits}", hits), params | bound).fetchall()
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
