@@ -68,3 +68,17 @@ def test_search_eval_query(warehouse: tuple[duckdb.DuckDBPyConnection, dict[str,
     assert {names[d] for d in matching(con, case["query"])} == set(hits)  # ranked search returns the match set
     if case.get("first"):
         assert hits[0] == case["first"], hits
+
+
+@pytest.mark.parametrize("query", ["发展", "细胞治疗", "生物医药", "酶", "mRNA"])
+def test_search_eval_small_pools_give_the_same_ranking(
+    warehouse: tuple[duckdb.DuckDBPyConnection, dict[str, str]], query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import search as search_module
+
+    con, _ = warehouse
+    full = [(h.doc_id, round(h.score, 9)) for h in search(con, query, limit=100)]
+    monkeypatch.setattr(search_module, "POOL", 2)  # candidates ranked 2, then 8, 32 … at a time
+    monkeypatch.setattr(search_module, "CHECK", 1)
+    for limit in (1, 3, 100):
+        assert [(h.doc_id, round(h.score, 9)) for h in search(con, query, limit=limit)] == full[:limit]
