@@ -177,7 +177,7 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     hits, params = _hits([query_grams(p) for p in parts])
     rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
-    for batch in _batches([doc_id for doc_id, raw in rows if not raw], 500):
+    for batch in _batches([doc_id for doc_id, raw in rows if not raw], CHECK):
         out |= {r[0] for r in _fetch(con, batch) if _holds(r[1] or "", r[6], parts)}
     return out
 

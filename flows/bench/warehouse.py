@@ -40,7 +40,7 @@ from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
 from parsers.run import PageOutcome, SourceAttempt
 from warehouse.batches import chunked
-from warehouse.connection import open_writer
+from warehouse.connection import open_reader, open_writer
 from warehouse.load import RunLoader, index_search
 from warehouse.search import matching, search
 
@@ -245,6 +245,7 @@ def bench_warehouse(
         results += _measure_loader(con, corpus, docs, batch, chunk, profile, with_search)
         con.execute("CHECKPOINT")
         results.append(("file size", f"{path.stat().st_size / 2**20:,.0f} MiB ({docs:,} documents)"))
+    with open_reader(path) as con:  # as analysts and `policywatch search` read it (the writer's memory is capped)
         results += _measure_queries(con, with_search)
     if scratch is not None:
         scratch.cleanup()
