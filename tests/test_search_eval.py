@@ -63,6 +63,7 @@ def test_search_eval_corpus_and_queries_are_large_enough(warehouse: tuple[Any, d
 def test_search_eval_query(warehouse: tuple[duckdb.DuckDBPyConnection, dict[str, str]], case: dict[str, Any]) -> None:
     con, names = warehouse
     hits = [names[h.doc_id] for h in search(con, case["query"], limit=50)]
+    assert [names[h.doc_id] for h in search(con, case["query"], limit=50, snippets=False)] == hits
     assert set(case["include"]) <= set(hits), hits
     assert not set(case.get("exclude", ())) & set(hits), hits
     assert {names[d] for d in matching(con, case["query"])} == set(hits)  # ranked search returns the match set

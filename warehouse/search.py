@@ -29,7 +29,12 @@ TITLE_BONUS = EXACT_TITLE_BONUS = 100.0
 _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
-CHECK = 50  # candidates whose texts are read at once (a constant IN list: see FETCH)
+CHECK = 50  # candidates checked at once (see FETCH_SHORT)
+# Growth of the batch checked and of the pool ranked when a batch did not settle the results: a query whose
+# bigrams are common but whose words are rare (人才引进 where 人才 and 引进 abound) checks many candidates, and
+# each read of texts costs about a scan of the text column, so few large reads beat many small ones.
+GROWTH = 8
+IN_LIST = 64  # ids bound one placeholder each up to here; a longer list is bound as one list parameter
 
 # {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
 # BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
@@ -84,13 +89,15 @@ FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d O
 LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
            WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id
 """
-# Titles and texts of some candidates only. A constant IN list ({ids}: `$dN` placeholders, values bound)
-# filters inside the scan, so the text column of other documents is never read; a join or `unnest(?)`
-# there would read every text (measured: 25 ms against 200 ms at 200 000 documents). Body: the page's text,
-# then its attachments' (as indexed: warehouse/search_build.py).
-FETCH = """
-SELECT d.doc_id, d.title, d.url, d.published_on, d.source_name, d.regions,
-       d.text || coalesce(chr(10) || a.text, '') AS body
+# Short columns, then texts, of some candidates only ({ids}: `$dN` placeholders, values bound). Texts cost:
+# DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
+# 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
+# Body: the page's text, then its attachments' (as indexed: warehouse/search_build.py).
+FETCH_SHORT = """
+SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE doc_id IN ({ids})
+"""
+FETCH_TEXTS = """
+SELECT d.doc_id, coalesce(d.title, ''), d.text || coalesce(chr(10) || a.text, '') AS body
 FROM core.documents d
 LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
            WHERE text IS NOT NULL AND doc_id IN ({ids}) GROUP BY doc_id) a USING (doc_id)
@@ -144,8 +151,13 @@ def search(
     until: date | None = None,
     topic: str | None = None,
     region: str | None = None,
+    snippets: bool = True,
 ) -> list[SearchHit]:
-    """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked."""
+    """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked.
+
+    Without `snippets` (the CLI shows none), a document's text is read only when its title cannot settle
+    whether it holds the query: most top results are then checked without reading any text.
+    """
     parts = query_parts(query)
     if not parts:
         return []
@@ -154,19 +166,21 @@ def search(
     whole = _LETTERS.sub("", " ".join(parts))
     found: dict[str, SearchHit] = {}
     seen: set[str] = set()
-    pool = max(POOL, 2 * limit)
+    pool, size = max(POOL, 2 * limit), max(CHECK, limit)
     while True:
         ranked = _rank(con, hits, params, filters=filters, pool=pool, letters=len(whole))
         fresh = [r for r in ranked if r[0] not in seen]
-        for batch in _batches(fresh, max(CHECK, limit)):
+        while fresh:
+            batch, fresh = fresh[:size], fresh[size:]
             seen.update(doc_id for doc_id, _, _ in batch)
-            found |= _checked(con, batch, parts, whole)
+            found |= _checked(con, batch, parts, whole, snippets=snippets)
             best = sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
             if len(best) == limit and _settled(best[-1].score, ranked, seen, complete=len(ranked) < pool):
                 return best
+            size *= GROWTH  # the best candidates failed the check (the words apart): read texts in bulk
         if len(ranked) < pool:  # every candidate is checked
             return sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
-        pool *= 4
+        pool *= GROWTH
 
 
 def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
@@ -177,8 +191,8 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     hits, params = _hits([query_grams(p) for p in parts])
     rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
-    for batch in _batches([doc_id for doc_id, raw in rows if not raw], CHECK):
-        out |= {r[0] for r in _fetch(con, batch) if _holds(r[1] or "", r[6], parts)}
+    for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
+        out |= {doc_id for doc_id, title, body in _fetch(con, FETCH_TEXTS, batch) if _holds(title, body, parts)}
     return out
 
 
@@ -213,19 +227,30 @@ def _rank(
 
 
 def _checked(
-    con: duckdb.DuckDBPyConnection, batch: list[tuple[str, float, float]], parts: tuple[str, ...], whole: str
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, float, float]],
+    parts: tuple[str, ...],
+    whole: str,
+    *,
+    snippets: bool,
 ) -> dict[str, SearchHit]:
     """The candidates of a batch that really hold every part, with their final scores."""
     bm25 = {doc_id: score for doc_id, score, _ in batch}
+    short = _fetch(con, FETCH_SHORT, list(bm25))
+    titles = {row[0]: fold(row[1] or "") for row in short}
+    # A candidate holds every bigram of every part: a part of one or two characters (no space) is in it for sure.
+    unsure = tuple(p for p in parts if len(p) > 2 or " " in p)
+    need = [d for d, title in titles.items() if snippets or any(p not in title for p in unsure)]
+    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, need)} if need else {}
     out = {}
-    for doc_id, title, url, published, source, regions, body in _fetch(con, [d for d, _, _ in batch]):
-        title_text = title or ""
-        if not _holds(title_text, body, parts):
+    for doc_id, title, url, published, source, regions in short:
+        body = bodies.get(doc_id)
+        if body is not None and not _holds(title or "", body, unsure):
             continue
-        folded = fold(title_text)
+        folded = titles[doc_id]
         score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
         score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
-        snippet = _snippet(body, parts[0])
+        snippet = _snippet(body, parts[0]) if body else ""
         out[doc_id] = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, snippet)
     return out
 
@@ -239,9 +264,12 @@ def _settled(kth: float, ranked: list[tuple[str, float, float]], seen: set[str],
     return next((bound for doc_id, _, bound in ranked if doc_id not in seen), beyond) <= kth
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[Any, ...]]:
+def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
+    """Rows of a FETCH statement for these documents: a constant IN list for a few, one list parameter for many."""
+    if len(ids) > IN_LIST:  # thousands of placeholders cost more to bind than the list's join to run
+        return con.execute(statement.replace("{ids}", "SELECT unnest($ids::VARCHAR[])"), {"ids": ids}).fetchall()
     placeholders = ", ".join(f"$d{i}" for i in range(len(ids)))
-    return con.execute(FETCH.replace("{ids}", placeholders), {f"d{i}": d for i, d in enumerate(ids)}).fetchall()
+    return con.execute(statement.replace("{ids}", placeholders), {f"d{i}": d for i, d in enumerate(ids)}).fetchall()
 
 
 def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:

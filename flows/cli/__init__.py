@@ -446,7 +446,7 @@ def search_command(
         fail(f"dates must look like 2024-01-01: {exc}", 2)
     settings = settings_for(db=db)
     with errors_to_exit(), open_for_reading(settings.db) as (con, used):
-        hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region)
+        hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region, snippets=False)
     if as_json:
         for hit in hits:
             record = {"doc_id": hit.doc_id, "title": hit.title, "url": hit.url}
