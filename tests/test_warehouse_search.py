@@ -244,3 +244,11 @@ def test_search_seeds_finds_words_jieba_glued_into_longer_ones(reader: duckdb.Du
     # 001 holds 合成生物 only inside 合成生物制造 and 002 inside 合成生物学: jieba's index missed both.
     assert {seed("001"), seed("002"), seed("003")} <= {h.doc_id for h in search(reader, "合成生物", limit=100)}
     assert seed("001") in {h.doc_id for h in search(reader, "脑机接口", limit=100)}  # the Beijing story
+
+
+def test_index_documents_reads_documents_whose_rowid_hint_is_stale(reader: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.search_build import _documents
+
+    ids = sorted(r[0] for r in reader.execute("SELECT doc_id FROM documents LIMIT 3").fetchall())
+    stale = [(doc_id, 10_000_000 + n) for n, doc_id in enumerate(ids)]  # rowids a checkpoint could have moved
+    assert [doc[0] for doc in _documents(reader, [*stale, ("gone", None)])] == ids
