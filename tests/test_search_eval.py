@@ -71,7 +71,9 @@ def test_search_eval_query(warehouse: tuple[duckdb.DuckDBPyConnection, dict[str,
         assert hits[0] == case["first"], hits
 
 
-@pytest.mark.parametrize("query", ["发展", "细胞治疗", "生物医药", "酶", "mRNA"])
+@pytest.mark.parametrize(
+    "query", ["发展", "细胞治疗", "生物医药", "酶", "mRNA", "生物医药产业", '"合成生物 底盘"', "医药园"]
+)
 def test_search_eval_small_pools_give_the_same_ranking(
     warehouse: tuple[duckdb.DuckDBPyConnection, dict[str, str]], query: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

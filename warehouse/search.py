@@ -30,10 +30,6 @@ _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
-# Growth of the batch checked and of the pool ranked when a batch did not settle the results: a query whose
-# bigrams are common but whose words are rare (人才引进 where 人才 and 引进 abound) checks many candidates, and
-# each read of texts costs about a scan of the text column, so few large reads beat many small ones.
-GROWTH = 8
 IN_LIST = 64  # ids bound one placeholder each up to here; a longer list is bound as one list parameter
 
 # {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
@@ -63,8 +59,8 @@ scored AS (
 SELECT sd.doc_id, sc.bm25,
        sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
            + CASE WHEN abs(length(regexp_replace(coalesce(d.title, ''), '[^\\p{L}\\p{N}_]', '', 'g')) - $letters) <= 2
-                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound
-FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
+                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound{raw}
+FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id{texts}
 WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >= $since::DATE)
   AND ($until::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) <= $until::DATE)
   AND ($region::VARCHAR IS NULL OR list_contains(d.regions, $region::VARCHAR))
@@ -73,6 +69,15 @@ WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >
 ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
+# RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
+# body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
+RAW = """,
+       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
+                      FOR p IN $parts::VARCHAR[]]) AS raw"""
+RAW_TEXTS = """
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id"""
+EVERY = 2**62  # a pool holding every candidate
 HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gram = ${p}"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
 HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document_grams
@@ -164,23 +169,37 @@ def search(
     hits, params = _hits([query_grams(p) for p in parts])
     filters = SearchFilters(since, until, topic, region)
     whole = _LETTERS.sub("", " ".join(parts))
-    found: dict[str, SearchHit] = {}
-    seen: set[str] = set()
-    pool, size = max(POOL, 2 * limit), max(CHECK, limit)
-    while True:
-        ranked = _rank(con, hits, params, filters=filters, pool=pool, letters=len(whole))
-        fresh = [r for r in ranked if r[0] not in seen]
-        while fresh:
-            batch, fresh = fresh[:size], fresh[size:]
-            seen.update(doc_id for doc_id, _, _ in batch)
-            found |= _checked(con, batch, parts, whole, snippets=snippets)
-            best = sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
-            if len(best) == limit and _settled(best[-1].score, ranked, seen, complete=len(ranked) < pool):
-                return best
-            size *= GROWTH  # the best candidates failed the check (the words apart): read texts in bulk
-        if len(ranked) < pool:  # every candidate is checked
-            return sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
-        pool *= GROWTH
+    rank: dict[str, Any] = {"hits": hits, "params": params, "filters": filters, "letters": len(whole)}
+    pool = max(POOL, 2 * limit)
+    ranked = _rank(con, **rank, pool=pool)
+    first = max(CHECK, limit)
+    found = _checked(con, ranked[:first], parts, whole, snippets=snippets)
+    if len(ranked) <= first or _settled(found, ranked[first:], limit):
+        return _best(found, limit)
+    # The best candidates failed the check (their bigrams are there, the words apart): check every candidate
+    # at once in SQL, then score the ones that hold the query in rank order (titles only) until settled.
+    everything = _rank(con, **rank, pool=EVERY, parts=parts)
+    unsure = [doc_id for doc_id, _, _, raw in everything if not raw and doc_id not in found]
+    held = {d for d, title, body in _fetch(con, FETCH_TEXTS, unsure) if _holds(title, body, parts)} if unsure else set()
+    verified = [(d, bm25, bound) for d, bm25, bound, raw in everything if (raw or d in held) and d not in found]
+    for start in range(0, len(verified), first):
+        batch = verified[start : start + first]
+        found |= _checked(con, batch, parts, whole, snippets=snippets, known=True)
+        if _settled(found, verified[start + len(batch) :], limit):
+            break
+    return _best(found, limit)
+
+
+def _best(found: dict[str, SearchHit], limit: int) -> list[SearchHit]:
+    """The best `limit` hits found, best first."""
+    return sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
+
+
+def _settled(found: dict[str, SearchHit], rest: list[tuple[Any, ...]], limit: int) -> bool:
+    """True when no candidate of `rest` (unchecked, in bound order; the pool's last bound also bounds the
+    candidates beyond it) can beat the `limit`-th score found: a score never exceeds its bound."""
+    best = _best(found, limit)
+    return len(best) == limit and (not rest or rest[0][2] <= best[-1].score)
 
 
 def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
@@ -217,12 +236,21 @@ def _rank(
     filters: SearchFilters,
     pool: int,
     letters: int,
-) -> list[tuple[str, float, float]]:
-    """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits."""
+    parts: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits.
+
+    With `parts`, every row also says whether its raw text holds them all (RAW).
+    """
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
-    rows = con.execute(RANK.replace("{hits}", hits), params | bound).fetchall()
+    statement = RANK.replace("{hits}", hits)
+    if parts:
+        statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
+        rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()
+        return [(r[0], float(r[1]), float(r[2]), bool(r[3])) for r in rows]
+    rows = con.execute(statement.replace("{raw}", "").replace("{texts}", ""), params | bound).fetchall()
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
 
 
@@ -233,13 +261,14 @@ def _checked(
     whole: str,
     *,
     snippets: bool,
+    known: bool = False,
 ) -> dict[str, SearchHit]:
-    """The candidates of a batch that really hold every part, with their final scores."""
+    """The candidates of a batch that really hold every part (all of them when `known`), with final scores."""
     bm25 = {doc_id: score for doc_id, score, _ in batch}
     short = _fetch(con, FETCH_SHORT, list(bm25))
     titles = {row[0]: fold(row[1] or "") for row in short}
     # A candidate holds every bigram of every part: a part of one or two characters (no space) is in it for sure.
-    unsure = tuple(p for p in parts if len(p) > 2 or " " in p)
+    unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
     need = [d for d, title in titles.items() if snippets or any(p not in title for p in unsure)]
     bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, need)} if need else {}
     out = {}
@@ -255,17 +284,10 @@ def _checked(
     return out
 
 
-def _settled(kth: float, ranked: list[tuple[str, float, float]], seen: set[str], *, complete: bool) -> bool:
-    """True when no unchecked candidate can beat the k-th checked score (a checked score never exceeds its bound).
-
-    Candidates beyond a full pool (not `complete`) are bound by the pool's last bound.
-    """
-    beyond = float("-inf") if complete else ranked[-1][2]
-    return next((bound for doc_id, _, bound in ranked if doc_id not in seen), beyond) <= kth
-
-
 def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
     """Rows of a FETCH statement for these documents: a constant IN list for a few, one list parameter for many."""
+    if not ids:
+        return []
     if len(ids) > IN_LIST:  # thousands of placeholders cost more to bind than the list's join to run
         return con.execute(statement.replace("{ids}", "SELECT unnest($ids::VARCHAR[])"), {"ids": ids}).fetchall()
     placeholders = ", ".join(f"$d{i}" for i in range(len(ids)))
