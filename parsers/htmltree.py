@@ -51,12 +51,20 @@ def parse_markup(markup: str) -> etree._Element:
     return root
 
 
-def _parse(markup: str) -> tuple[etree._Element, bool]:
-    """The tree, and whether the parser dropped a part nested too deep (it says so in its error log)."""
+def _parse(markup: str, *, huge: bool = False) -> tuple[etree._Element, bool]:
+    """The tree, and whether the parser dropped a part nested too deep (it says so in its error log).
+
+    libxml2 drops a text node of 10 MB or more (a single-line page) and says "Buffer size limit exceeded":
+    such a page is parsed again with `huge_tree`, which lifts that limit (the page's size is capped by
+    ParseOptions.max_bytes). Not always: `huge_tree` also lets nesting go 2048 deep instead of 256.
+    """
     # etree's parser, not lxml.html's: its per-element class look-up costs a third of the parse.
-    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=huge)
     root = etree.fromstring(markup.encode("utf-8", "replace") or b"<html></html>", parser=parser)
-    too_deep = any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log)
+    limits = [entry.message for entry in parser.error_log if entry.type_name == "ERR_RESOURCE_LIMIT"]
+    if not huge and any("depth" not in message for message in limits):
+        return _parse(markup, huge=True)
+    too_deep = any("depth" in message for message in limits)
     return (root if root is not None else etree.fromstring(b"<html><body></body></html>", parser=parser)), too_deep
 
 

@@ -34,3 +34,12 @@ def test_bench_warehouse_reports_every_measure(tmp_path: Path) -> None:
         r"^p50 (\d+) ms, p95 (\d+) ms, max (\d+) ms$", row(result.output, "search latency (20 queries)")[0]
     )
     assert latency and int(latency[1]) <= int(latency[2]) <= int(latency[3])
+    size = re.match(r"^(\d+) MiB, ([\d,]+) gram rows$", row(result.output, "search index size")[0])
+    assert size and int(size[2].replace(",", "")) > 300 * 100  # a few hundred grams a document
+    recall = re.match(
+        r"^([\d.]+) \(([\d,]+) of ([\d,]+) documents, 200 substrings", row(result.output, "search recall vs scan")[0]
+    )
+    assert recall and recall[1] == "1.000" and recall[2] == recall[3] != "0"
+    assert re.match(
+        r"^p50 \d+ ms \(search.matching\), p50 \d+ ms \(scan\)$", row(result.output, "match set time vs scan")[0]
+    )

@@ -49,3 +49,17 @@ def test_htmltree_without_stripped_drops_the_names_inside_and_keeps_tails() -> N
 def test_htmltree_text_of_is_all_the_text_inside_without_the_tail() -> None:
     root = parse_markup("<html><body><div>一<b>二</b>三</div>尾</body></html>")
     assert text_of(root.find(".//div")) == "一二三"
+
+
+def test_htmltree_keeps_a_text_node_over_ten_megabytes() -> None:
+    from parsers.parse import parse_document
+    from parsers.records import ParseOptions
+
+    line = "合成生物产业发展，建设生物制造中试平台。" * 180_000  # one line, 10.8 MB of UTF-8, no tag inside
+    title = "关于支持合成生物产业发展的通知"
+    page = f"<html><head><title>{title}</title></head><body><div class='content'><h1>{title}</h1><p>{line}</p>"
+    page += "<p>广东省科学技术厅</p></div></body></html>"
+    assert len(page.encode()) > 10_000_000
+    assert len(text_of(parse_markup(page))) > len(line)  # libxml2 alone drops it without huge_tree
+    doc = parse_document(page.encode(), ParseOptions(url="https://gdstc.gd.gov.cn/a.html"))
+    assert doc.extraction.status == "ok" and line in (doc.extraction.text or "")

@@ -41,3 +41,17 @@ def test_imports_the_parser_loads_on_first_use() -> None:
 @pytest.mark.parametrize("name", parsers.__all__)
 def test_imports_every_exported_name_resolves(name: str) -> None:
     assert getattr(parsers, name) is not None
+
+
+def test_imports_search_query_path_loads_no_indexing_or_pipeline_package(tmp_path: Path) -> None:
+    from warehouse.connection import open_writer
+
+    db = tmp_path / "w.duckdb"
+    with open_writer(db):  # a migrated, empty warehouse: the query runs every statement of the search
+        pass
+    code = (
+        "from flows.cli import app\ntry:\n"
+        f"    app(['search', '合成生物 \"細胞 治療\" a', '--json', '--db', {str(db)!r}])\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code"
+    )
+    assert loaded_after(code) & {"pyarrow", "jieba", "lxml", "numpy", "prefect", "opencc", "pandas"} == set()

@@ -20,7 +20,7 @@ SEEN = datetime(2026, 11, 20, 2, 0)
 def _loaded_unindexed(db: Path) -> int:
     with open_writer(db) as con:
         report = load_run(con, run_id="r1", pages=seed_pages(SEEN), attempts=[], now=SEEN)
-        con.execute("DELETE FROM core.document_terms; DELETE FROM core.search_documents")
+        con.execute("DELETE FROM core.document_grams; DELETE FROM core.search_documents")
     return report.total("new")
 
 

@@ -1,4 +1,4 @@
-"""Full-text search: jieba terms, BM25 with a title boost, phrases and filters, and an evaluation set."""
+"""Search: bigram candidates, BM25 with a title boost, phrases and filters, re-indexing, upgrades."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from parsers.tokens import query_terms, term_counts
 from tests.warehouse_corpus import corpus_copy, corpus_file
 from warehouse.connection import open_reader, open_writer
-from warehouse.search import index_documents, search
+from warehouse.search import index_documents, matching, search
 
 # (query, title expected first): what an analyst types and the document they want on top.
 EVALUATION = [
@@ -35,15 +34,6 @@ def reader() -> Iterator[duckdb.DuckDBPyConnection]:
 
 def titles(hits: list) -> list[str | None]:
     return [h.title for h in hits]
-
-
-def test_tokens_keep_taxonomy_terms_whole() -> None:
-    assert "合成生物" in query_terms("支持合成生物产业")
-    assert term_counts("合成生物菌种库。合成生物平台")["合成生物"] == 2
-
-
-def test_tokens_fold_traditional_queries() -> None:
-    assert query_terms("生物經濟") == query_terms("生物经济")
 
 
 @pytest.mark.parametrize(("query", "expected"), EVALUATION, ids=[q for q, _ in EVALUATION])
@@ -99,24 +89,32 @@ def test_search_filters_keep_only_matching_documents(reader: duckdb.DuckDBPyConn
     assert all(allowed(h, reader) for h in hits)
 
 
-def test_search_query_without_words_finds_nothing(reader: duckdb.DuckDBPyConnection) -> None:
-    assert search(reader, "的 。") == []
+def test_search_query_without_parts_finds_nothing(reader: duckdb.DuckDBPyConnection) -> None:
+    assert search(reader, ' \u3000 "" ') == []
+
+
+def test_search_one_character_part_finds_every_document_holding_it(reader: duckdb.DuckDBPyConnection) -> None:
+    holding = {
+        r[0] for r in reader.execute("SELECT doc_id FROM documents WHERE contains(title || text, '苗')").fetchall()
+    }
+    assert holding and matching(reader, "苗") >= holding
+    assert {h.doc_id for h in search(reader, "苗", limit=100)} == matching(reader, "苗")
 
 
 def test_index_documents_runs_inside_an_open_transaction_and_rolls_back(tmp_path: Path) -> None:
     with open_writer(corpus_copy(tmp_path)) as con:
-        before = con.execute("SELECT count(*) FROM core.document_terms").fetchone()
+        before = con.execute("SELECT count(*) FROM core.document_grams").fetchone()
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM core.search_documents")
         assert index_documents(con) == con.execute("SELECT count(*) FROM core.documents").fetchone()[0]
         con.execute("ROLLBACK")
-        assert con.execute("SELECT count(*) FROM core.document_terms").fetchone() == before
+        assert con.execute("SELECT count(*) FROM core.document_grams").fetchone() == before
 
 
 def test_index_documents_is_idempotent_and_reindexes_changed_text(tmp_path: Path) -> None:
     with open_writer(corpus_copy(tmp_path)) as con:
         assert index_documents(con) == 0  # everything is indexed at its current text
-        rows = con.execute("SELECT count(*) FROM core.document_terms").fetchone()
+        rows = con.execute("SELECT count(*) FROM core.document_grams").fetchone()
         doc_id = search(con, "疫苗接种")[0].doc_id
         con.execute(
             "UPDATE core.documents SET text = text || '\n新增冷链追溯要求。', content_hash = 'changed' "
@@ -127,7 +125,7 @@ def test_index_documents_is_idempotent_and_reindexes_changed_text(tmp_path: Path
         assert search(con, "冷链追溯")[0].doc_id == doc_id
         assert index_documents(con, [doc_id]) == 1  # explicit ids are always re-indexed, never doubled
         assert con.execute("SELECT count(*) FROM core.search_documents WHERE doc_id = ?", [doc_id]).fetchone() == (1,)
-        assert con.execute("SELECT count(*) FROM core.document_terms").fetchone()[0] > rows[0]
+        assert con.execute("SELECT count(*) FROM core.document_grams").fetchone()[0] > rows[0]
 
 
 def test_cli_search_prints_a_ranked_table(tmp_path: Path) -> None:
@@ -155,23 +153,26 @@ def test_cli_search_refuses_a_bad_date(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_index_documents_indexes_documents_loaded_before_migration_6(tmp_path: Path) -> None:
-    from tests.warehouse_corpus import build
+def test_index_documents_reindexes_a_warehouse_indexed_by_jieba_terms(tmp_path: Path) -> None:
     from warehouse.migrate import migrate
 
-    db = tmp_path / "w.duckdb"
-    with open_writer(db) as con:
-        build(con)
-    with duckdb.connect(str(db)) as con:  # back to a warehouse of before the search index, holding data
+    db = corpus_copy(tmp_path)
+    with duckdb.connect(str(db)) as con:  # back to a warehouse of migration 11, its documents indexed by terms
         con.execute(
-            "DROP VIEW main.document_terms; DROP TABLE core.document_terms; DROP TABLE core.search_documents;"
-            "DROP SEQUENCE core.search_doc_key;"
-            "DROP VIEW main.document_regions; DROP VIEW main.document_issuers; DROP VIEW main.document_reposts;"
-            "DELETE FROM schema_migrations WHERE version = 6"
+            "DROP VIEW main.document_grams; DROP TABLE core.document_grams;"
+            "ALTER TABLE core.search_documents DROP COLUMN title_grams;"
+            "ALTER TABLE core.search_documents DROP COLUMN body_grams;"
+            "ALTER TABLE core.search_documents DROP COLUMN index_version;"
+            "UPDATE core.search_documents SET title_terms = 3, body_terms = 50;"
+            "INSERT INTO core.document_terms SELECT '合成生物', doc_key, 'title', 1, 3 FROM core.search_documents;"
+            "DELETE FROM schema_migrations WHERE version = 12"
         )
-        assert migrate(con) == [6]
+        assert migrate(con) == [12]
+        assert con.execute("SELECT count(*) FROM core.document_terms").fetchone() == (0,)
+        assert search(con, "合成生物") == []  # nothing indexed by grams yet
         assert index_documents(con) == con.execute("SELECT count(*) FROM documents").fetchone()[0]
         assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
+        assert index_documents(con) == 0
 
 
 def test_a_failed_search_index_keeps_the_load_and_the_next_run_indexes_it(
@@ -198,3 +199,56 @@ def test_a_failed_search_index_keeps_the_load_and_the_next_run_indexes_it(
         assert report.search_error is None
         assert con.execute("SELECT count(*) FROM core.search_documents").fetchone() == (loaded,)
         assert search(con, "生物")
+
+
+def test_cli_search_json_prints_one_object_per_line(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(
+        app, ["search", "合成生物", "--json", "--limit", "3", "--db", str(corpus_copy(tmp_path))]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 3 and all(set(r) == {"doc_id", "title", "url", "published_on", "score"} for r in records)
+    assert records[0]["title"] == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
+    assert date.fromisoformat(records[0]["published_on"]) and records[0]["score"] >= records[1]["score"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["x", "--limit", "0"], ["x", "--limit", "99999999999999999999"], ["x", "--limit", "10001"], [" \u3000 "], ['""']],
+    ids=["limit-0", "limit-huge", "limit-over-max", "blank", "empty-quotes"],
+)
+def test_cli_search_refuses_bad_usage_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["search", *args, "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_search_seeds_finds_words_jieba_glued_into_longer_ones(reader: duckdb.DuckDBPyConnection) -> None:
+    from tests.warehouse_corpus import SEEDS
+
+    def seed(number: str) -> str:  # the document a seed file became (or was merged into)
+        (url,) = [p.as_uri() for p in SEEDS.glob(f"{number}_*.txt")]
+        return reader.execute("SELECT doc_id FROM document_sightings WHERE url = ?", [url]).fetchone()[0]
+
+    # 001 holds 合成生物 only inside 合成生物制造 and 002 inside 合成生物学: jieba's index missed both.
+    assert {seed("001"), seed("002"), seed("003")} <= {h.doc_id for h in search(reader, "合成生物", limit=100)}
+    assert seed("001") in {h.doc_id for h in search(reader, "脑机接口", limit=100)}  # the Beijing story
+
+
+def test_index_documents_reads_documents_whose_rowid_hint_is_stale(reader: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.search_build import _documents
+
+    ids = sorted(r[0] for r in reader.execute("SELECT doc_id FROM documents LIMIT 3").fetchall())
+    stale = [(doc_id, 10_000_000 + n) for n, doc_id in enumerate(ids)]  # rowids a checkpoint could have moved
+    assert [doc[0] for doc in _documents(reader, [*stale, ("gone", None)])] == ids

@@ -1,142 +1,113 @@
-"""Chinese full-text search: jieba terms per document in core.document_terms, ranked with BM25 in SQL.
+"""Search that never misses: a document matches when every query part is a substring of its folded title or body.
 
-Chosen over the `fts` extension (measured in docs/benchmarks.md): this index is incremental (a night
-re-indexes only its new and changed documents, right after the load commits), while `fts` rebuilds
-the whole index on every change and is tied to DuckDB 1.5.5 through its wheel.
+Candidates are the documents holding every bigram of every part (core.document_grams, built by
+warehouse/search_build.py); they are ranked with BM25 over the query's grams in SQL (title boosted) plus
+bonuses for a title holding every part or equal to the query; then, in rank order, each is checked (the
+folded part really is in its text) until `limit` checked hits are sure to be the best. A query path that
+imports duckdb and the standard library only: `policywatch search` starts fast.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from parsers.normalize import normalize_text
-from parsers.tokens import query_terms, term_counts
-from warehouse.batches import chunked, keys, registered_table
+from parsers.grams import QueryGrams, fold, query_grams, query_parts
 
-__all__ = ["SearchHit", "index_documents", "search"]
+__all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "search"]
 
 # BM25 knobs: the usual k1 and b; a title hit counts three times a body hit (as in the classifier).
 K1, B, TITLE_BOOST = 1.2, 0.75, 3.0
-# A title holding every query term is what the user is after: put it on top; a title equal to the
-# query (letters and digits only) above every other.
-EXACT_TITLE_BONUS = 100.0
-# Documents per batch of term rows: the rows of a batch are built in Python and grouped and sorted by
-# DuckDB at once (20 000 at a time took 80 KB a document of memory in a backfill; 500 keep it flat).
-CHUNK = 500
-_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
-_LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits, as `[^\p{L}\p{N}]` in SQL
+# A title holding every part is what the user is after: put it on top; a title equal to the query
+# (letters and digits only) above every other.
+TITLE_BONUS = EXACT_TITLE_BONUS = 100.0
+_LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
+POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
+CHECK = 50  # candidates checked at once (see FETCH_SHORT)
+IN_LIST = 64  # ids bound one placeholder each up to here; a longer list is bound as one list parameter
 
-# What a document contributes to search (issue 19): its title; its page's text, then the text its attachments
-# gave, in page order (a word only in the plan a notice hands over finds the notice). Its terms are kept at
-# an index hash: its content_hash, or with attachment text, a hash of that and the texts' hashes, so a
-# new, changed or newly read attachment re-indexes its document. {filter}: narrows the attachments read.
-ATTACHED = """
-SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text,
-       string_agg(text_hash, ',' ORDER BY position) AS hashes
-FROM core.attachments WHERE text IS NOT NULL {filter} GROUP BY doc_id
-"""
-INDEX_HASH = "CASE WHEN a.hashes IS NULL THEN d.content_hash ELSE md5(d.content_hash || ':' || a.hashes) END"
-# Documents whose terms are missing or older than their text: new, re-parsed, a new version, or attachments
-# read since (their hashes only: no text is read here).
-UNINDEXED = f"""
-SELECT d.doc_id FROM core.documents d LEFT JOIN core.search_documents s USING (doc_id)
-LEFT JOIN (SELECT doc_id, string_agg(text_hash, ',' ORDER BY position) AS hashes FROM core.attachments
-           WHERE text IS NOT NULL GROUP BY doc_id) a USING (doc_id)
-WHERE s.doc_id IS NULL OR s.content_hash <> {INDEX_HASH} ORDER BY d.doc_id
-"""
-# {ids}: `$dN` placeholders. A constant IN list filters inside the scan; a semi-join on a registered
-# table read every text of the warehouse for each chunk (see FETCH). Attachments are read for the listed
-# documents only, here and in FETCH.
-CONTRIBUTED = f"""core.documents d
-LEFT JOIN ({ATTACHED.replace("{filter}", "AND doc_id IN ({ids})")}) a USING (doc_id)"""
-BODY = "d.text || coalesce(chr(10) || a.text, '')"
-DOCS_TO_INDEX = f"""
-SELECT d.doc_id, coalesce(d.title, ''), {BODY}, {INDEX_HASH} FROM {CONTRIBUTED}
-WHERE d.doc_id IN ({{ids}}) ORDER BY d.doc_id
-"""
-# Re-indexed documents only: terms first (found through the keys of the rows about to go), then the rows.
-# A chunk of new documents skips both (the DELETE scans the whole terms table).
-INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
-CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"
-CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
-INSERT_INDEXED = """
-INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_terms, body_terms, indexed_at)
-SELECT nextval('core.search_doc_key'), doc_id, content_hash, title_terms, body_terms, $now
-FROM (SELECT i.doc_id, i.content_hash,
-             coalesce(sum(l.tf) FILTER (WHERE d.field = 'title'), 0) AS title_terms,
-             coalesce(sum(l.tf) FILTER (WHERE d.field = 'body'), 0) AS body_terms
-      FROM _pw_search_ids i LEFT JOIN _pw_search_doc_lines d USING (doc_id)
-      LEFT JOIN _pw_search_lines l USING (line_id)
-      GROUP BY i.doc_id, i.content_hash
-      ORDER BY i.doc_id)
-"""
-# Lines are cut once per batch (boilerplate and copies repeat); DuckDB sums them per document and
-# field and sorts by term, so zone maps let a lookup of a few terms skip most row groups.
-INSERT_TERMS = """
-INSERT INTO core.document_terms (term, doc_key, field, tf, field_terms)
-SELECT term, doc_key, field, tf, sum(tf) OVER (PARTITION BY doc_key, field)
-FROM (SELECT l.term, s.doc_key, d.field, sum(l.tf)::INTEGER AS tf
-      FROM _pw_search_doc_lines d JOIN _pw_search_lines l USING (line_id)
-      JOIN core.search_documents s ON s.doc_id = d.doc_id AND s.doc_id IN (SELECT doc_id FROM _pw_search_ids)
-      GROUP BY ALL)
-ORDER BY term, doc_key, field
-"""
-
-# Stage 1 ranks on the terms table and the documents' short columns (the filters): BM25 per field,
-# title boosted, documents with more distinct query terms first, a bonus when the title holds every
-# query term. {terms} is a list of `$tN` placeholders (values are bound); filters are no-ops when NULL.
+# {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
+# BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
+# score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
+# letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
+# Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
 RANK = """
 WITH stats AS (
-    SELECT count(*)::DOUBLE AS n, greatest(avg(title_terms), 1) AS avg_title, greatest(avg(body_terms), 1) AS avg_body
+    SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
     FROM core.search_documents),
-hits AS (SELECT term, doc_key, field, tf, field_terms FROM core.document_terms WHERE term IN ({terms})),
-per_term AS (  -- one row per document and term: the saturated tf of both fields, without idf yet
-    SELECT h.doc_key, h.term, bool_or(h.field = 'title') AS in_title,
-           sum(h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * h.field_terms
-                                                / CASE h.field WHEN 'title' THEN s.avg_title ELSE s.avg_body END))
+hits AS ({hits}),
+per_key AS (
+    SELECT h.doc_key, h.k, bool_or(h.field = 'title') AS in_title,
+           sum(h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
+                   WHEN 'title' THEN sd.title_grams / s.avg_title ELSE sd.body_grams / s.avg_body END))
                * CASE h.field WHEN 'title' THEN $title_boost ELSE 1 END) AS part
-    FROM hits h CROSS JOIN stats s
-    GROUP BY h.doc_key, h.term),
+    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    GROUP BY h.doc_key, h.k),
 idf AS (
-    SELECT p.term, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-    FROM per_term p CROSS JOIN stats s GROUP BY p.term),
-scored AS (  -- plain aggregates only: DISTINCT aggregates cost seconds on common terms
-    SELECT p.doc_key, count(*) AS matched, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
-    FROM per_term p JOIN idf i USING (term)
-    GROUP BY p.doc_key)
-SELECT sd.doc_id, sc.matched, sc.bm25 + CASE WHEN sc.in_title = $terms_count THEN $bonus ELSE 0 END AS score
-FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
+    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM per_key p CROSS JOIN stats s GROUP BY p.k),
+scored AS (
+    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
+    FROM per_key p JOIN idf i USING (k)
+    GROUP BY p.doc_key HAVING count(*) = $needed)
+SELECT sd.doc_id, sc.bm25,
+       sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
+           + CASE WHEN abs(length(regexp_replace(coalesce(d.title, ''), '[^\\p{L}\\p{N}_]', '', 'g')) - $letters) <= 2
+                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound{raw}
+FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id{texts}
 WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >= $since::DATE)
   AND ($until::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) <= $until::DATE)
   AND ($region::VARCHAR IS NULL OR list_contains(d.regions, $region::VARCHAR))
   AND ($topic::VARCHAR IS NULL OR d.doc_id IN (SELECT l.doc_id FROM core.document_labels l
                                                WHERE l.topic = $topic::VARCHAR OR l.topic_id = $topic::VARCHAR))
-ORDER BY sc.matched DESC, score DESC, sd.doc_id
+ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
-# Stage 2 reads titles and texts of the candidates only. A constant IN list ({ids}: `$dN`
-# placeholders, values bound) filters inside the scan, so the text column of other documents is
-# never read; a join or `unnest(?)` there would read every text (measured: 25 ms against 200 ms at
-# 200 000 documents). `exact`: the title equals the query; `phrases_ok`: every quoted part appears.
-FETCH = rf"""
-SELECT doc_id, title, url, published_on, source_name, regions,
-       regexp_replace(coalesce(title, ''), '[^\p{{L}}\p{{N}}]', '', 'g') = $whole AS exact,
-       substr(body, greatest(1, strpos(body, $anchor) - $context), 2 * $context) AS snippet,
-       coalesce(list_bool_and([strpos(coalesce(title, '') || chr(10) || body, p) > 0
-                               FOR p IN $phrases::VARCHAR[]]), true) AS phrases_ok
-FROM (SELECT d.doc_id, d.title, d.url, d.published_on, d.source_name, d.regions, {BODY} AS body
-      FROM {CONTRIBUTED} WHERE d.doc_id IN ({{ids}}))
+# RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
+# body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
+RAW = """,
+       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
+                      FOR p IN $parts::VARCHAR[]]) AS raw"""
+RAW_TEXTS = """
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id"""
+EVERY = 2**62  # a pool holding every candidate
+HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gram = ${p}"
+# A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
+HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document_grams
+WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
+# Every candidate (no ranking, no filter), and whether its raw title or body already holds every part (a
+# folded part in the raw text is in the folded text too): only the others need folding in Python.
+CANDIDATES = """
+WITH hits AS ({hits}),
+found AS (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
+SELECT sd.doc_id,
+       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
+                      FOR p IN $parts::VARCHAR[]]) AS raw
+FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
+           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id
 """
-POOL = 200  # candidates re-ranked by stage 2: far more than a page of results
-# With quoted parts, more candidates (the phrase filter drops some); a longer IN list costs superlinearly.
-PHRASE_POOL = 500
+# Short columns, then texts, of some candidates only ({ids}: `$dN` placeholders, values bound). Texts cost:
+# DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
+# 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
+# Body: the page's text, then its attachments' (as indexed: warehouse/search_build.py).
+FETCH_SHORT = """
+SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE doc_id IN ({ids})
+"""
+FETCH_TEXTS = """
+SELECT d.doc_id, coalesce(d.title, ''), d.text || coalesce(chr(10) || a.text, '') AS body
+FROM core.documents d
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
+           WHERE text IS NOT NULL AND doc_id IN ({ids}) GROUP BY doc_id) a USING (doc_id)
+WHERE d.doc_id IN ({ids})
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +121,17 @@ class SearchHit:
     source_name: str | None
     regions: tuple[str, ...]
     score: float
-    matched: int  # distinct query terms the document contains
     snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What narrows a search besides its words: publication dates, a topic (name or id), a region."""
+
+    since: date | None = None
+    until: date | None = None
+    topic: str | None = None
+    region: str | None = None
 
 
 def index_documents(
@@ -161,80 +141,10 @@ def index_documents(
     now: datetime | None = None,
     commit_each: bool = False,
 ) -> int:
-    """(Re)index the given documents, or every document not indexed at its current text; returns the count.
+    """(Re)index documents for search (warehouse.search_build.index_documents, imported on use)."""
+    from warehouse.search_build import index_documents as build
 
-    Runs no BEGIN/COMMIT unless `commit_each`: call it inside a transaction so terms and documents commit
-    together. With `commit_each` (outside a transaction), every CHUNK documents commit on their own, so
-    a backfill's terms never sit uncommitted in memory; an interrupted indexing resumes where it stopped.
-    """
-    ids = [r[0] for r in con.execute(UNINDEXED).fetchall()] if doc_ids is None else sorted(set(doc_ids))
-    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
-    for chunk in chunked(ids, CHUNK):
-        if commit_each:
-            con.execute("BEGIN TRANSACTION")
-        _index_chunk(con, chunk, stamp)
-        if commit_each:
-            con.execute("COMMIT")
-    return len(ids)
-
-
-def _index_chunk(con: duckdb.DuckDBPyConnection, ids: list[str], now: datetime) -> None:
-    query = DOCS_TO_INDEX.replace("{ids}", _placeholders("d", len(ids)))
-    docs = con.execute(query, {f"d{i}": doc_id for i, doc_id in enumerate(ids)}).fetchall()
-    with registered_table(con, "_pw_search_ids", pa.table({"doc_id": pa.array(ids, pa.string())})):
-        indexed = [key for (key,) in con.execute(INDEXED_KEYS).fetchall()]
-    if indexed:
-        with keys(con, indexed, pa.int64()):
-            con.execute(CLEAR_TERMS)
-            con.execute(CLEAR_INDEXED)
-    found = pa.table(
-        {
-            "doc_id": pa.array([d[0] for d in docs], pa.string()),
-            "content_hash": pa.array([d[3] for d in docs], pa.string()),
-        }
-    )
-    doc_lines, lines = _line_tables(docs)
-    with (
-        registered_table(con, "_pw_search_ids", found),
-        registered_table(con, "_pw_search_doc_lines", doc_lines),
-        registered_table(con, "_pw_search_lines", lines),
-    ):
-        con.execute(INSERT_INDEXED, {"now": now})
-        con.execute(INSERT_TERMS)
-
-
-def _line_tables(docs: list[tuple[Any, ...]]) -> tuple[pa.Table, pa.Table]:
-    """(doc_id, field, line_id) per line of each document, and (line_id, term, tf) per distinct line."""
-    line_ids: dict[str, int] = {}
-    doc_col, field_col, line_col = [], [], []
-    for doc_id, title, text, _ in docs:
-        for field, body in (("title", title), ("body", text)):
-            for line in body.split("\n"):
-                if line:
-                    doc_col.append(doc_id)
-                    field_col.append(field)
-                    line_col.append(line_ids.setdefault(line, len(line_ids)))
-    term_line, term_col, tf_col = [], [], []
-    for line, line_id in line_ids.items():
-        for term, tf in term_counts(line).items():
-            term_line.append(line_id)
-            term_col.append(term)
-            tf_col.append(tf)
-    doc_lines = pa.table(
-        {
-            "doc_id": pa.array(doc_col, pa.string()),
-            "field": pa.array(field_col, pa.string()),
-            "line_id": pa.array(line_col, pa.int32()),
-        }
-    )
-    lines = pa.table(
-        {
-            "line_id": pa.array(term_line, pa.int32()),
-            "term": pa.array(term_col, pa.string()),
-            "tf": pa.array(tf_col, pa.int32()),
-        }
-    )
-    return doc_lines, lines
+    return build(con, doc_ids, now=now, commit_each=commit_each)
 
 
 def search(
@@ -246,78 +156,166 @@ def search(
     until: date | None = None,
     topic: str | None = None,
     region: str | None = None,
+    snippets: bool = True,
 ) -> list[SearchHit]:
-    """Ranked documents for a query; "quoted parts" must appear verbatim; filters by date, topic, region."""
-    terms = query_terms(query)
-    if not terms:
+    """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked.
+
+    Without `snippets` (the CLI shows none), a document's text is read only when its title cannot settle
+    whether it holds the query: most top results are then checked without reading any text.
+    """
+    parts = query_parts(query)
+    if not parts:
         return []
-    phrases = [normalize_text(a or b) for a, b in _QUOTED.findall(query)]
-    ranked = _rank(
-        con,
-        terms,
-        limit=max(PHRASE_POOL if phrases else POOL, limit),
-        since=since,
-        until=until,
-        topic=topic,
-        region=region,
-    )
-    if not ranked:
-        return []
-    params: dict[str, Any] = {f"d{i}": doc_id for i, (doc_id, _, _) in enumerate(ranked)}
-    params |= {
-        "whole": _LETTERS.sub("", normalize_text(query)),
-        "anchor": phrases[0] if phrases else terms[0],
-        "context": _SNIPPET // 2,
-        "phrases": phrases,
-    }
-    rows = {r[0]: r for r in con.execute(FETCH.replace("{ids}", _placeholders("d", len(ranked))), params).fetchall()}
-    hits = [
-        SearchHit(
-            doc_id,
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            tuple(r[5]),
-            score + (EXACT_TITLE_BONUS if r[6] else 0.0),
-            matched,
-            r[7] or "",
-        )
-        for doc_id, matched, score in ranked
-        if (r := rows.get(doc_id)) is not None and r[8]
-    ]
-    hits.sort(key=lambda h: (-h.matched, -h.score, h.doc_id))
-    return hits[:limit]
+    hits, params = _hits([query_grams(p) for p in parts])
+    filters = SearchFilters(since, until, topic, region)
+    whole = _LETTERS.sub("", " ".join(parts))
+    rank: dict[str, Any] = {"hits": hits, "params": params, "filters": filters, "letters": len(whole)}
+    pool = max(POOL, 2 * limit)
+    ranked = _rank(con, **rank, pool=pool)
+    first = max(CHECK, limit)
+    found = _checked(con, ranked[:first], parts, whole, snippets=snippets)
+    if len(ranked) <= first or _settled(found, ranked[first:], limit):
+        return _best(found, limit)
+    # The best candidates failed the check (their bigrams are there, the words apart): check every candidate
+    # at once in SQL, then score the ones that hold the query in rank order (titles only) until settled.
+    everything = _rank(con, **rank, pool=EVERY, parts=parts)
+    unsure = [doc_id for doc_id, _, _, raw in everything if not raw and doc_id not in found]
+    held = {d for d, title, body in _fetch(con, FETCH_TEXTS, unsure) if _holds(title, body, parts)} if unsure else set()
+    verified = [(d, bm25, bound) for d, bm25, bound, raw in everything if (raw or d in held) and d not in found]
+    for start in range(0, len(verified), first):
+        batch = verified[start : start + first]
+        found |= _checked(con, batch, parts, whole, snippets=snippets, known=True)
+        if _settled(found, verified[start + len(batch) :], limit):
+            break
+    return _best(found, limit)
+
+
+def _best(found: dict[str, SearchHit], limit: int) -> list[SearchHit]:
+    """The best `limit` hits found, best first."""
+    return sorted(found.values(), key=lambda h: (-h.score, h.doc_id))[:limit]
+
+
+def _settled(found: dict[str, SearchHit], rest: list[tuple[Any, ...]], limit: int) -> bool:
+    """True when no candidate of `rest` (unchecked, in bound order; the pool's last bound also bounds the
+    candidates beyond it) can beat the `limit`-th score found: a score never exceeds its bound."""
+    best = _best(found, limit)
+    return len(best) == limit and (not rest or rest[0][2] <= best[-1].score)
+
+
+def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
+    """Every document holding every part of the query (no ranking, no limit): the match set `search` ranks."""
+    parts = query_parts(query)
+    if not parts:
+        return set()
+    hits, params = _hits([query_grams(p) for p in parts])
+    rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
+    out = {doc_id for doc_id, raw in rows if raw}
+    for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
+        out |= {doc_id for doc_id, title, body in _fetch(con, FETCH_TEXTS, batch) if _holds(title, body, parts)}
+    return out
+
+
+def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
+    """The `hits` union of RANK/CANDIDATES over every distinct key and range, and its bound parameters."""
+    keys = list(dict.fromkeys(k for q in required for k in q.keys))
+    ranges = list(dict.fromkeys(r for q in required for r in q.ranges))
+    selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
+    selects += [HIT_RANGE.format(k=len(keys) + i, p=f"r{i}") for i in range(len(ranges))]
+    params: dict[str, Any] = {f"g{i}": key for i, key in enumerate(keys)}
+    for i, (low, high) in enumerate(ranges):
+        params |= {f"r{i}lo": low, f"r{i}hi": high}
+    params["needed"] = len(keys) + len(ranges)
+    return "\nUNION ALL\n".join(selects), params
 
 
 def _rank(
     con: duckdb.DuckDBPyConnection,
-    terms: tuple[str, ...],
+    hits: str,
+    params: dict[str, Any],
     *,
-    limit: int,
-    since: date | None,
-    until: date | None,
-    topic: str | None,
-    region: str | None,
-) -> list[tuple[str, int, float]]:
-    """Stage 1: (doc_id, matched terms, score) of the best `limit` candidates."""
-    params: dict[str, Any] = {f"t{i}": term for i, term in enumerate(terms)}
-    params |= {
-        "k1": K1,
-        "b": B,
-        "title_boost": TITLE_BOOST,
-        "bonus": EXACT_TITLE_BONUS,
-        "terms_count": len(terms),
-        "since": since,
-        "until": until,
-        "region": region,
-        "topic": topic,
-        "pool": limit,
-    }
-    rows = con.execute(RANK.replace("{terms}", _placeholders("t", len(terms))), params).fetchall()
-    return [(r[0], int(r[1]), float(r[2])) for r in rows]
+    filters: SearchFilters,
+    pool: int,
+    letters: int,
+    parts: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits.
+
+    With `parts`, every row also says whether its raw text holds them all (RAW).
+    """
+    bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
+    bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
+    bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
+    statement = RANK.replace("{hits}", hits)
+    if parts:
+        statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
+        rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()
+        return [(r[0], float(r[1]), float(r[2]), bool(r[3])) for r in rows]
+    rows = con.execute(statement.replace("{raw}", "").replace("{texts}", ""), params | bound).fetchall()
+    return [(r[0], float(r[1]), float(r[2])) for r in rows]
 
 
-def _placeholders(prefix: str, count: int) -> str:
-    """`$p0, $p1, …`: named parameters for a list of bound values."""
-    return ", ".join(f"${prefix}{i}" for i in range(count))
+def _checked(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[tuple[str, float, float]],
+    parts: tuple[str, ...],
+    whole: str,
+    *,
+    snippets: bool,
+    known: bool = False,
+) -> dict[str, SearchHit]:
+    """The candidates of a batch that really hold every part (all of them when `known`), with final scores."""
+    bm25 = {doc_id: score for doc_id, score, _ in batch}
+    short = _fetch(con, FETCH_SHORT, list(bm25))
+    titles = {row[0]: fold(row[1] or "") for row in short}
+    # A candidate holds every bigram of every part: a part of one or two characters (no space) is in it for sure.
+    unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
+    need = [d for d, title in titles.items() if snippets or any(p not in title for p in unsure)]
+    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, need)} if need else {}
+    out = {}
+    for doc_id, title, url, published, source, regions in short:
+        body = bodies.get(doc_id)
+        if body is not None and not _holds(title or "", body, unsure):
+            continue
+        folded = titles[doc_id]
+        score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
+        score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
+        snippet = _snippet(body, parts[0]) if body else ""
+        out[doc_id] = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, snippet)
+    return out
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
+    """Rows of a FETCH statement for these documents: a constant IN list for a few, one list parameter for many."""
+    if not ids:
+        return []
+    if len(ids) > IN_LIST:  # thousands of placeholders cost more to bind than the list's join to run
+        return con.execute(statement.replace("{ids}", "SELECT unnest($ids::VARCHAR[])"), {"ids": ids}).fetchall()
+    placeholders = ", ".join(f"$d{i}" for i in range(len(ids)))
+    return con.execute(statement.replace("{ids}", placeholders), {f"d{i}": d for i, d in enumerate(ids)}).fetchall()
+
+
+def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:
+    """Every (folded) part is in the folded title or the folded body; the text is folded only when needed."""
+    folded: list[str] = []
+    for part in parts:
+        if part in title or part in body:  # a folded part in the raw text is in the folded text too
+            continue
+        if not folded:
+            folded = [fold(title), fold(body)]
+        if part not in folded[0] and part not in folded[1]:
+            return False
+    return True
+
+
+def _snippet(body: str, part: str) -> str:
+    """Text around the first place the part is in the body (the fold keeps positions)."""
+    at = body.find(part)
+    at = fold(body).find(part) if at < 0 else at
+    if at < 0:
+        return ""
+    return body[max(0, at - _SNIPPET // 2) : at + _SNIPPET // 2 + len(part)]
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

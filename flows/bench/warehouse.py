@@ -1,11 +1,13 @@
-"""`policywatch bench warehouse --docs N`: load rate, cookbook query times, search latency, file size.
+"""`policywatch bench warehouse --docs N`: load rate, cookbook query times, search latency and recall, sizes.
 
 The corpus is synthetic and deterministic: each document is a title and 5–10 paragraphs drawn from the
 seed documents' own lines, with 1–3 topics and maybe an instrument, spread over 104 weeks, and a random
 (distinct) MinHash-like signature, so no document is a copy of another. Every document goes through
 the loader the nightly flow uses (`warehouse.load.RunLoader`: one run and one transaction per `--batch`,
 fed `--chunk` documents at a time), then the search index is updated after each commit, as the flow
-does. Then the cookbook of docs/warehouse.md and 20 searches are timed.
+does. Then the cookbook of docs/warehouse.md and 20 searches are timed, and search's recall is checked
+against a brute-force scan (DuckDB `contains` over the raw titles and texts, the LIKE scan a search box
+would otherwise run) on random substrings of the corpus.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import cProfile
 import hashlib
 import io
 import pstats
+import random
 import re
 import statistics
 import tempfile
@@ -37,9 +40,9 @@ from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
 from parsers.run import PageOutcome, SourceAttempt
 from warehouse.batches import chunked
-from warehouse.connection import open_writer
+from warehouse.connection import open_reader, open_writer
 from warehouse.load import RunLoader, index_search
-from warehouse.search import search
+from warehouse.search import matching, search
 
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
 WEEKS = 104
@@ -68,6 +71,19 @@ QUERIES = (
     "投资基金",
     "精准医疗",
 )
+RECALL_SEED, RECALL_SUBSTRINGS = 20, 200  # substrings of 2–6 characters, drawn with a fixed seed
+# The peer: every document whose raw title, or raw text with its attachments' text, holds the substring.
+SCAN = """
+SELECT d.doc_id FROM core.documents d
+LEFT JOIN (SELECT doc_id, string_agg(text, chr(10)) AS text FROM core.attachments WHERE text IS NOT NULL
+           GROUP BY doc_id) a USING (doc_id)
+WHERE contains(coalesce(d.title, ''), $s) OR contains(d.text || coalesce(chr(10) || a.text, ''), $s)
+"""
+INDEX_SIZE = """
+SELECT (SELECT count(*) FROM core.document_grams),
+       (SELECT count(DISTINCT block_id) FROM pragma_storage_info('core.document_grams') WHERE persistent)
+       * (SELECT block_size FROM pragma_database_size() WHERE database_name = current_database())
+"""
 _SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^### (\d+)\. (.+)$", re.MULTILINE)
 
@@ -229,6 +245,7 @@ def bench_warehouse(
         results += _measure_loader(con, corpus, docs, batch, chunk, profile, with_search)
         con.execute("CHECKPOINT")
         results.append(("file size", f"{path.stat().st_size / 2**20:,.0f} MiB ({docs:,} documents)"))
+    with open_reader(path) as con:  # as analysts and `policywatch search` read it (the writer's memory is capped)
         results += _measure_queries(con, with_search)
     if scratch is not None:
         scratch.cleanup()
@@ -280,14 +297,60 @@ def _measure_queries(con: Any, with_search: bool) -> list[tuple[str, str]]:
         return rows
     latencies = []
     for query in QUERIES:
-        search(con, query, limit=10)  # warm
+        search(con, query, limit=10, snippets=False)  # warm
         started = time.perf_counter()
-        search(con, query, limit=10, since=date(2025, 1, 1))
+        search(con, query, limit=10, since=date(2025, 1, 1), snippets=False)  # as `policywatch search` runs it
         latencies.append((time.perf_counter() - started) * 1000)
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[-1]
     rows.append(("search latency (20 queries)", f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, max {max(latencies):,.0f} ms"))
-    return rows
+    grams, size = con.execute(INDEX_SIZE).fetchone()
+    rows.append(("search index size", f"{size / 2**20:,.0f} MiB, {grams:,} gram rows"))
+    return rows + _measure_recall(con)
+
+
+def substrings(con: Any, count: int, seed: int = RECALL_SEED) -> list[str]:
+    """`count` random substrings of 2–6 characters without whitespace, from random documents' titles and texts."""
+    rng = random.Random(seed)
+    ids = [r[0] for r in con.execute("SELECT doc_id FROM core.documents ORDER BY doc_id").fetchall()]
+    out: list[str] = []
+    while len(out) < count:
+        doc_id = rng.choice(ids)
+        title, text = con.execute(
+            "SELECT coalesce(title, ''), text FROM core.documents WHERE doc_id = ?", [doc_id]
+        ).fetchone()
+        source = rng.choice([title, text]) or text
+        size = rng.randint(2, 6)
+        start = rng.randrange(max(1, len(source) - size + 1))
+        piece = source[start : start + size]
+        if len(piece) == size and not any(c.isspace() for c in piece):
+            out.append(piece)
+    return out
+
+
+def _measure_recall(con: Any) -> list[tuple[str, str]]:
+    """Search's match set against the brute-force scan: every raw hit must be found (folding may add more)."""
+    found = expected = 0
+    ours, scans = [], []
+    for piece in substrings(con, RECALL_SUBSTRINGS):
+        started = time.perf_counter()
+        raw = {r[0] for r in con.execute(SCAN, {"s": piece}).fetchall()}
+        scans.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        matched = matching(con, piece)
+        ours.append((time.perf_counter() - started) * 1000)
+        found, expected = found + len(raw & matched), expected + len(raw)
+    recall = found / expected if expected else 1.0
+    return [
+        (
+            "search recall vs scan",
+            f"{recall:.3f} ({found:,} of {expected:,} documents, {RECALL_SUBSTRINGS} substrings of 2–6 characters)",
+        ),
+        (
+            "match set time vs scan",
+            f"p50 {statistics.median(ours):,.0f} ms (search.matching), p50 {statistics.median(scans):,.0f} ms (scan)",
+        ),
+    ]
 
 
 def _print(results: list[tuple[str, str]], docs: int) -> None:

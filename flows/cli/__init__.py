@@ -412,29 +412,52 @@ def _print_links(listed: ListPage, title: str) -> None:
         )
 
 
+SEARCH_LIMIT = 10_000  # results a search may ask for: far more than anyone reads, bounded so a typo cannot hang it
+
+
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help='words to look for; "quoted parts" must appear verbatim')],
-    limit: Annotated[int, typer.Option("--limit", min=1, help="how many results")] = 20,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="words to look for: every part must be in the title or text (substring; traditional and full-width "
+            'forms fold); "quoted parts" may hold spaces'
+        ),
+    ],
+    limit: Annotated[int, typer.Option("--limit", help=f"how many results, 1 to {SEARCH_LIMIT:,}")] = 20,
     since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="a topic name or id, e.g. 生物制造")] = None,
     region: Annotated[str | None, typer.Option("--region", help="a region, e.g. 广东")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one JSON object per line: doc_id, title, url, published_on, score")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Ranked full-text search over the warehouse (its read copy while a run is loading)."""
     from datetime import date
 
+    from parsers.grams import query_parts
     from warehouse.search import search
     from warehouse.snapshot import open_for_reading
 
-    settings = settings_for(db=db)
+    if not 1 <= limit <= SEARCH_LIMIT:
+        fail(f"--limit must be 1 to {SEARCH_LIMIT:,}, not {limit}", 2)
+    if not query_parts(query):
+        fail("the query is empty: give the words to look for", 2)
     try:
         first, last = (date.fromisoformat(d) if d else None for d in (since, until))
     except ValueError as exc:
         fail(f"dates must look like 2024-01-01: {exc}", 2)
+    settings = settings_for(db=db)
     with errors_to_exit(), open_for_reading(settings.db) as (con, used):
-        hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region)
+        hits = search(con, query, limit=limit, since=first, until=last, topic=topic, region=region, snippets=False)
+    if as_json:
+        for hit in hits:
+            record = {"doc_id": hit.doc_id, "title": hit.title, "url": hit.url}
+            record |= {"published_on": hit.published_on.isoformat() if hit.published_on else None, "score": hit.score}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
     table = new_table("#", "score", "published", "title", "url", title=f"{query} ({used.name})")
     for rank, hit in enumerate(hits, 1):
         table.add_row(str(rank), f"{hit.score:.2f}", str(hit.published_on or ""), hit.title or "", hit.url or "")

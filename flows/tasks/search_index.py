@@ -1,8 +1,8 @@
 """Updating the search index after a load: in this process for a night's handful, in a spawned one for a backfill.
 
-A backfill's indexing loads jieba's dictionary (~110 MB) and builds term rows for every new document;
-in a process of its own that memory is returned when it ends instead of weighing on the flow's process
-(which also holds the parse pool and Prefect) for the rest of its life.
+A backfill's indexing builds gram rows (numpy, pyarrow) for every new document, 500 at a time; in a process
+of its own that memory is returned when it ends instead of weighing on the flow's process (which also holds
+the parse pool and Prefect) for the rest of its life.
 """
 
 from __future__ import annotations
