@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 from prefect.states import State
 
+from flows.adapters.browser import Browser
 from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher
 from flows.adapters.memory import release_freed_memory
@@ -109,10 +110,16 @@ def _source_run_name() -> str:
     timeout_seconds=3 * 3600,
 )
 async def ingest_web_source(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, backfill: bool
+    source: Source,
+    fetcher: Fetcher,
+    known: Known,
+    archive_root: Path,
+    spool: Spool,
+    backfill: bool,
+    browser: Browser | None = None,
 ) -> Collected:
     """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
-    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill)
+    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill, browser=browser)
     if collected.attempt.error:
         get_run_logger().warning("source %s failed: %s", source.name, collected.attempt.error)
     return collected
@@ -128,12 +135,17 @@ async def fetch_web(
         def known(urls: list[str]) -> dict[str, FrontierState]:
             return carried.known(frontier.lookup(con, urls) if con is not None else {}, urls)
 
-        async with Fetcher(
-            fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
-        ) as fetcher:
+        async with (
+            Fetcher(
+                fetch_policy(settings, sources),
+                allowed_hosts=allowed_hosts(sources),
+                host_policies=host_policies(sources),
+            ) as fetcher,
+            Browser(fetcher) as browser,  # launched only if a browser source meets a challenge or renders
+        ):
             return list(
                 await asyncio.gather(
-                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill) for s in sources)
+                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill, browser) for s in sources)
                 )
             )
 

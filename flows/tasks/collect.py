@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from flows.adapters import archive
+from flows.adapters.browser import Browser
 from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher, FetchResult
+from flows.adapters.fetch_modes import for_source
 from flows.sources import Source
 from flows.tasks import files_source
 from flows.tasks.discover import Known, discover
@@ -104,10 +106,21 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
 
 
 async def collect_web(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, *, backfill: bool
+    source: Source,
+    fetcher: Fetcher,
+    known: Known,
+    archive_root: Path,
+    spool: Spool,
+    *,
+    backfill: bool,
+    browser: Browser | None = None,
 ) -> Collected:
-    """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised."""
-    found = await discover(source, fetcher, known, backfill=backfill)
+    """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised.
+
+    `browser`: the run's headless Chromium, for sources whose `fetch` mode needs it (flows/adapters/fetch_modes.py).
+    """
+    getter = for_source(source, fetcher, browser)
+    found = await discover(source, getter, known, backfill=backfill)
     now = utcnow()
     attempt = SourceAttempt(
         source_name=source.name, kind=source.kind, ok=found.error is None, items=len(found.items), error=found.error
@@ -134,7 +147,7 @@ async def collect_web(
 
     async def fetch_and_keep(item: ListItem) -> None:
         # Archived as soon as it arrives: a run never holds more bodies than requests in flight.
-        result = await fetcher.get(
+        result = await getter.get(
             item.url,
             etag=_state(states, item, "etag"),
             last_modified=_state(states, item, "last_modified"),

@@ -1,0 +1,278 @@
+"""`fetch: browser | render` through the real nightly flow: loopback sites behind JavaScript challenges.
+
+Two runs over the same sites (one module fixture, one browser launch): every source plain, with Chromium
+missing for the one browser source; then the challenged sources in browser mode and the scripted list in
+render mode. Skipped without Debian's chromium (`make test` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+import pytest
+
+from flows.adapters.browser import MISSING, chromium_path
+from tests.challenge_site import Guard
+from tests.fixture_site import Response, Site, article, list_page, serve, write_registry
+
+pytestmark = [
+    pytest.mark.skipif(chromium_path() is None, reason="Debian chromium not installed (make test installs it)"),
+    pytest.mark.usefixtures("prefect_server"),
+]
+REPO = Path(__file__).resolve().parents[1]
+TOPICS = ("抗体药物临床试验", "疫苗批签发", "医疗器械注册", "基因治疗产品", "中药饮片炮制", "细胞治疗备案")
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def doc(letter: str, n: int) -> Response:
+    """A distinct article per site and number."""
+    topic = TOPICS[(ord(letter) + n) % len(TOPICS)]
+    title = f"国家药监局关于{topic}有关事项的公告（{letter.upper()}站第{n}号）"
+    text = f"<p>为规范{topic}管理，{letter.upper()}站现就第{n}号事项公告如下。</p><p>一、{TOPICS[n % 6]}。二、自{n}月起施行。</p>"
+    return Response(article(title, text, f"2026-11-{n:02d}"), headers=HTML)
+
+
+def listing(letter: str, count: int) -> Response:
+    links = [(f"art/{n}.html", f"{letter}-{n}", f"2026-11-{n:02d}") for n in range(count, 0, -1)]
+    return Response(list_page(links, None), headers=HTML)
+
+
+# The render site's list: empty until its script fetches the items and inserts them; an image (blocked) and a
+# script of an origin no source names (never requested).
+SCRIPTED = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title></head><body>
+<ul class="u-list"></ul><img src="/logo.png"><script src="{outsider}/evil.js"></script>
+<script>fetch('/c/items.json').then(r => r.json()).then(items => {{
+  const ul = document.querySelector('ul.u-list');
+  for (const i of items) {{ const li = document.createElement('li'); const a = document.createElement('a');
+    a.href = i.href; a.textContent = i.title; li.appendChild(a); ul.appendChild(li); }} }});</script></body></html>"""
+
+
+@dataclass
+class Sites:
+    a: Site  # 412 + `$_ts` script that computes a cookie and reloads (NMPA, NHC)
+    b: Site  # 202 + a cookie-and-reload script
+    c: Site  # a list whose items a script inserts (render)
+    d: Site  # a POST JSON API that wants the token the list page's script makes (CDE)
+    e: Site  # an ordinary site
+    outsider: Site  # an origin no source names
+    guards: dict[str, Guard]
+
+
+def cde_api(site: Site, handler: object) -> Response:
+    """CDE's list API answer (sources-reference §6): records whose externalLinks are the detail pages."""
+    records = [
+        {"title": f"d-{n}", "externalLinks": site.url(f"/detail/{n}.html"), "issueDate": f"2026-11-0{n}"}
+        for n in (1, 2)
+    ]
+    return Response(json.dumps({"data": {"records": records}}).encode(), headers={"Content-Type": "application/json"})
+
+
+def build(outsider: Site) -> tuple[list[Site], dict[str, Guard]]:
+    """Sites a to e (see Sites) and the guards of the challenged ones."""
+    ga, gb, gd = (
+        Guard("aSVoELocvxVW0S", 7919, 412, "ts"),
+        Guard("bwzws_cid", 104729, 202, "reload"),
+        Guard("dFSSBBIl1UgzbN7N80S", 1299709, 202, "ts"),
+    )
+    robots = Response(b"User-agent: *\nDisallow: /private/\n")
+    a = Site(routes={"/list/index.html": ga(listing("a", 3)), "/other/index.html": ga(listing("a", 1))})
+    a.routes |= {f"/list/art/{n}.html": ga(doc("a", n)) for n in range(1, 4)} | {"/other/art/1.html": ga(doc("o", 1))}
+    b = Site(routes={"/b/index.html": gb(listing("b", 2))} | {f"/b/art/{n}.html": gb(doc("b", n)) for n in (1, 2)})
+    c = Site(
+        routes={
+            "/c/index.html": Response(SCRIPTED.format(outsider=outsider.base).encode(), headers=HTML),
+            "/c/items.json": Response(
+                json.dumps([{"href": f"/c/art/{n}.html", "title": f"c-{n}"} for n in (1, 2)]).encode(),
+                headers={"Content-Type": "application/json"},
+            ),
+            "/logo.png": Response(b"\x89PNG", headers={"Content-Type": "image/png"}),
+            **{f"/c/art/{n}.html": doc("c", n) for n in (1, 2)},
+        }
+    )
+    shell = Response(b"<html><body><div id='app'>loading</div></body></html>", headers=HTML)
+    d = Site(routes={"/listpage": gd(shell), "/api/getList": gd(cde_api)})
+    d.routes |= {f"/detail/{n}.html": gd(doc("d", n)) for n in (1, 2)}
+    e = Site(routes={"/e/index.html": listing("e", 1), "/e/art/1.html": doc("e", 1)})
+    for site in (a, b, c, d, e):
+        site.routes["/robots.txt"] = robots
+    return [a, b, c, d, e], {"a": ga, "b": gb, "d": gd}
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[Sites]:
+    with serve(Site()) as outsider:
+        outsider.routes["/evil.js"] = Response(b"document.title='owned'", headers={"Content-Type": "text/javascript"})
+        built, guards = build(outsider)
+        with ExitStack() as stack:
+            a, b, c, d, e = (stack.enter_context(serve(site)) for site in built)
+            yield Sites(a, b, c, d, e, outsider, guards)
+
+
+def sources(s: Sites, *, browser: bool) -> list[dict[str, Any]]:
+    common = {"delay_seconds": 0, "concurrency": 2, "link_selector": "ul.u-list li a"}
+    mode = {"fetch": "browser"} if browser else {}
+    return [
+        {"name": "a-412", "kind": "html-list", "url": s.a.url("/list/index.html"), **common, **mode},
+        {"name": "b-202", "kind": "html-list", "url": s.b.url("/b/index.html"), **common, **mode},
+        {
+            "name": "c-scripted",
+            "kind": "html-list",
+            "url": s.c.url("/c/index.html"),
+            **common,
+            **({"fetch": "render"} if browser else {}),
+        },
+        {
+            "name": "d-api",
+            "kind": "json-api",
+            "method": "post",
+            "url": s.d.url("/api/getList"),
+            "items_path": "data.records",
+            "fields": {"url": "externalLinks", "title": "title", "published_on": "issueDate"},
+            "params": {"pageSize": "20", "isFbtg": "1"},
+            "headers": {"Referer": s.d.url("/listpage")},
+            "delay_seconds": 0,
+            **mode,
+        },
+        {"name": "e-open", "kind": "html-list", "url": s.e.url("/e/index.html"), **common},
+    ]
+
+
+@dataclass
+class Ran:
+    result: Any
+    db: Path
+    challenges: dict[str, int]  # challenge pages each guard answered during the run
+
+
+def run(tmp: Path, s: Sites, entries: list[dict[str, Any]], env: dict[str, str]) -> Ran:
+    from flows.ingest import nightly_ingest
+
+    registry = write_registry(tmp / "sources.yaml", entries)
+    before = {k: g.answered["challenge"] for k, g in s.guards.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"POLICYWATCH_HOME": str(tmp / "home"), **env}.items():
+            patch.setenv(name, value)
+        result = nightly_ingest(str(registry), str(tmp / "w.duckdb"))
+    return Ran(result, tmp / "w.duckdb", {k: g.answered["challenge"] - before[k] for k, g in s.guards.items()})
+
+
+@pytest.fixture(scope="module")
+def plain_run(sites: Sites, tmp_path_factory: pytest.TempPathFactory) -> Ran:
+    """Every source plain, and one more in browser mode on a machine where Chromium is missing."""
+    missing = {
+        "name": "a-no-chromium",
+        "kind": "html-list",
+        "url": sites.a.url("/other/index.html"),
+        "link_selector": "ul.u-list li a",
+        "delay_seconds": 0,
+        "fetch": "browser",
+    }
+    return run(
+        tmp_path_factory.mktemp("plain"),
+        sites,
+        [*sources(sites, browser=False), missing],
+        {"POLICYWATCH_CHROMIUM": "/nonexistent/chromium"},
+    )
+
+
+@pytest.fixture(scope="module")
+def browser_run(sites: Sites, tmp_path_factory: pytest.TempPathFactory, plain_run: Ran) -> Ran:
+    return run(tmp_path_factory.mktemp("browser"), sites, sources(sites, browser=True), {})
+
+
+def per_source(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(con.execute("SELECT source_name, count(*) FROM documents GROUP BY 1").fetchall())
+
+
+def health(db: Path) -> dict[str, str | None]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(con.execute("SELECT source_name, last_error FROM source_health").fetchall())
+
+
+def test_browser_fetch_plain_mode_gets_nothing_behind_a_challenge_and_says_so(plain_run: Ran) -> None:
+    counts = per_source(plain_run.db)
+    assert counts.get("e-open") == 1  # the ordinary site is unaffected
+    assert not any(counts.get(name) for name in ("a-412", "b-202", "d-api", "c-scripted", "a-no-chromium"))
+    errors = health(plain_run.db)
+    for name in ("a-412", "b-202", "d-api"):
+        assert "JavaScript challenge" in (errors[name] or ""), name
+        assert "fetch: browser" in (errors[name] or "")
+
+
+def test_browser_fetch_without_chromium_fails_that_source_in_one_line(plain_run: Ran) -> None:
+    (attempt,) = [a for a in plain_run.result.attempts if a.source_name == "a-no-chromium"]
+    assert not attempt.ok and attempt.error == MISSING
+    assert health(plain_run.db)["a-no-chromium"] == MISSING
+    assert plain_run.result.report is not None  # the run itself ended normally
+
+
+def test_browser_fetch_loads_every_document_behind_challenges(browser_run: Ran) -> None:
+    assert per_source(browser_run.db) == {"a-412": 3, "b-202": 2, "c-scripted": 2, "d-api": 2, "e-open": 1}
+    assert all(a.ok and not a.drifted for a in browser_run.result.attempts)
+
+
+def test_browser_fetch_passes_each_challenge_once_then_goes_plain(browser_run: Ran, sites: Sites) -> None:
+    # Per origin: httpx meets the challenge, the browser meets it once and reloads; every later request has the cookie.
+    assert browser_run.challenges == {"a": 2, "b": 2, "d": 2}
+
+
+def test_browser_fetch_render_keeps_the_browser_in_scope(browser_run: Ran, sites: Sites) -> None:
+    assert sites.outsider.hits["/evil.js"] == 0  # another origin: aborted by the route
+    assert sites.c.hits["/logo.png"] == 0  # images are never loaded
+    assert sites.c.hits["/c/items.json"] == 1  # the list's own script request went through the fetcher
+
+
+# A child that starts the run's browser on a loopback page, says where its profile is, and waits to be killed.
+CHILD = """
+import asyncio, sys
+from flows.adapters.browser import Browser
+from flows.adapters.fetch import Fetcher, FetchPolicy
+from flows.adapters.loopback import Response, Site, serve
+
+async def main():
+    with serve(Site(routes={"/": Response(b"<p>hi</p>", headers={"Content-Type": "text/html"})})) as site:
+        async with Fetcher(FetchPolicy(user_agent="t"), allowed_hosts={site.base}) as fetcher:
+            browser = Browser(fetcher)
+            page = await browser.render(site.url("/"))
+            print(browser.profile, page.status, flush=True)
+            await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def with_profile(profile: str) -> list[int]:
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if any(profile in part for part in process.info["cmdline"] or ()):
+            found.append(process.info["pid"])
+    return found
+
+
+def test_browser_fetch_sigkill_of_the_run_leaves_no_chromium(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        profile, status = (child.stdout.readline() if child.stdout else "").split()
+        assert status == "200" and with_profile(profile)  # Chromium runs with our profile
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while with_profile(profile) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert with_profile(profile) == []
+    finally:
+        if child.poll() is None:
+            child.kill()
