@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from flows.adapters.browser import MISSING, chromium_path
-from tests.challenge_site import Guard
+from flows.adapters.loopback_challenge import Guard
 from tests.fixture_site import Response, Site, article, list_page, serve, write_registry
 
 pytestmark = [
@@ -36,12 +36,19 @@ TOPICS = ("抗体药物临床试验", "疫苗批签发", "医疗器械注册", "
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
+# The render site's articles finish their text by script.
+INSERTED = "<script>document.querySelector('.TRS_Editor').insertAdjacentHTML('beforeend', '<p>附：脚本插入的段落。</p>')</script>"
+
+
 def doc(letter: str, n: int) -> Response:
-    """A distinct article per site and number."""
+    """A distinct article per site and number (the render site's end in a script that adds a paragraph)."""
     topic = TOPICS[(ord(letter) + n) % len(TOPICS)]
     title = f"国家药监局关于{topic}有关事项的公告（{letter.upper()}站第{n}号）"
     text = f"<p>为规范{topic}管理，{letter.upper()}站现就第{n}号事项公告如下。</p><p>一、{TOPICS[n % 6]}。二、自{n}月起施行。</p>"
-    return Response(article(title, text, f"2026-11-{n:02d}"), headers=HTML)
+    page = article(title, text, f"2026-11-{n:02d}")
+    if letter == "c":
+        page = page.replace(b"</body>", INSERTED.encode() + b"</body>")
+    return Response(page, headers=HTML)
 
 
 def listing(letter: str, count: int) -> Response:
@@ -233,6 +240,21 @@ def test_browser_fetch_render_keeps_the_browser_in_scope(browser_run: Ran, sites
     assert sites.outsider.hits["/evil.js"] == 0  # another origin: aborted by the route
     assert sites.c.hits["/logo.png"] == 0  # images are never loaded
     assert sites.c.hits["/c/items.json"] == 1  # the list's own script request went through the fetcher
+
+
+def test_browser_fetch_render_archives_the_page_as_rendered_and_as_received(browser_run: Ran) -> None:
+    from flows.adapters.archive import load
+
+    with duckdb.connect(str(browser_run.db), read_only=True) as con:
+        (raw, headers), *_ = con.execute(
+            "SELECT raw_sha256, headers FROM core.pages WHERE url LIKE '%/c/art/1.html' AND outcome = 'new'"
+        ).fetchall()
+    archive = browser_run.db.parent / "home" / "raw"
+    received = load(archive, json.loads(headers)["x-policywatch-received-sha256"])
+    assert received == doc("c", 1).body  # the bytes the server sent
+    inserted = "<p>附：脚本插入的段落。</p></div>"  # where the script put it: the end of the text box
+    assert inserted not in received.decode()
+    assert inserted in load(archive, raw).decode()  # the DOM as Chromium left it
 
 
 # A child that starts the run's browser on a loopback page, says where its profile is, and waits to be killed.

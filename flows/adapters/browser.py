@@ -120,7 +120,12 @@ class Browser:
         headers["content-type"] = "text/html; charset=utf-8"  # page.content() is the DOM, serialised as UTF-8
         cap = self.fetcher.policy.max_bytes
         result = FetchResult(
-            url=url, final_url=loaded.response.url, status=loaded.response.status, headers=headers, body=html[:cap]
+            url=url,
+            final_url=loaded.response.url,
+            status=loaded.response.status,
+            headers=headers,
+            body=html[:cap],
+            received=loaded.body,
         )
         if len(html) > cap:
             return replace(

@@ -68,6 +68,7 @@ class FetchResult:
     error_kind: str | None = None
     attempts: int = 1
     fetched_at: datetime = field(default_factory=utcnow)
+    received: bytes | None = None  # a rendered page's document as the server sent it, before its scripts ran
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ from parsers.options import page_options
 from parsers.records import ParseOptions
 from parsers.run import FrontierRow, FrontierState, PageOutcome, SourceAttempt
 
+RECEIVED_HEADER = "x-policywatch-received-sha256"  # a rendered page's archive key of the bytes as received
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
 _KEPT_HEADERS = (
@@ -200,6 +201,8 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
     digest = None
     if result.body is not None:
         try:
+            if result.received is not None:  # rendered: what the server sent is kept too, named by the page
+                headers[RECEIVED_HEADER] = archive.store(archive_root, result.received)
             digest = archive.store(archive_root, result.body)
         except PolicyWatchError as exc:
             result = FetchResult(

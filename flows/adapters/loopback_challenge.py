@@ -1,4 +1,6 @@
-"""Loopback sites behind JavaScript cookie challenges, shaped like NMPA/NHC (412), CDE (202 + a token its API checks).
+"""Loopback routes behind JavaScript cookie challenges, like NMPA/NHC (412) and CDE (202 + a token its API checks).
+
+For the tests (tests/test_browser_fetch.py) and `policywatch bench browser`.
 
 A guarded route answers a request without the right cookie with a challenge page whose script computes the
 cookie's value from a number in the page and reloads; only a client that runs the script gets the page.
@@ -27,6 +29,7 @@ class Guard:
     status: int = 412
     style: str = "ts"  # ts: a Ruishu-style `$_ts` page; reload: a bare cookie-and-reload script
     answered: Counter[str] = field(default_factory=Counter)  # "challenge" / "page"
+    enabled: bool = True  # False: every request gets the page (the same site without its WAF)
 
     @property
     def token(self) -> str:
@@ -44,7 +47,8 @@ class Guard:
             return (
                 f"<html><head><meta charset='utf-8'><script r='m'>{script}</script></head><body></body></html>".encode()
             )
-        return f"<html><head><script>{script}</script></head><body><noscript>请开启JavaScript</noscript></body></html>".encode()
+        body = "<body><noscript>请开启JavaScript</noscript></body>"
+        return f"<html><head><script>{script}</script></head>{body}</html>".encode()
 
     def passed(self, handler: BaseHTTPRequestHandler) -> bool:
         """The request carries the cookie the script would have set."""
@@ -55,7 +59,7 @@ class Guard:
         """`route`, behind this challenge."""
 
         def guarded(site: Site, handler: BaseHTTPRequestHandler) -> Response:
-            if not self.passed(handler):
+            if self.enabled and not self.passed(handler):
                 self.answered["challenge"] += 1
                 return Response(self.page(), self.status, {"Content-Type": "text/html; charset=utf-8"})
             self.answered["page"] += 1
