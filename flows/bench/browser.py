@@ -3,8 +3,8 @@
 The loopback site answers every page behind a 412 cookie challenge (flows/adapters/loopback_challenge.py).
 Plain HTTP is measured on the same pages with the challenge off (behind it, it gets none: shown too);
 browser mode passes the challenge once in Chromium and fetches the rest over HTTP with its cookies; render
-loads every page in Chromium. Memory is the resident set of this process and all its children (the
-Playwright driver, Chromium's processes), sampled while the pages are fetched.
+loads every page in Chromium. Memory is that of this process and all its children (the Playwright
+driver, Chromium's processes), summed as RSS and as PSS, sampled while the pages are fetched.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from flows.bench.app import bench_app
 from flows.sources import Source
 
 PAGE = ("<html><body><div class='TRS_Editor'>" + "药品注册管理办法实施细则。" * 600 + "</div></body></html>").encode()
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1  # reading every process's smaps takes a few ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +40,21 @@ class Measured:
 
     ok: int
     pages_per_second: float
-    peak_mib: float
+    peak_rss_mib: float
+    peak_pss_mib: float
     launches: int
 
 
 class TreePeak:
-    """The peak resident memory of this process and its descendants while a block runs, sampled by a thread."""
+    """The peak memory of this process and its descendants while a block runs, sampled by a thread.
+
+    RSS summed over processes counts the pages Chromium's processes share once per process; PSS shares
+    them out, so its sum is what the tree really holds.
+    """
 
     def __init__(self) -> None:
-        self.peak_mib = 0.0
+        self.rss_mib = 0.0
+        self.pss_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -63,17 +69,21 @@ class TreePeak:
     def _sample(self) -> None:
         me = psutil.Process()
         while True:
-            self.peak_mib = max(self.peak_mib, _tree_rss(me) / 2**20)
+            rss, pss = _tree_memory(me)
+            self.rss_mib, self.pss_mib = max(self.rss_mib, rss / 2**20), max(self.pss_mib, pss / 2**20)
             if self._stop.wait(SAMPLE_SECONDS):
                 return
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = process.memory_info().rss
-    for child in process.children(recursive=True):
+def _tree_memory(process: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) summed over a process and its descendants (PSS is RSS where the system does not tell it)."""
+    rss = pss = 0
+    for member in (process, *process.children(recursive=True)):
         with suppress(psutil.Error):  # gone between the listing and the reading
-            total += child.memory_info().rss
-    return total
+            full = member.memory_full_info()
+            rss += full.rss
+            pss += getattr(full, "pss", full.rss)
+    return rss, pss
 
 
 async def _measure(base: str, mode: str, pages: int, concurrency: int) -> Measured:
@@ -89,7 +99,7 @@ async def _measure(base: str, mode: str, pages: int, concurrency: int) -> Measur
             results = await asyncio.gather(*(getter.get(f"{base}/p/{i}.html") for i in range(pages)))
             elapsed = time.perf_counter() - started
         ok = sum(r.error is None and b"TRS_Editor" in (r.body or b"") for r in results)
-        return Measured(ok, ok / elapsed, peak.peak_mib, browser.launches)
+        return Measured(ok, ok / elapsed, peak.rss_mib, peak.pss_mib, browser.launches)
 
 
 @bench_app.command("browser")
@@ -110,6 +120,7 @@ def bench_browser(
         "pages read",
         "pages/s",
         "peak RSS MiB",
+        "peak PSS MiB",
         "browsers",
         title=f"bench browser: {pages} pages of {len(PAGE) // 1024} KB, concurrency {concurrency}",
     )
@@ -122,7 +133,8 @@ def bench_browser(
                 "412" if challenged else "off",
                 f"{measured.ok}/{pages}",
                 f"{measured.pages_per_second:.1f}",
-                f"{measured.peak_mib:.0f}",
+                f"{measured.peak_rss_mib:.0f}",
+                f"{measured.peak_pss_mib:.0f}",
                 str(measured.launches),
             )
     Console().print(table)
