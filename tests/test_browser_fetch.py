@@ -59,7 +59,7 @@ def listing(letter: str, count: int) -> Response:
 # The render site's list: empty until its script fetches the items and inserts them; an image (blocked) and a
 # script of an origin no source names (never requested).
 SCRIPTED = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title></head><body>
-<ul class="u-list"></ul><img src="/logo.png"><script src="{outsider}/evil.js"></script>
+<ul class="u-list"></ul><img src="/logo.png"><script src="{outsider}/evil.js"></script><iframe src="/c/away"></iframe>
 <script>fetch('/c/items.json').then(r => r.json()).then(items => {{
   const ul = document.querySelector('ul.u-list');
   for (const i of items) {{ const li = document.createElement('li'); const a = document.createElement('a');
@@ -99,11 +99,13 @@ def build(outsider: Site) -> tuple[list[Site], dict[str, Guard]]:
     b = Site(routes={"/b/index.html": gb(listing("b", 2))} | {f"/b/art/{n}.html": gb(doc("b", n)) for n in (1, 2)})
     c = Site(
         routes={
+            "/start": Response(b"", 302, {"Location": "/c/index.html"}),  # the links are relative to the list
             "/c/index.html": Response(SCRIPTED.format(outsider=outsider.base).encode(), headers=HTML),
             "/c/items.json": Response(
-                json.dumps([{"href": f"/c/art/{n}.html", "title": f"c-{n}"} for n in (1, 2)]).encode(),
+                json.dumps([{"href": f"art/{n}.html", "title": f"c-{n}"} for n in (1, 2)]).encode(),
                 headers={"Content-Type": "application/json"},
             ),
+            "/c/away": Response(b"", 302, {"Location": f"{outsider.base}/evil.js"}),  # a redirect out of scope
             "/logo.png": Response(b"\x89PNG", headers={"Content-Type": "image/png"}),
             **{f"/c/art/{n}.html": doc("c", n) for n in (1, 2)},
         }
@@ -136,7 +138,7 @@ def sources(s: Sites, *, browser: bool) -> list[dict[str, Any]]:
         {
             "name": "c-scripted",
             "kind": "html-list",
-            "url": s.c.url("/c/index.html"),
+            "url": s.c.url("/start"),
             **common,
             **({"fetch": "render"} if browser else {}),
         },
@@ -237,9 +239,11 @@ def test_browser_fetch_passes_each_challenge_once_then_goes_plain(browser_run: R
 
 
 def test_browser_fetch_render_keeps_the_browser_in_scope(browser_run: Ran, sites: Sites) -> None:
-    assert sites.outsider.hits["/evil.js"] == 0  # another origin: aborted by the route
+    assert sites.c.hits["/c/away"] == 1
+    assert sites.outsider.hits["/evil.js"] == 0  # another origin, asked or redirected to: never reached
     assert sites.c.hits["/logo.png"] == 0  # images are never loaded
     assert sites.c.hits["/c/items.json"] == 1  # the list's own script request went through the fetcher
+    assert sites.c.hits["/c/index.html"] == 2  # plain run, browser run: the redirect's target was fetched once
 
 
 def test_browser_fetch_render_archives_the_page_as_rendered_and_as_received(browser_run: Ran) -> None:

@@ -19,11 +19,12 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from flows.adapters.fetch import Fetcher, FetchResult
+from flows.adapters.fetch import REDIRECT_STATUSES, Fetcher, FetchResult
 from flows.sources import BROWSER_USER_AGENT
 from parsers.challenge import challenge_reason
 from parsers.errors import FetchError
@@ -49,7 +50,10 @@ MAX_PASSES = 3  # challenge passes per origin and run: a challenge that keeps co
 PAGES_AT_ONCE = 2  # open tabs: each holds a renderer (~50-100 MB)
 SETTLE_SECONDS = 3.0  # after load, how long a rendered page may still fetch what its script inserts
 # Request headers Chromium sets that httpx sets itself (or that describe Chromium's connection, not ours).
-_NOT_FORWARDED = frozenset({"host", "accept-encoding", "connection", "content-length", "cookie2", "keep-alive"})
+# Conditional headers too: a 304 would leave the page nothing to show (the Fetcher's cache is the frontier's).
+_NOT_FORWARDED = frozenset(
+    {"host", "accept-encoding", "connection", "content-length", "keep-alive", "if-none-match", "if-modified-since"}
+)
 # Response headers that described the bytes on the wire; the page gets the decoded body.
 _NOT_REPLAYED = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
 _COOKIE_JOINT = re.compile(r",\s*(?=[^;,=\s]+=)")
@@ -87,6 +91,7 @@ class Browser:
         self._launch_lock = asyncio.Lock()
         self._tabs = asyncio.Semaphore(PAGES_AT_ONCE)
         self._failure: str | None = None
+        self.landed: dict[str, str] = {}  # a page's URL -> where the Fetcher's (in-scope) redirects ended
         self.refused: dict[str, str] = {}  # URL -> why the Fetcher gave the browser no answer for it
         self._playwright: Playwright | None = None
         self._context: BrowserContext | None = None
@@ -121,7 +126,7 @@ class Browser:
         cap = self.fetcher.policy.max_bytes
         result = FetchResult(
             url=url,
-            final_url=loaded.response.url,
+            final_url=self.landed.pop(loaded.response.url, loaded.response.url),
             status=loaded.response.status,
             headers=headers,
             body=html[:cap],
@@ -192,6 +197,14 @@ class Browser:
 
     async def _route(self, route: Route) -> None:
         """Every request of every page: refused, or made by the run's Fetcher and handed back."""
+        try:
+            await self._answer_route(route)
+        except Exception as exc:  # a handler that raises would leave the page waiting: the request fails instead
+            self.refused[route.request.url] = f"{type(exc).__name__}: {exc}"
+            with suppress(Exception):
+                await route.abort("failed")
+
+    async def _answer_route(self, route: Route) -> None:
         request = route.request
         refused = await self.fetcher.admit(request.url)
         if refused is not None or request.resource_type in BLOCKED_RESOURCES:
@@ -207,11 +220,14 @@ class Browser:
         result = await self.fetcher.get(
             request.url, headers=_forwarded(await request.all_headers()), form=form, error_body=True
         )
-        if result.status is None:
+        if result.status is None or result.status in REDIRECT_STATUSES:  # no answer, or a redirect it refused
             if request.is_navigation_request():
                 self.refused[request.url] = result.error or "no answer"
             await route.abort("failed")
             return
+        if request.is_navigation_request() and result.final_url != request.url:
+            self.landed[request.url] = result.final_url  # the base of the rendered page's links
+        # Never a redirect status handed back: Chromium follows a fulfilled redirect without this route.
         await route.fulfill(status=result.status, headers=_replayed(result.headers), body=result.body or b"")
 
     async def _until_answered(self, page: Page, url: str) -> Loaded:
@@ -257,7 +273,8 @@ class _Tab:
     async def __aexit__(self, *exc: object) -> None:
         try:
             if self.page is not None:
-                await self.page.close()
+                with suppress(Exception):  # a page that will not close goes with the browser at the run's end
+                    await self.page.close()
         finally:
             self.browser._tabs.release()
 
