@@ -7,6 +7,7 @@ render mode. Skipped without Debian's chromium (`make test` installs it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -259,6 +260,24 @@ def test_browser_fetch_render_archives_the_page_as_rendered_and_as_received(brow
     inserted = "<p>附：脚本插入的段落。</p></div>"  # where the script put it: the end of the text box
     assert inserted not in received.decode()
     assert inserted in load(archive, raw).decode()  # the DOM as Chromium left it
+
+
+def test_browser_fetch_render_fails_an_error_page_at_once_not_at_the_deadline(sites: Sites) -> None:
+    from flows.adapters.browser import Browser
+    from flows.adapters.fetch import Fetcher, FetchPolicy, HostPolicy
+    from flows.adapters.fetch_modes import Rendered
+
+    async def attempt() -> Any:
+        policy = FetchPolicy(user_agent="t", retries=0, deadline_seconds=600)  # waiting for it would hang the test
+        hosts = {"127.0.0.1": HostPolicy(delay_seconds=0)}
+        async with (
+            Fetcher(policy, allowed_hosts={sites.e.base}, host_policies=hosts) as fetcher,
+            Browser(fetcher) as browser,
+        ):
+            return await Rendered(fetcher, browser).get(sites.e.url("/e/missing.html"))
+
+    result = asyncio.run(asyncio.wait_for(attempt(), 120))
+    assert result.error == f"{sites.e.url('/e/missing.html')}: HTTP 404" and result.error_kind == "browser"
 
 
 # A child that starts the run's browser on a loopback page, says where its profile is, and waits to be killed.

@@ -170,7 +170,7 @@ class Browser:
         if path is None:
             raise BrowserUnavailable(MISSING)
         try:
-            from playwright.async_api import Error, async_playwright
+            from playwright.async_api import async_playwright
         except ImportError as exc:
             raise BrowserUnavailable(f"{MISSING} (Playwright is not installed: make install)") from exc
         self.profile = tempfile.mkdtemp(prefix="policywatch-chromium-")
@@ -187,10 +187,11 @@ class Browser:
                 accept_downloads=False,
                 locale="zh-CN",
             )
-        except Error as exc:
+        except Exception as exc:  # Playwright's own Error, or its driver missing or failing to start
             await self.close()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BrowserUnavailable(f"fetch: browser could not start chromium ({path}): {first}") from exc
+        context.set_default_timeout(self.wait_seconds * 1000)  # our bound, not Playwright's 30 s
         await context.route("**/*", self._route)
         await context.route_web_socket("**/*", _refuse_socket)
         return context
@@ -246,7 +247,7 @@ class Browser:
         except TimeoutError:
             raise FetchError(f"{url}: no answer but a JavaScript challenge within {self.wait_seconds:g} s") from None
         except Error as exc:
-            why = self.refused.get(url) or str(exc).splitlines()[0]
+            why = self.refused.pop(url, None) or str(exc).splitlines()[0]
             raise FetchError(f"{url}: the browser could not load it: {why}") from exc
         finally:
             if not navigation.done():
@@ -298,17 +299,17 @@ def _is_document(response: Response, page: Page) -> bool:
 
 
 async def _answer(response: Response) -> Loaded | None:
-    """The answer if it is the page (2xx, not a challenge); None for a challenge or a response gone stale."""
+    """The answer if it is the page; None for a challenge (or an answer gone stale); FetchError for an error."""
     from playwright.async_api import Error
 
-    if not 200 <= response.status < 300:
-        return None
     try:
         body = await response.body()
     except Error:  # the page navigated on (the challenge reloaded) before its body could be read
         return None
     if challenge_reason(response.status, response.headers.get("content-type"), body):
         return None
+    if not 200 <= response.status < 300:  # not a challenge, and no page: waiting would not change it
+        raise FetchError(f"{response.url}: HTTP {response.status}")
     return Loaded(response, body)
 
 
