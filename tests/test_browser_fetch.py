@@ -280,6 +280,46 @@ def test_browser_fetch_render_fails_an_error_page_at_once_not_at_the_deadline(si
     assert result.error == f"{sites.e.url('/e/missing.html')}: HTTP 404" and result.error_kind == "browser"
 
 
+def pages_through_one_browser(routes: dict[str, Guard], count: int) -> tuple[list[Any], dict[str, int]]:
+    """`count` pages of each guarded site, asked in browser mode through one Browser; and its passes per site."""
+    from flows.adapters.browser import Browser
+    from flows.adapters.fetch import Fetcher, FetchPolicy, HostPolicy
+    from flows.adapters.fetch_modes import Challenged
+
+    page = Response(b"<html><body><p>" + "正文。".encode() * 40 + b"</p></body></html>", headers=HTML)
+    with ExitStack() as stack:
+        served = {name: stack.enter_context(serve(Site(fallback=guard(page)))) for name, guard in routes.items()}
+
+        async def fetch_all() -> tuple[list[Any], dict[str, int]]:
+            policy = FetchPolicy(user_agent="t", retries=0, respect_robots=False)
+            hosts = {"127.0.0.1": HostPolicy(concurrency=4, delay_seconds=0)}
+            origins = {site.base for site in served.values()}
+            async with (
+                Fetcher(policy, allowed_hosts=origins, host_policies=hosts) as fetcher,
+                Browser(fetcher, wait_seconds=10) as browser,
+            ):
+                getter = Challenged(fetcher, browser)
+                urls = [site.url(f"/{i}.html") for site in served.values() for i in range(count)]
+                results = [await getter.get(url) for url in urls]  # one after another: the rotation point is known
+                return results, {name: browser.passes[site.base] for name, site in served.items()}
+
+        return asyncio.run(asyncio.wait_for(fetch_all(), 120))
+
+
+def test_browser_fetch_passes_again_when_the_challenge_comes_back_and_gives_up_after_three() -> None:
+    rotating = Guard("rotating", 31, 412, "ts", rotate_every=4)
+    hopeless = Guard("hopeless", 37, 202, "reload", solvable=False)
+    results, passes = pages_through_one_browser({"rotating": rotating, "hopeless": hopeless}, 6)
+    assert [r.status for r in results[:6]] == [200] * 6
+    assert passes["rotating"] in (2, 3)  # passed again when the cookie expired (every 4 pages, the browser's too)
+    assert passes["hopeless"] == 3  # bounded per origin and run, however many pages ask
+    assert all(r.error_kind == "challenge" for r in results[6:])
+    assert "still a JavaScript challenge after 8 reloads" in (results[6].error or "")
+    assert "still answered after 3 browser passes" in (results[-1].error or "")
+    # The 6 plain answers, and per pass the 8 answers it waits for plus a reload or two in flight as its tab closes.
+    assert hopeless.answered["challenge"] <= 6 + 3 * (8 + 2)
+
+
 # A child that starts the run's browser on a loopback page, says where its profile is, and waits to be killed.
 CHILD = """
 import asyncio, sys

@@ -48,6 +48,8 @@ FLAGS = (
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})  # never needed to pass a challenge or read a list
 MAX_PASSES = 3  # challenge passes per origin and run: a challenge that keeps coming back fails the source
 PAGES_AT_ONCE = 2  # open tabs: each holds a renderer (~50-100 MB)
+CLOSE_SECONDS = 5.0  # a tab's close
+MAX_RELOADS = 8  # challenge answers one pass sees before it gives up: a challenge we do not pass reloads forever
 SETTLE_SECONDS = 3.0  # after load, how long a rendered page may still fetch what its script inserts
 # Request headers Chromium sets that httpx sets itself (or that describe Chromium's connection, not ours).
 # Conditional headers too: a 304 would leave the page nothing to show (the Fetcher's cache is the frontier's).
@@ -199,7 +201,8 @@ class Browser:
     async def _route(self, route: Route) -> None:
         """Every request of every page: refused, or made by the run's Fetcher and handed back."""
         try:
-            await self._answer_route(route)
+            async with asyncio.timeout(self.wait_seconds):  # never holds a request of the page past our bound
+                await self._answer_route(route)
         except Exception as exc:  # a handler that raises would leave the page waiting: the request fails instead
             self.refused[route.request.url] = f"{type(exc).__name__}: {exc}"
             with suppress(Exception):
@@ -240,10 +243,11 @@ class Browser:
         navigation = asyncio.ensure_future(page.goto(url, wait_until="commit"))
         try:
             async with asyncio.timeout(self.wait_seconds):
-                while True:
+                for _ in range(MAX_RELOADS):
                     loaded = await _answer(await _next_document(answers, navigation))
                     if loaded is not None:
                         return loaded
+            raise FetchError(f"{url}: still a JavaScript challenge after {MAX_RELOADS} reloads in the browser")
         except TimeoutError:
             raise FetchError(f"{url}: no answer but a JavaScript challenge within {self.wait_seconds:g} s") from None
         except Error as exc:
@@ -274,8 +278,9 @@ class _Tab:
     async def __aexit__(self, *exc: object) -> None:
         try:
             if self.page is not None:
-                with suppress(Exception):  # a page that will not close goes with the browser at the run's end
-                    await self.page.close()
+                # A page that will not close (a request of it still held) goes with the browser at the run's end.
+                with suppress(Exception):
+                    await asyncio.wait_for(self.page.close(), CLOSE_SECONDS)
         finally:
             self.browser._tabs.release()
 

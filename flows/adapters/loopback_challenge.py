@@ -30,6 +30,8 @@ class Guard:
     style: str = "ts"  # ts: a Ruishu-style `$_ts` page; reload: a bare cookie-and-reload script
     answered: Counter[str] = field(default_factory=Counter)  # "challenge" / "page"
     enabled: bool = True  # False: every request gets the page (the same site without its WAF)
+    rotate_every: int = 0  # after this many pages the cookie expires (a new number): the challenge comes back
+    solvable: bool = True  # False: the script sets a wrong value, as a challenge no browser of ours passes
 
     @property
     def token(self) -> str:
@@ -39,7 +41,7 @@ class Guard:
     def page(self) -> bytes:
         """The challenge page: script only, nothing to read."""
         script = (
-            f"var n={self.nonce};var t=(n*{MULTIPLIER})%{MODULUS};"
+            f"var n={self.nonce};var t=(n*{MULTIPLIER})%{MODULUS}+{0 if self.solvable else 1};"
             f"document.cookie='{self.cookie}='+t+'; path=/';location.reload();"
         )
         if self.style == "ts":
@@ -63,6 +65,8 @@ class Guard:
                 self.answered["challenge"] += 1
                 return Response(self.page(), self.status, {"Content-Type": "text/html; charset=utf-8"})
             self.answered["page"] += 1
+            if self.rotate_every and self.answered["page"] % self.rotate_every == 0:
+                self.nonce += 1
             return route if isinstance(route, Response) else route(site, handler)
 
         return guarded
