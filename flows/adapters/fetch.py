@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from http.cookiejar import Cookie
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -176,15 +178,34 @@ class Fetcher:
         """The politeness gate of a URL's host: a request that does not go through `get` starts through it."""
         return self._gate(_host(url))
 
-    def add_cookies(self, cookies: list[Mapping[str, object]]) -> None:
-        """Cookies another client earned (a browser that passed a challenge), sent by this client from now on."""
-        for cookie in cookies:
-            self.client.cookies.set(
-                str(cookie["name"]),
-                str(cookie["value"]),
-                domain=str(cookie.get("domain") or ""),
-                path=str(cookie.get("path") or "/"),
+    def add_cookies(self, cookies: list[Mapping[str, Any]]) -> None:
+        """Cookies another client earned (a browser that passed a challenge), sent by this client from now on.
+
+        Each is a mapping as Playwright gives it (name, value, domain, path, expires, secure): its scope
+        stays as the browser had it, so a `secure` cookie never goes over plain http.
+        """
+        for given in cookies:
+            domain, expires = str(given.get("domain") or ""), given.get("expires")
+            lasting = isinstance(expires, int | float) and expires > 0  # -1: a session cookie
+            cookie = Cookie(
+                version=0,
+                name=str(given["name"]),
+                value=str(given["value"]),
+                port=None,
+                port_specified=False,
+                domain=domain,
+                domain_specified=domain.startswith("."),
+                domain_initial_dot=domain.startswith("."),
+                path=str(given.get("path") or "/"),
+                path_specified=True,
+                secure=bool(given.get("secure")),
+                expires=int(expires) if lasting else None,
+                discard=not lasting,
+                comment=None,
+                comment_url=None,
+                rest={},
             )
+            self.client.cookies.jar.set_cookie(cookie)
 
     def _refuse(self, url: str) -> FetchResult | None:
         """Why a URL is not asked at all: credentials in it, an origin no source names, a dead or throttled one."""

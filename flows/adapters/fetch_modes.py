@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from flows.adapters.browser import MAX_PASSES, Browser
 from flows.adapters.fetch import Fetcher, FetchResult
@@ -151,4 +152,5 @@ def _landing(url: str, headers: Mapping[str, str]) -> str:
     referer = next((v for k, v in headers.items() if k.lower() == "referer"), None)
     if referer and origin(referer) == origin(url):
         return referer
-    return f"{_key(url)}/"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
