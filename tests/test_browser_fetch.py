@@ -262,7 +262,7 @@ def test_browser_fetch_render_archives_the_page_as_rendered_and_as_received(brow
     assert inserted in load(archive, raw).decode()  # the DOM as Chromium left it
 
 
-def test_browser_fetch_render_fails_an_error_page_at_once_not_at_the_deadline(sites: Sites) -> None:
+def test_browser_fetch_render_takes_a_file_as_fetched_and_fails_an_error_page_at_once(sites: Sites) -> None:
     from flows.adapters.browser import Browser
     from flows.adapters.fetch import Fetcher, FetchPolicy, HostPolicy
     from flows.adapters.fetch_modes import Rendered
@@ -274,10 +274,13 @@ def test_browser_fetch_render_fails_an_error_page_at_once_not_at_the_deadline(si
             Fetcher(policy, allowed_hosts={sites.e.base}, host_policies=hosts) as fetcher,
             Browser(fetcher) as browser,
         ):
-            return await Rendered(fetcher, browser).get(sites.e.url("/e/missing.html"))
+            getter = Rendered(fetcher, browser)
+            return [await getter.get(sites.e.url(path)) for path in ("/e/missing.html", "/e/file.pdf")]
 
-    result = asyncio.run(asyncio.wait_for(attempt(), 120))
-    assert result.error == f"{sites.e.url('/e/missing.html')}: HTTP 404" and result.error_kind == "browser"
+    sites.e.routes["/e/file.pdf"] = Response(b"%PDF-1.4 fake", headers={"Content-Type": "application/pdf"})
+    missing, pdf = asyncio.run(asyncio.wait_for(attempt(), 120))
+    assert missing.error == f"{sites.e.url('/e/missing.html')}: HTTP 404" and missing.error_kind == "browser"
+    assert (pdf.body, pdf.headers["content-type"], pdf.error) == (b"%PDF-1.4 fake", "application/pdf", None)
 
 
 def pages_through_one_browser(routes: dict[str, Guard], count: int) -> tuple[list[Any], dict[str, int]]:

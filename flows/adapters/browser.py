@@ -45,6 +45,7 @@ FLAGS = (
     "--no-first-run",
     "--disable-quic",
 )
+RENDERED_MEDIA = frozenset({"", "text/html", "application/xhtml+xml"})  # a navigation to anything else is a file
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})  # never needed to pass a challenge or read a list
 MAX_PASSES = 3  # challenge passes per origin and run: a challenge that keeps coming back fails the source
 PAGES_AT_ONCE = 2  # open tabs: each holds a renderer (~50-100 MB)
@@ -93,6 +94,7 @@ class Browser:
         self._launch_lock = asyncio.Lock()
         self._tabs = asyncio.Semaphore(PAGES_AT_ONCE)
         self._failure: str | None = None
+        self.files: dict[str, FetchResult] = {}  # a navigation answered by no HTML page: taken as fetched
         self.landed: dict[str, str] = {}  # a page's URL -> where the Fetcher's (in-scope) redirects ended
         self.refused: dict[str, str] = {}  # URL -> why the Fetcher gave the browser no answer for it
         self._playwright: Playwright | None = None
@@ -113,14 +115,21 @@ class Browser:
         """Load `url` until it answers without a challenge; the cookies the browser then holds for it."""
         self.passes[origin(url) or url] += 1  # attempts are counted: one that fails is not made for every page
         async with self._tab() as page:
-            await self._until_answered(page, url)
+            loaded = await self._until_answered(page, url)
+            self.files.pop(loaded.response.url, None)
             context = await self._started()
             return [dict(cookie) for cookie in await context.cookies([url])]
 
     async def render(self, url: str) -> FetchResult:
-        """The page at `url` as its scripts left it (challenge passed on the way), as an HTML FetchResult."""
+        """The page at `url` as its scripts left it (challenge passed on the way), as an HTML FetchResult.
+
+        An answer that is no HTML page (a PDF, JSON) is returned as fetched: there is nothing to render.
+        """
         async with self._tab() as page:
             loaded = await self._until_answered(page, url)
+            file = self.files.pop(loaded.response.url, None)
+            if file is not None:
+                return replace(file, url=url)
             await _settle(page)
             html = (await page.content()).encode("utf-8")
             headers = {k.lower(): v for k, v in (await loaded.response.all_headers()).items()}
@@ -212,7 +221,7 @@ class Browser:
         request = route.request
         refused = await self.fetcher.admit(request.url)
         if refused is not None or request.resource_type in BLOCKED_RESOURCES:
-            if refused is not None and request.is_navigation_request():  # kept for the page's error line only
+            if refused is not None and _main_document(request):  # kept for the page's error line only
                 self.refused[request.url] = refused.error or "refused"
             await route.abort("blockedbyclient")
             return
@@ -225,11 +234,19 @@ class Browser:
             request.url, headers=_forwarded(await request.all_headers()), form=form, error_body=True
         )
         if result.status is None or result.status in REDIRECT_STATUSES:  # no answer, or a redirect it refused
-            if request.is_navigation_request():
+            if _main_document(request):
                 self.refused[request.url] = result.error or "no answer"
             await route.abort("failed")
             return
-        if request.is_navigation_request() and result.final_url != request.url:
+        if _main_document(request) and result.ok and not _renders(result):
+            # A file (PDF, JSON…): Chromium would download it or show a viewer. The page gets an empty text
+            # answer (its cookies still set), and the file is taken as the Fetcher received it.
+            self.files[request.url] = result
+            headers = _replayed(result.headers) | {"content-type": "text/plain; charset=utf-8"}
+            headers.pop("content-disposition", None)
+            await route.fulfill(status=result.status, headers=headers, body=b"")
+            return
+        if _main_document(request) and result.final_url != request.url:
             self.landed[request.url] = result.final_url  # the base of the rendered page's links
         # Never a redirect status handed back: Chromium follows a fulfilled redirect without this route.
         await route.fulfill(status=result.status, headers=_replayed(result.headers), body=result.body or b"")
@@ -297,6 +314,17 @@ async def _next_document(answers: asyncio.Queue[Response], navigation: asyncio.F
     finally:
         if not getter.done():
             getter.cancel()
+
+
+def _renders(result: FetchResult) -> bool:
+    """An answer Chromium shows as a page (HTML, or none said), rather than downloading it."""
+    media = (result.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return media in RENDERED_MEDIA or challenge_reason(result.status, media, result.body) is not None
+
+
+def _main_document(request: Request) -> bool:
+    """A navigation of a tab itself (not of a frame in it): what `render` and `pass_challenge` wait for."""
+    return request.is_navigation_request() and request.frame.parent_frame is None
 
 
 def _is_document(response: Response, page: Page) -> bool:
