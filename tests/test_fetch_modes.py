@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows.adapters.browser import _forwarded, _replayed, _split_cookies
+from flows.adapters.browser import MISSING, Browser, _forwarded, _replayed, _split_cookies
 from flows.adapters.fetch import Fetcher, FetchPolicy, FetchResult, HostPolicy
-from flows.adapters.fetch_modes import Plain, _landing
+from flows.adapters.fetch_modes import Challenged, Plain, _landing
 from flows.adapters.loopback import Response, Site, serve
 from flows.adapters.loopback_challenge import Guard
 
@@ -79,3 +79,19 @@ def test_browser_forwards_neither_its_encodings_nor_its_cache_validators() -> No
 def test_challenged_post_meets_its_challenge_on_the_referer_page(referer: str | None, landing: str) -> None:
     headers = {"Referer": referer} if referer else {}
     assert _landing("https://www.cde.org.cn/zdyz/getDomesticGuideList", headers) == landing
+
+
+def test_challenged_without_chromium_says_so_for_every_page(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYWATCH_CHROMIUM", "/nonexistent/chromium")
+
+    async def go() -> tuple[list[FetchResult], int]:
+        hosts = {"127.0.0.1": HostPolicy(delay_seconds=0)}
+        async with (
+            Fetcher(FetchPolicy(user_agent="t", retries=0), allowed_hosts={site.base}, host_policies=hosts) as f,
+            Browser(f) as browser,
+        ):
+            getter = Challenged(f, browser)
+            return [await getter.get(site.url(f"/{i}.html")) for i in range(5)], browser.launches
+
+    results, launches = asyncio.run(go())
+    assert [r.error for r in results] == [MISSING] * 5 and launches == 0

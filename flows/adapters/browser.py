@@ -107,6 +107,11 @@ class Browser:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @property
+    def unavailable(self) -> str | None:
+        """Why this run has no browser (Chromium missing or not starting), once a launch was tried."""
+        return self._failure
+
     def lock(self, url: str) -> asyncio.Lock:
         """One challenge pass at a time per origin: the others wait for its cookies."""
         return self._locks.setdefault(origin(url) or url, asyncio.Lock())

@@ -104,6 +104,8 @@ class Challenged:
         """Pass the challenge unless another request did meanwhile; why not, when it cannot be passed."""
         key = _key(url)
         async with self.browser.lock(url):
+            if self.browser.unavailable:
+                return self.browser.unavailable  # no Chromium this run: said as it is, for every page
             if self.browser.passes[key] != seen:
                 return None  # passed while this request waited: its cookies are in the client now
             if seen >= MAX_PASSES:
