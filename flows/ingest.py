@@ -193,10 +193,17 @@ def parse_and_load(
 # Not retried: a file failing is a row with a reason, and the stage failing is reported, never raised.
 @task(name="attachments", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
 def attachments_task(
-    settings: Settings, sources: list[Source], run_id: str, links: SpooledList[PageLinks]
+    settings: Settings,
+    sources: list[Source],
+    run_id: str,
+    links: SpooledList[PageLinks],
+    cookies: list[dict[str, Any]] | None = None,
 ) -> AttachmentReport:
-    """Fetch, archive and read the files the run's new and changed documents link; merge them into those."""
-    attached = attach_files(settings, sources, run_id, links)
+    """Fetch, archive and read the files the run's new and changed documents link; merge them into those.
+
+    `cookies`: what the browser earned for browser sources this run (their files sit behind the same challenge).
+    """
+    attached = attach_files(settings, sources, run_id, links, cookies=cookies or [])
     if attached.error:
         get_run_logger().warning("%s", attached.error)
     return attached
@@ -277,7 +284,7 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
             keep_for_next_run(settings, run_id, collected, carried, exc)
             raise
         carried.discard()
-        attached = attachments_task(settings, sources, run_id, links)
+        attached = attachments_task(settings, sources, run_id, links, [k for c in collected for k in c.cookies])
         search_index_task(settings, report, attached)
         _publish_read_copy(settings)
     result = RunResult(

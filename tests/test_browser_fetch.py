@@ -27,6 +27,7 @@ import pytest
 from flows.adapters.browser import MISSING, chromium_path
 from flows.adapters.loopback_challenge import Guard
 from tests.fixture_site import Response, Site, article, list_page, serve, write_registry
+from tests.pdfmaker import make_cjk_pdf
 
 pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Debian chromium not installed (make test installs it)"),
@@ -37,6 +38,7 @@ TOPICS = ("抗体药物临床试验", "疫苗批签发", "医疗器械注册", "
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
+GUIDE_PDF = make_cjk_pdf([["抗体药物临床试验技术指南", "为规范抗体药物临床试验，制定本指南。"]])
 # The render site's articles finish their text by script.
 INSERTED = "<script>document.querySelector('.TRS_Editor').insertAdjacentHTML('beforeend', '<p>附：脚本插入的段落。</p>')</script>"
 
@@ -46,6 +48,8 @@ def doc(letter: str, n: int) -> Response:
     topic = TOPICS[(ord(letter) + n) % len(TOPICS)]
     title = f"国家药监局关于{topic}有关事项的公告（{letter.upper()}站第{n}号）"
     text = f"<p>为规范{topic}管理，{letter.upper()}站现就第{n}号事项公告如下。</p><p>一、{TOPICS[n % 6]}。二、自{n}月起施行。</p>"
+    if (letter, n) == ("a", 1):  # a file behind the same challenge: the attachment stage needs the cookie too
+        text += '<p>附件：<a href="files/a1.pdf">抗体药物临床试验技术指南.pdf</a></p>'
     page = article(title, text, f"2026-11-{n:02d}")
     if letter == "c":
         page = page.replace(b"</body>", INSERTED.encode() + b"</body>")
@@ -97,6 +101,7 @@ def build(outsider: Site) -> tuple[list[Site], dict[str, Guard]]:
     robots = Response(b"User-agent: *\nDisallow: /private/\n")
     a = Site(routes={"/list/index.html": ga(listing("a", 3)), "/other/index.html": ga(listing("a", 1))})
     a.routes |= {f"/list/art/{n}.html": ga(doc("a", n)) for n in range(1, 4)} | {"/other/art/1.html": ga(doc("o", 1))}
+    a.routes["/list/art/files/a1.pdf"] = ga(Response(GUIDE_PDF, headers={"Content-Type": "application/pdf"}))
     b = Site(routes={"/b/index.html": gb(listing("b", 2))} | {f"/b/art/{n}.html": gb(doc("b", n)) for n in (1, 2)})
     c = Site(
         routes={
@@ -232,6 +237,13 @@ def test_browser_fetch_without_chromium_fails_that_source_in_one_line(plain_run:
 def test_browser_fetch_loads_every_document_behind_challenges(browser_run: Ran) -> None:
     assert per_source(browser_run.db) == {"a-412": 3, "b-202": 2, "c-scripted": 2, "d-api": 2, "e-open": 1}
     assert all(a.ok and not a.drifted for a in browser_run.result.attempts)
+
+
+def test_browser_fetch_hands_the_cookie_to_the_attachment_stage(browser_run: Ran) -> None:
+    with duckdb.connect(str(browser_run.db), read_only=True) as con:
+        rows = con.execute("SELECT extraction_status, text FROM document_attachments WHERE url LIKE '%a1.pdf'")
+        (status, text), *_ = rows.fetchall()
+    assert status == "ok" and "为规范抗体药物临床试验" in text
 
 
 def test_browser_fetch_passes_each_challenge_once_then_goes_plain(browser_run: Ran, sites: Sites) -> None:

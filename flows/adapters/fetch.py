@@ -7,7 +7,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -133,6 +133,22 @@ class Fetcher:
             },
         )
         self._own = {"From": policy.contact} if policy.contact else {}
+
+    def cookies_for(self, hosts: Iterable[str]) -> list[dict[str, Any]]:
+        """The cookies this client holds for these hosts, as `add_cookies` takes them (for a later stage's client)."""
+        names = {host.partition(":")[0].lower() for host in hosts}
+        return [
+            {
+                "name": c.name,
+                "value": c.value or "",
+                "domain": c.domain,
+                "path": c.path,
+                "secure": c.secure,
+                "expires": c.expires if c.expires is not None else -1,
+            }
+            for c in self.client.cookies.jar
+            if any(host == c.domain.lstrip(".") or host.endswith("." + c.domain.lstrip(".")) for host in names)
+        ]
 
     async def __aenter__(self) -> Fetcher:
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ class Collected:
     failed: SpooledList[PageOutcome]  # pages that could not be read or fetched
     frontier: SpooledList[FrontierRow]
     unchanged: int = 0
+    cookies: list[dict[str, Any]] = field(default_factory=list)  # a browser source's: for its attachments' client
 
     @classmethod
     def start(cls, attempt: SourceAttempt, spool: Spool) -> Collected:
@@ -166,6 +167,8 @@ async def collect_web(
     # The fetcher's per-host limits still decide how many requests are in flight.
     workers = max(FETCH_WORKERS, int(source.options.get("concurrency") or 0))
     await asyncio.gather(*(worker() for _ in range(min(len(todo), workers))))
+    if source.fetch != "plain":  # what the browser earned: the attachment stage presents it too
+        collected.cookies = fetcher.cookies_for(source.hosts)
     return collected
 
 
