@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -364,6 +365,7 @@ def with_profile(profile: str) -> list[int]:
 
 def test_browser_fetch_sigkill_of_the_run_leaves_no_chromium(tmp_path: Path) -> None:
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    profile = ""
     try:
         profile, status = (child.stdout.readline() if child.stdout else "").split()
         assert status == "200" and with_profile(profile)  # Chromium runs with our profile
@@ -376,3 +378,5 @@ def test_browser_fetch_sigkill_of_the_run_leaves_no_chromium(tmp_path: Path) -> 
     finally:
         if child.poll() is None:
             child.kill()
+        if profile:
+            shutil.rmtree(profile, ignore_errors=True)  # a killed run cannot remove its profile: the test does
