@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/policywatch digest --week $$($(BIN)/python -c "from warehouse.weeks import current_week_now; print(current_week_now())")
 
 test: install
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || echo "no chromium: the digest browser tests will skip"
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || echo "no chromium: the digest browser and browser-fetch tests will skip"
 	command -v antiword >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword) || echo "no antiword: the DOC cross-check and its bench peer will skip"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 from prefect.states import State
 
+from flows.adapters.browser import Browser
 from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher
 from flows.adapters.memory import release_freed_memory
@@ -109,10 +110,16 @@ def _source_run_name() -> str:
     timeout_seconds=3 * 3600,
 )
 async def ingest_web_source(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, backfill: bool
+    source: Source,
+    fetcher: Fetcher,
+    known: Known,
+    archive_root: Path,
+    spool: Spool,
+    backfill: bool,
+    browser: Browser | None = None,
 ) -> Collected:
     """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
-    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill)
+    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill, browser=browser)
     if collected.attempt.error:
         get_run_logger().warning("source %s failed: %s", source.name, collected.attempt.error)
     return collected
@@ -128,12 +135,17 @@ async def fetch_web(
         def known(urls: list[str]) -> dict[str, FrontierState]:
             return carried.known(frontier.lookup(con, urls) if con is not None else {}, urls)
 
-        async with Fetcher(
-            fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
-        ) as fetcher:
+        async with (
+            Fetcher(
+                fetch_policy(settings, sources),
+                allowed_hosts=allowed_hosts(sources),
+                host_policies=host_policies(sources),
+            ) as fetcher,
+            Browser(fetcher) as browser,  # launched only if a browser source meets a challenge or renders
+        ):
             return list(
                 await asyncio.gather(
-                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill) for s in sources)
+                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill, browser) for s in sources)
                 )
             )
 
@@ -181,10 +193,17 @@ def parse_and_load(
 # Not retried: a file failing is a row with a reason, and the stage failing is reported, never raised.
 @task(name="attachments", cache_policy=NO_CACHE, persist_result=False, timeout_seconds=3 * 3600)
 def attachments_task(
-    settings: Settings, sources: list[Source], run_id: str, links: SpooledList[PageLinks]
+    settings: Settings,
+    sources: list[Source],
+    run_id: str,
+    links: SpooledList[PageLinks],
+    cookies: list[dict[str, Any]] | None = None,
 ) -> AttachmentReport:
-    """Fetch, archive and read the files the run's new and changed documents link; merge them into those."""
-    attached = attach_files(settings, sources, run_id, links)
+    """Fetch, archive and read the files the run's new and changed documents link; merge them into those.
+
+    `cookies`: what the browser earned for browser sources this run (their files sit behind the same challenge).
+    """
+    attached = attach_files(settings, sources, run_id, links, cookies=cookies or [])
     if attached.error:
         get_run_logger().warning("%s", attached.error)
     return attached
@@ -265,7 +284,7 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
             keep_for_next_run(settings, run_id, collected, carried, exc)
             raise
         carried.discard()
-        attached = attachments_task(settings, sources, run_id, links)
+        attached = attachments_task(settings, sources, run_id, links, [k for c in collected for k in c.cookies])
         search_index_task(settings, report, attached)
         _publish_read_copy(settings)
     result = RunResult(

@@ -60,7 +60,14 @@ _KNOWN_KEYS = {
     "columns",
     "method",
     "detail_json",
+    "fetch",
 }
+# `fetch:` how a source's pages are asked for. plain: httpx alone. browser: httpx, and when an answer is a
+# JavaScript challenge (parsers/challenge.py) headless Chromium passes it once and hands its cookies to httpx.
+# render: every list and page loaded in Chromium and read after its scripts ran. `http` is the contract's
+# name for plain (shared/docs/interfaces.md).
+FETCH_MODES = ("plain", "browser", "render")
+_FETCH_ALIASES = {"http": "plain"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +108,11 @@ class Source:
         if self.kind == "files":
             return frozenset()
         return frozenset().union(*(named_origins(entry) for entry in (self.url, *self.allowed_hosts)))
+
+    @property
+    def fetch(self) -> str:
+        """plain, browser or render (see FETCH_MODES)."""
+        return str(self.options.get("fetch", "plain"))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -155,6 +167,8 @@ def _source(entry: Any, position: int, base_dir: Path) -> Source:
     for key, check in _OPTION_CHECKS.items():
         if key in options:
             options[key] = check(options[key], f"{where}: {key}")
+    if kind == "files" and options.get("fetch", "plain") != "plain":
+        raise ConfigError(f"{where}: fetch: {options['fetch']} is for web sources, not kind files")
     return Source(
         name=name,
         title=str(entry.get("title") or name),
@@ -228,6 +242,15 @@ def _headers(value: Any, where: str) -> dict[str, str]:
     return headers
 
 
+def _fetch_mode(value: Any, where: str) -> str:
+    mode = _FETCH_ALIASES.get(str(value), str(value))
+    if mode not in FETCH_MODES:
+        close = difflib.get_close_matches(str(value), [*FETCH_MODES, *_FETCH_ALIASES], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{where} must be one of {', '.join(FETCH_MODES)}, not {value!r}{hint}")
+    return mode
+
+
 def _paths(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{where} must map our field names to dotted JSON paths")
@@ -239,6 +262,7 @@ _OPTION_CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "headers": _headers,
     "fields": _paths,
     "detail_json": _paths,  # {html: data.docClob, title: …}: detail pages served as JSON (read by parsing)
+    "fetch": _fetch_mode,
 }
 
 

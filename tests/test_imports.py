@@ -34,6 +34,10 @@ def test_imports_policywatch_help_loads_nothing_it_does_not_show() -> None:
     assert loaded_after(code) & set(HELP_NEEDS_NONE_OF) == set()
 
 
+def test_imports_the_flows_load_no_browser_until_a_browser_source_needs_one() -> None:
+    assert "playwright" not in loaded_after("import flows.ingest, flows.cli.probe, flows.adapters.fetch_modes")
+
+
 def test_imports_the_parser_loads_on_first_use() -> None:
     assert "lxml" in loaded_after("import parsers\nparsers.parse_document")
 

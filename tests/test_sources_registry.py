@@ -66,9 +66,25 @@ def test_registry_names_a_typo_and_the_key_meant(tmp_path: Path, key: str, meant
         load(tmp_path, {**WEB, key: "x"})
 
 
-def test_registry_rejects_the_fetch_key_not_yet_supported(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown key fetch"):
-        load(tmp_path, {**WEB, "fetch": "browser"})
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [(None, "plain"), ("plain", "plain"), ("http", "plain"), ("browser", "browser"), ("render", "render")],
+)
+def test_registry_reads_the_fetch_mode(tmp_path: Path, value: str | None, mode: str) -> None:
+    entry = WEB if value is None else {**WEB, "fetch": value}
+    assert load(tmp_path, entry)[0].fetch == mode
+
+
+def test_registry_rejects_an_unknown_fetch_mode_naming_the_one_meant(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"fetch must be one of plain, browser, render, not 'browsr' \(did you mean browser\?\)"
+    ):
+        load(tmp_path, {**WEB, "fetch": "browsr"})
+
+
+def test_registry_rejects_a_browser_for_a_files_source(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="fetch: render is for web sources"):
+        load(tmp_path, {"name": "seeds", "kind": "files", "url": "*.txt", "fetch": "render"})
 
 
 def test_registry_keeps_exclude_selector_and_allowed_hosts(tmp_path: Path) -> None:

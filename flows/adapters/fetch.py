@@ -7,10 +7,12 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from http.cookiejar import Cookie
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -68,6 +70,7 @@ class FetchResult:
     error_kind: str | None = None
     attempts: int = 1
     fetched_at: datetime = field(default_factory=utcnow)
+    received: bytes | None = None  # a rendered page's document as the server sent it, before its scripts ran
 
     @property
     def ok(self) -> bool:
@@ -131,6 +134,22 @@ class Fetcher:
         )
         self._own = {"From": policy.contact} if policy.contact else {}
 
+    def cookies_for(self, hosts: Iterable[str]) -> list[dict[str, Any]]:
+        """The cookies this client holds for these hosts, as `add_cookies` takes them (for a later stage's client)."""
+        names = {host.partition(":")[0].lower() for host in hosts}
+        return [
+            {
+                "name": c.name,
+                "value": c.value or "",
+                "domain": c.domain,
+                "path": c.path,
+                "secure": c.secure,
+                "expires": c.expires if c.expires is not None else -1,
+            }
+            for c in self.client.cookies.jar
+            if any(host == c.domain.lstrip(".") or host.endswith("." + c.domain.lstrip(".")) for host in names)
+        ]
+
     async def __aenter__(self) -> Fetcher:
         return self
 
@@ -146,19 +165,63 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         check_robots: bool = True,
         form: Mapping[str, str] | None = None,
+        error_body: bool = False,
     ) -> FetchResult:
-        """GET (or POST a form to) a URL politely: robots, host gate, retries, redirects within scope only."""
-        refused = self._refuse(url)
+        """GET (or POST a form to) a URL politely: robots, host gate, retries, redirects within scope only.
+
+        `error_body`: read (bounded) the body of a 4xx/5xx answer too: a challenge page is one (browser mode).
+        """
+        refused = await self.admit(url, check_robots=check_robots)
         if refused:
             return refused
-        if check_robots and self.policy.respect_robots and not await self._robots_allow(url):
-            return FetchResult(url=url, final_url=url, error="disallowed by robots.txt", error_kind="robots")
         conditional = dict(headers or {})
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return await self._with_retries(url, conditional, form)
+        return await self._with_retries(url, conditional, form, error_body)
+
+    async def admit(self, url: str, *, check_robots: bool = True) -> FetchResult | None:
+        """Why this URL may not be asked now (scope, credentials, a dead or throttled host, robots), or None."""
+        refused = self._refuse(url)
+        if refused:
+            return refused
+        if check_robots and self.policy.respect_robots and not await self._robots_allow(url):
+            return FetchResult(url=url, final_url=url, error="disallowed by robots.txt", error_kind="robots")
+        return None
+
+    def gate_for(self, url: str) -> HostGate:
+        """The politeness gate of a URL's host: a request that does not go through `get` starts through it."""
+        return self._gate(_host(url))
+
+    def add_cookies(self, cookies: list[Mapping[str, Any]]) -> None:
+        """Cookies another client earned (a browser that passed a challenge), sent by this client from now on.
+
+        Each is a mapping as Playwright gives it (name, value, domain, path, expires, secure): its scope
+        stays as the browser had it, so a `secure` cookie never goes over plain http.
+        """
+        for given in cookies:
+            domain, expires = str(given.get("domain") or ""), given.get("expires")
+            lasting = isinstance(expires, int | float) and expires > 0  # -1: a session cookie
+            cookie = Cookie(
+                version=0,
+                name=str(given["name"]),
+                value=str(given["value"]),
+                port=None,
+                port_specified=False,
+                domain=domain,
+                domain_specified=domain.startswith("."),
+                domain_initial_dot=domain.startswith("."),
+                path=str(given.get("path") or "/"),
+                path_specified=True,
+                secure=bool(given.get("secure")),
+                expires=int(expires) if lasting else None,
+                discard=not lasting,
+                comment=None,
+                comment_url=None,
+                rest={},
+            )
+            self.client.cookies.jar.set_cookie(cookie)
 
     def _refuse(self, url: str) -> FetchResult | None:
         """Why a URL is not asked at all: credentials in it, an origin no source names, a dead or throttled one."""
@@ -188,13 +251,13 @@ class Fetcher:
         return self._gates[host]
 
     async def _with_retries(
-        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None = None, error_body: bool = False
     ) -> FetchResult:
         deadline = _Deadline(self.policy.deadline_seconds)
         attempt = stalls = 0
         while True:
             attempt += 1
-            result = replace(await self._follow(url, headers, form, deadline), attempts=attempt)
+            result = replace(await self._follow(url, headers, form, deadline, error_body), attempts=attempt)
             stalls += result.error_kind == "timeout"
             if result.status in PAUSE_STATUSES:
                 result = self._pause_host(result, attempt)
@@ -241,11 +304,16 @@ class Fetcher:
         return backoff + random.uniform(0, self.policy.backoff_seconds)  # jitter: retries of many clients differ
 
     async def _follow(
-        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None, deadline: _Deadline
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        form: Mapping[str, str] | None,
+        deadline: _Deadline,
+        error_body: bool = False,
     ) -> FetchResult:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            result = await self._once(current, headers, form, deadline)
+            result = await self._once(current, headers, form, deadline, error_body)
             form = None  # a redirect after a POST is followed with a GET (303 semantics)
             if result.status not in REDIRECT_STATUSES:
                 return replace(result, url=url)
@@ -263,7 +331,12 @@ class Fetcher:
         return FetchResult(url=url, final_url=current, error="too many redirects", error_kind="redirect")
 
     async def _once(
-        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None, deadline: _Deadline
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        form: Mapping[str, str] | None,
+        deadline: _Deadline,
+        error_body: bool = False,
     ) -> FetchResult:
         host = _host(url)
         async with self._gate(host):
@@ -272,7 +345,7 @@ class Fetcher:
                 return given_up
             try:
                 async with deadline.running():
-                    return await self._stream(url, headers, form)
+                    return await self._stream(url, headers, form, error_body)
             except ContentCodingError as exc:
                 return FetchResult(url=url, final_url=url, error=str(exc), error_kind="encoding")
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
@@ -283,7 +356,9 @@ class Fetcher:
                     self.dead_hosts[origin(url) or host] = message
                 return FetchResult(url=url, final_url=url, error=message, error_kind=kind)
 
-    async def _stream(self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None) -> FetchResult:
+    async def _stream(
+        self, url: str, headers: Mapping[str, str], form: Mapping[str, str] | None, error_body: bool = False
+    ) -> FetchResult:
         method = "POST" if form is not None else "GET"
         target = _resolved(url, self.policy.resolve)
         sent = {k: v for k, v in headers.items() if not (self._own and k.lower() == "from")} | self._own
@@ -295,11 +370,13 @@ class Fetcher:
                 return FetchResult(url=url, final_url=url, status=304, headers=meta, not_modified=True)
             if response.status_code in REDIRECT_STATUSES or response.status_code >= 400:
                 error = None if response.status_code in REDIRECT_STATUSES else f"HTTP {response.status_code}"
+                kept = await self._read_bounded(response, meta) if error and error_body else (None, False)
                 return FetchResult(
                     url=url,
                     final_url=url,
                     status=response.status_code,
                     headers=meta,
+                    body=kept[0],
                     error=error,
                     error_kind="http" if error else None,
                 )

@@ -55,6 +55,11 @@ class Site:
 
 class _Handler(BaseHTTPRequestHandler):
     site: Site
+    request_body: bytes = b""  # a POST's body, read before the route answers
+
+    def do_POST(self) -> None:
+        self.request_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
 
     def do_GET(self) -> None:
         site = self.site

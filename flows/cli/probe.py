@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flows.adapters.browser import Browser
 from flows.adapters.fetch import Fetcher
+from flows.adapters.fetch_modes import PageGetter, for_source
 from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings
 from flows.sources import Source, load_sources
@@ -49,13 +51,16 @@ def _probe_files(source: Source) -> ProbeResult:
 
 
 async def _probe_web(sources: list[Source], settings: Settings) -> list[ProbeResult]:
-    async with Fetcher(
-        fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
-    ) as fetcher:
-        return list(await asyncio.gather(*(_probe_one(s, fetcher) for s in sources)))
+    async with (
+        Fetcher(
+            fetch_policy(settings, sources), allowed_hosts=allowed_hosts(sources), host_policies=host_policies(sources)
+        ) as fetcher,
+        Browser(fetcher) as browser,
+    ):
+        return list(await asyncio.gather(*(_probe_one(s, for_source(s, fetcher, browser)) for s in sources)))
 
 
-async def _probe_one(source: Source, fetcher: Fetcher) -> ProbeResult:
+async def _probe_one(source: Source, fetcher: PageGetter) -> ProbeResult:
     started = time.monotonic()
     found = await discover(replace(source, max_pages=1), fetcher, lambda urls: {}, backfill=False)
     detail = found.error or (f"first link: {found.items[0].url}" if found.items else "no links: layout changed?")

@@ -36,7 +36,7 @@ from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher, FetchResult
 from flows.adapters.politeness import allowed_hosts, fetch_policy, host_policies
 from flows.settings import Settings
-from flows.sources import Source
+from flows.sources import BROWSER_USER_AGENT, Source
 from parsers.attachment_merge import (
     AttachedText,
     FileText,
@@ -144,12 +144,20 @@ class _Fetched:
 
 
 def attach_files(
-    settings: Settings, sources: Sequence[Source], run_id: str, found: Iterable[PageLinks]
+    settings: Settings,
+    sources: Sequence[Source],
+    run_id: str,
+    found: Iterable[PageLinks],
+    *,
+    cookies: Sequence[Mapping[str, Any]] = (),
 ) -> AttachmentReport:
-    """The attachment stage of a run; a failure of the stage itself is reported in the result, never raised."""
+    """The attachment stage of a run; a failure of the stage itself is reported in the result, never raised.
+
+    `cookies`: those a browser earned this run (`fetch: browser` sources), sent with the files of their hosts.
+    """
     report = AttachmentReport()
     try:
-        _attach(settings, sources, run_id, found, report)
+        _attach(settings, sources, run_id, found, report, cookies)
     except Exception as exc:  # the load is committed: nothing here may cost the night
         report.error = f"attachment stage failed (the documents are loaded): {type(exc).__name__}: {exc}"
     try:
@@ -161,14 +169,19 @@ def attach_files(
 
 
 def _attach(
-    settings: Settings, sources: Sequence[Source], run_id: str, found: Iterable[PageLinks], report: AttachmentReport
+    settings: Settings,
+    sources: Sequence[Source],
+    run_id: str,
+    found: Iterable[PageLinks],
+    report: AttachmentReport,
+    cookies: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     with open_writer(settings.db, wait_seconds=settings.writer_wait_seconds) as con:
         todo = _documents(found, store.run_documents(con, run_id), {s.name: s for s in sources})
         requests = _requests(todo)
         held = store.stored(con, list(requests), text=False)
     report.documents, report.files = len(todo), len({a.url for d in todo for a in d.links})
-    fetched = asyncio.run(_fetch_all(settings, sources, requests, held)) if requests else {}
+    fetched = asyncio.run(_fetch_all(settings, sources, requests, held, cookies)) if requests else {}
     report.requested = len(fetched)
     report.not_modified = sum(f.not_modified for f in fetched.values())
     with (
@@ -210,7 +223,11 @@ def _requests(todo: Sequence[_Document]) -> dict[str, _Document]:
 
 
 async def _fetch_all(
-    settings: Settings, sources: Sequence[Source], requests: Mapping[str, _Document], held: Mapping[str, store.Stored]
+    settings: Settings,
+    sources: Sequence[Source],
+    requests: Mapping[str, _Document],
+    held: Mapping[str, store.Stored],
+    cookies: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, _Fetched]:
     """Every file once, politely, archived as it arrives: a run never holds more files than requests in flight."""
     pages = fetch_policy(settings, list(sources))
@@ -223,6 +240,7 @@ async def _fetch_all(
     async with Fetcher(
         policy, allowed_hosts=allowed_hosts(list(sources)), host_policies=host_policies(list(sources))
     ) as fetcher:
+        fetcher.add_cookies(list(cookies))
 
         async def worker() -> None:
             for url, doc in queue:  # a shared iterator: each file is taken by exactly one worker
@@ -231,12 +249,18 @@ async def _fetch_all(
                     url,
                     etag=before.etag if before and before.read else None,
                     last_modified=before.last_modified if before and before.read else None,
-                    headers={"Referer": doc.page_url, **(doc.source.headers if doc.source else {})},
+                    headers=_file_headers(doc),
                 )
                 results[url] = _kept(result, settings)
 
         await asyncio.gather(*(worker() for _ in range(min(len(requests), FETCH_WORKERS))))
     return results
+
+
+def _file_headers(doc: _Document) -> dict[str, str]:
+    """The page as Referer, the source's headers; a browser source's files go as its pages did (browser UA)."""
+    browser = {"User-Agent": BROWSER_USER_AGENT} if doc.source and doc.source.fetch != "plain" else {}
+    return {"Referer": doc.page_url, **browser, **(doc.source.headers if doc.source else {})}
 
 
 def _kept(result: FetchResult, settings: Settings) -> _Fetched:

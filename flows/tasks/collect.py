@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flows.adapters import archive
+from flows.adapters.browser import Browser
 from flows.adapters.clock import utcnow
 from flows.adapters.fetch import Fetcher, FetchResult
+from flows.adapters.fetch_modes import for_source
 from flows.sources import Source
 from flows.tasks import files_source
 from flows.tasks.discover import Known, discover
@@ -23,6 +25,7 @@ from parsers.options import page_options
 from parsers.records import ParseOptions
 from parsers.run import FrontierRow, FrontierState, PageOutcome, SourceAttempt
 
+RECEIVED_HEADER = "x-policywatch-received-sha256"  # a rendered page's archive key of the bytes as received
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
 # Detail pages that only differ in these headers are the same page to us; the rest is kept with the page.
 _KEPT_HEADERS = (
@@ -64,6 +67,7 @@ class Collected:
     failed: SpooledList[PageOutcome]  # pages that could not be read or fetched
     frontier: SpooledList[FrontierRow]
     unchanged: int = 0
+    cookies: list[dict[str, Any]] = field(default_factory=list)  # a browser source's: for its attachments' client
 
     @classmethod
     def start(cls, attempt: SourceAttempt, spool: Spool) -> Collected:
@@ -104,10 +108,21 @@ def collect_files(source: Source, archive_root: Path, known: dict[str, set[str]]
 
 
 async def collect_web(
-    source: Source, fetcher: Fetcher, known: Known, archive_root: Path, spool: Spool, *, backfill: bool
+    source: Source,
+    fetcher: Fetcher,
+    known: Known,
+    archive_root: Path,
+    spool: Spool,
+    *,
+    backfill: bool,
+    browser: Browser | None = None,
 ) -> Collected:
-    """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised."""
-    found = await discover(source, fetcher, known, backfill=backfill)
+    """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised.
+
+    `browser`: the run's headless Chromium, for sources whose `fetch` mode needs it (flows/adapters/fetch_modes.py).
+    """
+    getter = for_source(source, fetcher, browser)
+    found = await discover(source, getter, known, backfill=backfill)
     now = utcnow()
     attempt = SourceAttempt(
         source_name=source.name, kind=source.kind, ok=found.error is None, items=len(found.items), error=found.error
@@ -134,7 +149,7 @@ async def collect_web(
 
     async def fetch_and_keep(item: ListItem) -> None:
         # Archived as soon as it arrives: a run never holds more bodies than requests in flight.
-        result = await fetcher.get(
+        result = await getter.get(
             item.url,
             etag=_state(states, item, "etag"),
             last_modified=_state(states, item, "last_modified"),
@@ -152,6 +167,8 @@ async def collect_web(
     # The fetcher's per-host limits still decide how many requests are in flight.
     workers = max(FETCH_WORKERS, int(source.options.get("concurrency") or 0))
     await asyncio.gather(*(worker() for _ in range(min(len(todo), workers))))
+    if source.fetch != "plain":  # what the browser earned: the attachment stage presents it too
+        collected.cookies = fetcher.cookies_for(source.hosts)
     return collected
 
 
@@ -187,6 +204,8 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
     digest = None
     if result.body is not None:
         try:
+            if result.received is not None:  # rendered: what the server sent is kept too, named by the page
+                headers[RECEIVED_HEADER] = archive.store(archive_root, result.received)
             digest = archive.store(archive_root, result.body)
         except PolicyWatchError as exc:
             result = FetchResult(

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flows.adapters.fetch import Fetcher, FetchResult
+from flows.adapters.fetch import FetchResult
+from flows.adapters.fetch_modes import PageGetter
 from flows.sources import Source
 from parsers.decode import decode_bytes
 from parsers.listing import (
@@ -112,7 +113,7 @@ class Discovery:
         self.add(page.items)
 
 
-async def discover(source: Source, fetcher: Fetcher, known: Known, *, backfill: bool) -> Discovery:
+async def discover(source: Source, fetcher: PageGetter, known: Known, *, backfill: bool) -> Discovery:
     """Walk a web source's lists; stop early only where no new link can follow (see `_can_stop`)."""
     walkers = {"html-list": _html_list, "rss": _feed, "sitemap": _sitemap, "json-api": _json_api}
     discovery = Discovery()
@@ -187,7 +188,7 @@ def _can_stop(page: ListPage, discovery: Discovery, known: Known, backfill: bool
     return all(i.url in states and states[i.url].settled for i in page.items)
 
 
-async def _html_list(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
+async def _html_list(source: Source, fetcher: PageGetter, known: Known, backfill: bool, discovery: Discovery) -> None:
     url: str | None = source.url
     planned: list[str] = []  # the following pages, when page 1's pager script names them all
     visited: set[str] = set()
@@ -224,14 +225,14 @@ def _next_list(source: Source, result: FetchResult, listed: ListPage, page: int,
     return planned[page - 1] if page - 1 < len(planned) else None
 
 
-async def _feed(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
+async def _feed(source: Source, fetcher: PageGetter, known: Known, backfill: bool, discovery: Discovery) -> None:
     result = await fetcher.get(source.url, headers=source.headers)
     if _fail(discovery, result):
         return
     discovery.take(read_list(source, result.body or b"", url=result.final_url))
 
 
-async def _sitemap(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
+async def _sitemap(source: Source, fetcher: PageGetter, known: Known, backfill: bool, discovery: Discovery) -> None:
     queue = [source.url]
     while queue and discovery.lists_read < source.max_pages:
         result = await fetcher.get(queue.pop(0), headers=source.headers)
@@ -242,7 +243,7 @@ async def _sitemap(source: Source, fetcher: Fetcher, known: Known, backfill: boo
         queue.extend(listed.children)
 
 
-async def _json_api(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
+async def _json_api(source: Source, fetcher: PageGetter, known: Known, backfill: bool, discovery: Discovery) -> None:
     if source.options.get("api") == "gkmlpt":
         await _gkmlpt(source, fetcher, known, backfill, discovery)
         return
@@ -266,7 +267,7 @@ async def _json_page(
     source: Source,
     url: str,
     headers: dict[str, str],
-    fetcher: Fetcher,
+    fetcher: PageGetter,
     discovery: Discovery,
     form: dict[str, str] | None = None,
 ) -> ListPage | None:
@@ -280,7 +281,7 @@ async def _json_page(
     return listed
 
 
-async def _gkmlpt(source: Source, fetcher: Fetcher, known: Known, backfill: bool, discovery: Discovery) -> None:
+async def _gkmlpt(source: Source, fetcher: PageGetter, known: Known, backfill: bool, discovery: Discovery) -> None:
     parts = urlsplit(source.url)
     base = f"{parts.scheme}://{parts.netloc}"
     index = await fetcher.get(f"{base}/gkmlpt/index", headers=source.headers)
