@@ -206,6 +206,8 @@ def parse(
         "extraction_status",
     ):
         out().print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
+    if record.get("reason"):  # why a page was rejected (undecodable, empty): the status alone does not say
+        out().print(f"[bold]reason[/bold]: {record['reason']}", highlight=False)
     topics = ", ".join(f"{t['topic']} {t['score']:.2f}" for t in record["topics"])
     out().print(f"[bold]topics[/bold]: {topics}", highlight=False)
     out().print(record["text"], highlight=False)
@@ -378,6 +380,10 @@ def sources_check(
         status = "[red]failed[/red]" if not r.ok else "[green]ok[/green]" if r.links else "[yellow]no links[/yellow]"
         table.add_row(r.name, r.kind, status, str(r.links), f"{r.seconds:.1f}", r.detail)
     out().print(table)
+    failed = sum(not r.ok for r in results)
+    if failed:  # a check that fails says so in its exit status (the web sources need the internet)
+        fail(f"{failed} of {len(results)} sources failed the check", 1)
+    out().print(f"all {len(results)} sources answered", highlight=False)
 
 
 @sources_app.command("try")
