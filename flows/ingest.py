@@ -121,7 +121,9 @@ async def ingest_web_source(
     """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
     collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill, browser=browser)
     if collected.attempt.error:
-        get_run_logger().warning("source %s failed: %s", source.name, collected.attempt.error)
+        # debug, not warning: the run's summary reports each failed source once (a table row and a ✗ line);
+        # a warning would print it to the console a second time. source_health keeps it for the server.
+        get_run_logger().debug("source %s failed: %s", source.name, collected.attempt.error)
     return collected
 
 

@@ -24,7 +24,7 @@ from warehouse import search
 from warehouse.connection import open_reader, open_writer, writer_lock
 from warehouse.load import load_run
 from warehouse.reparse import ArchivedPage, ReparseReport, apply_reparse, latest_pages
-from warehouse.runs import start_run
+from warehouse.runs import set_run_pages, start_run
 from warehouse.snapshot import publish_read_copy
 
 FLOW_NAME = "reparse"
@@ -86,6 +86,7 @@ def reparse_archive(sources_file: str | None = None, db: str | None = None) -> R
             start_run(con, run_id=run_id, flow=FLOW_NAME, now=utcnow())
             report = apply_reparse(con, parsed, now=utcnow())
             loaded = load_run(con, run_id=run_id, pages=report.recovered, attempts=[], now=utcnow())
+            set_run_pages(con, run_id=run_id, pages=len(pages))  # what `reparse` prints: one truth
             # The documents' classifications were rewritten from their pages alone: their files' part goes back.
             files, _ = reread_attachments(con, settings.archive)
             search.index_documents(con, now=utcnow(), commit_each=True)

@@ -163,7 +163,10 @@ def _smtp(env: dict[str, str]) -> SmtpSettings:
 
 def prepare_prefect_env(settings: Settings) -> None:
     """Point Prefect at the data folder and keep it offline; call before importing prefect."""
-    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create Prefect's folder {settings.prefect_home}: {exc.strerror or exc}") from exc
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -44,6 +44,7 @@ _CORE = (
     "exclude_selector",
     "allowed_hosts",
 )
+_REQUIRED = ("name", "kind", "url")  # every other key has a default
 _KNOWN_KEYS = {
     *_CORE,
     "page_url_pattern",
@@ -148,16 +149,18 @@ def find_source(sources: list[Source], name: str) -> Source:
 def _source(entry: Any, position: int, base_dir: Path) -> Source:
     if not isinstance(entry, dict):
         raise ConfigError(f"source #{position}: expected a mapping")
-    name = str(entry.get("name", ""))
-    where = f"source {name or '#' + str(position)}"
-    if not _NAME.match(name):
-        raise ConfigError(f"{where}: name must be [a-z0-9-]")
+    name = str(entry.get("name") or "")
+    where = f"source {name if _NAME.match(name) else '#' + str(position)}"
+    # unknown keys first: a typo'd `nme:` or `kindd:` is named as the typo, not as the key it hides
     _check_keys(entry, where)
+    for key in _REQUIRED:
+        if entry.get(key) in (None, ""):
+            raise ConfigError(f"{where}: {key} is required")
+    if not _NAME.match(name):
+        raise ConfigError(f"{where}: name must be lower-case letters, digits and dashes, not {name!r}")
     kind = entry.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if not entry.get("url"):
-        raise ConfigError(f"{where}: url is required")
     if kind != "files" and urlsplit(str(entry["url"])).scheme not in ("http", "https"):
         raise ConfigError(f"{where}: url must be http(s) for kind {kind}")
     max_pages = entry.get("max_pages", 1)

@@ -66,6 +66,8 @@ def test_reparse_recovers_a_page_the_parser_failed_on(
     assert result.report.updated + result.report.unchanged == 4
     assert query(db, "SELECT count(*) FROM documents") == [(5,)]
     assert query(db, "SELECT status FROM runs WHERE flow = 'reparse'") == [("success",)]
+    # the row counts the pages re-read, as `policywatch reparse` prints them, not only the one recovered
+    assert query(db, "SELECT pages FROM runs WHERE flow = 'reparse'") == [(result.pages,)] == [(5,)]
 
 
 @pytest.fixture

@@ -66,6 +66,23 @@ def test_registry_names_a_typo_and_the_key_meant(tmp_path: Path, key: str, meant
         load(tmp_path, {**WEB, key: "x"})
 
 
+@pytest.mark.parametrize("required", ["name", "kind", "url"])
+def test_registry_names_a_typo_of_a_required_key_not_the_missing_key(tmp_path: Path, required: str) -> None:
+    entry = {k: v for k, v in WEB.items() if k != required} | {required + "d": WEB[required]}
+    where = "source ndrc" if required != "name" else "source #1"
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, entry)
+    assert str(caught.value) == f"{where}: unknown key {required}d (did you mean {required}?)"
+
+
+@pytest.mark.parametrize("required", ["name", "kind", "url"])
+def test_registry_says_a_missing_required_key_is_required(tmp_path: Path, required: str) -> None:
+    where = "source ndrc" if required != "name" else "source #1"
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, {k: v for k, v in WEB.items() if k != required})
+    assert str(caught.value) == f"{where}: {required} is required"
+
+
 @pytest.mark.parametrize(
     ("value", "mode"),
     [(None, "plain"), ("plain", "plain"), ("http", "plain"), ("browser", "browser"), ("render", "render")],

@@ -58,6 +58,20 @@ def test_docs_cookbook_provinces_question_names_guangdong_and_jiangsu(reader: du
     assert {"广东", "江苏"} <= {row[0] for row in reader.execute(query).fetchall()}
 
 
+def test_docs_cookbook_this_year_question_counts_this_years_documents_only(reader: duckdb.DuckDBPyConnection) -> None:
+    query = dict(sql_blocks())["10. Most active issuers this year"]
+    rows = reader.execute(query).fetchall()
+    this_year = reader.execute("SELECT year(now() AT TIME ZONE 'Asia/Shanghai')").fetchone()[0]
+    expected, older = reader.execute(
+        "SELECT count(*) FILTER (WHERE year(d.published_on) = ?), count(*) FILTER (WHERE year(d.published_on) < ?) "
+        "FROM document_issuers i JOIN documents d USING (doc_id)",
+        [this_year, this_year],
+    ).fetchone()
+    assert older > 0  # the corpus holds earlier years' documents: the filter has something to leave out
+    assert sum(r[1] for r in rows) == expected
+    assert all(r[2].year == this_year for r in rows)
+
+
 def test_docs_every_core_column_is_described(tmp_path: Path) -> None:
     from warehouse.migrate import migrate
 

@@ -114,6 +114,10 @@ def fixture_pages(seen: datetime) -> list[PageOutcome]:
     return pages
 
 
+def _options(url: str, source: str) -> ParseOptions:
+    return ParseOptions(url=url, source_name=source, default_issuer=ISSUERS.get(source))
+
+
 def _today(seen: datetime) -> str:
     return (seen + timedelta(hours=8)).date().isoformat()
 
@@ -123,14 +127,18 @@ def vaccine_page(seen: datetime, *, amended: bool) -> PageOutcome:
     text = SH_VACCINE.format(today=_today(seen))
     if amended:
         text = text.replace("上海市卫生健康委员会\n", SH_AMENDMENT + "上海市卫生健康委员会\n", 1)
-    return _page(text.encode(), ParseOptions(url=SH_URL, source_name="sh-wsjkw"), seen, "sh-wsjkw")
+    return _page(text.encode(), _options(SH_URL, "sh-wsjkw"), seen, "sh-wsjkw")
+
+
+# The issuer each written page's source names in the registry, given as the nightly run gives it.
+ISSUERS = {"gd-stc": "广东省科学技术厅", "js-drc": "江苏省发展和改革委员会", "sh-wsjkw": "上海市卫生健康委员会"}
 
 
 def written_pages(seen: datetime) -> list[PageOutcome]:
     """The provincial notices published today, a repost of the Guangdong one, a page that failed."""
     today = _today(seen)
     pages = [
-        _page(template.format(today=today).encode(), ParseOptions(url=url, source_name=source), seen, source)
+        _page(template.format(today=today).encode(), _options(url, source), seen, source)
         for _, template, url, source in WRITTEN
     ]
     repost = "来源：广东省科学技术厅\n" + GD_SYNBIO.format(today=today) + "（本文转自广东省科学技术厅网站）\n"

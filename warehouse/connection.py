@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -22,6 +23,8 @@ DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 def check_file(path: Path) -> None:
     """Refuse a file that exists but is not a DuckDB database, before DuckDB touches it."""
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder, not a warehouse file")
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb") as handle:
@@ -137,13 +140,21 @@ _HELD: dict[Path, int] = {}
 _HELD_GUARD = threading.Lock()
 
 
+def _open_lock_file(lock_path: Path) -> IO[str]:
+    """The lock file, created with its folder; a folder that cannot be written is a LoadError naming it."""
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        return lock_path.open("a+")
+    except OSError as exc:
+        raise LoadError(f"cannot write the lock file {lock_path}: {exc.strerror or exc}") from exc
+
+
 @contextmanager
 def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
     """Hold `<db>.lock` so that two runs never write at once; the second exits unless it may wait.
 
     Re-entrant within a process: a flow started by a command that already holds the lock runs under it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock").absolute()
     with _HELD_GUARD:
         nested = _HELD.get(lock_path, 0) > 0
@@ -156,7 +167,7 @@ def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
             with _HELD_GUARD:
                 _HELD[lock_path] -= 1
         return
-    with lock_path.open("a+") as handle:
+    with _open_lock_file(lock_path) as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError as exc:

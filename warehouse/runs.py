@@ -34,6 +34,11 @@ def fail_run(con: duckdb.DuckDBPyConnection, *, run_id: str, error: str, now: da
     con.execute(sql.FAIL_RUN, [now, error[:2000], run_id])
 
 
+def set_run_pages(con: duckdb.DuckDBPyConnection, *, run_id: str, pages: int) -> None:
+    """Record how many pages a run processed when its load saw only some of them (a reparse)."""
+    con.execute(sql.SET_RUN_PAGES, [pages, run_id])
+
+
 def known_pages(con: duckdb.DuckDBPyConnection, source_name: str) -> dict[str, set[str]]:
     """URL → raw hashes already archived for a source: lets a run skip unchanged files."""
     known: dict[str, set[str]] = {}

@@ -121,6 +121,8 @@ UPDATE core.runs SET finished_at = ?, status = ?, sources = ?, sources_failed = 
     new_documents = ?, new_versions = ?, duplicates = ?, unchanged = ?, failures = ?, summary = ?
 WHERE run_id = ?
 """
+# A reparse's row counts the archived pages it re-read, not only the recovered ones its load wrote.
+SET_RUN_PAGES = "UPDATE core.runs SET pages = ? WHERE run_id = ?"
 RUN_SUMMARY = "SELECT status, summary FROM core.runs WHERE run_id = ?"
 KNOWN_RAW = "SELECT DISTINCT url, raw_sha256 FROM core.pages WHERE source_name = ? AND raw_sha256 IS NOT NULL"
 CLOSE_RUN = "UPDATE core.runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?"

@@ -59,7 +59,10 @@ def new_table(*columns: str, title: str) -> Table:
 
 def fail(message: str, code: int) -> NoReturn:
     """Print a one-line reason and exit with the contract's status (1 run failed, 2 bad usage/config)."""
-    console().print(f"[red]policywatch:[/red] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: a reason quoting `[a-z0-9-]` or a selector must print as written, not as rich markup
+    console().print(f"[red]policywatch:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -75,10 +78,30 @@ def errors_to_exit() -> Iterator[None]:
 
 
 def settings_for(**overrides: Any) -> Settings:
-    """Settings from the environment plus command-line overrides, with Prefect kept in the data folder."""
+    """Settings from the environment plus command-line overrides; a warehouse that is a folder is bad usage."""
+    from flows.cli.preflight import check_warehouse_path
+
     with errors_to_exit():
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    prepare_prefect_env(settings)
+        if "db" in overrides:
+            check_warehouse_path(settings.db)
+    return settings
+
+
+def writer_settings(command: str, *, home: bool = True, **overrides: Any) -> Settings:
+    """Settings for a command that writes: its folders checked before any start-up, Prefect kept in the data folder.
+
+    `home`: whether it writes in POLICYWATCH_HOME (the page archive, the outbox, Prefect's state); every
+    writer writes beside the warehouse (the file and its `.lock`).
+    """
+    from flows.cli.preflight import require_writable
+
+    settings = settings_for(**overrides)
+    with errors_to_exit():
+        require_writable(settings.db.parent, command=command, keeps="the warehouse and its lock file")
+        if home:
+            require_writable(settings.home, command=command, keeps="its page archive, outbox and Prefect state")
+            prepare_prefect_env(settings)
     return settings
 
 
@@ -106,7 +129,7 @@ def run(
     backfill: Annotated[bool, typer.Option("--backfill", help="walk every list page up to max_pages")] = False,
 ) -> None:
     """Run the nightly ingest flow once, now."""
-    settings = settings_for(db=db, sources=sources)
+    settings = writer_settings("run", db=db, sources=sources)
     from flows.sources import load_sources
     from warehouse.connection import writer_lock
 
@@ -183,6 +206,8 @@ def parse(
         "extraction_status",
     ):
         out().print(f"[bold]{key}[/bold]: {record[key]}", highlight=False)
+    if record.get("reason"):  # why a page was rejected (undecodable, empty): the status alone does not say
+        out().print(f"[bold]reason[/bold]: {record['reason']}", highlight=False)
     topics = ", ".join(f"{t['topic']} {t['score']:.2f}" for t in record["topics"])
     out().print(f"[bold]topics[/bold]: {topics}", highlight=False)
     out().print(record["text"], highlight=False)
@@ -226,7 +251,7 @@ def digest(
     resend: Annotated[bool, typer.Option("--resend", help="with --send: mail again those who already had it")] = False,
 ) -> None:
     """Write the weekly digest of an ISO week to the outbox (and mail it with --send, once per recipient)."""
-    settings = settings_for(db=db)
+    settings = writer_settings("digest", db=db)
     from flows.digest import check_mail_settings, weekly_digest
     from warehouse.weeks import parse_week
 
@@ -259,7 +284,7 @@ def reclassify(
     from parsers.classify import TaxonomyError, default_taxonomy, load_taxonomy
     from warehouse.reclassify import reclassify_warehouse
 
-    settings = settings_for(db=db)
+    settings = writer_settings("reclassify", home=False, db=db)
     try:
         chosen = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else default_taxonomy()
     except (OSError, TaxonomyError) as exc:
@@ -285,7 +310,7 @@ def reparse(
     db: DbOption = None,
 ) -> None:
     """Parse every archived page again and update the warehouse (after a parser change; no refetching)."""
-    settings = settings_for(db=db, sources=sources)
+    settings = writer_settings("reparse", db=db, sources=sources)
     from flows.reparse import reparse_archive
 
     result = run_flow(
@@ -308,7 +333,7 @@ def serve(
     ] = 4200,
 ) -> None:
     """Run both schedules here (nightly ingest 02:00, weekly digest Monday 08:00, Asia/Shanghai) until stopped."""
-    settings = settings_for()
+    settings = writer_settings("serve")
     from flows.adapters.prefect_server import prefect_server, serve_schedules
 
     with errors_to_exit(), prefect_server(settings, port=port) as api:
@@ -355,6 +380,10 @@ def sources_check(
         status = "[red]failed[/red]" if not r.ok else "[green]ok[/green]" if r.links else "[yellow]no links[/yellow]"
         table.add_row(r.name, r.kind, status, str(r.links), f"{r.seconds:.1f}", r.detail)
     out().print(table)
+    failed = sum(not r.ok for r in results)
+    if failed:  # a check that fails says so in its exit status (the web sources need the internet)
+        fail(f"{failed} of {len(results)} sources failed the check", 1)
+    out().print(f"all {len(results)} sources answered", highlight=False)
 
 
 @sources_app.command("try")
