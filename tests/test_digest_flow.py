@@ -249,3 +249,22 @@ def test_cli_digest_send_mails_and_says_so(db: Path, week: str, tmp_path: Path, 
     result = CliRunner().invoke(app, ["digest", "--week", week, "--send", "--db", str(db), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "sent to 2" in result.output and len(mail_env.received) == 2
+
+
+def test_cli_digest_of_an_empty_week_names_the_weeks_that_have_documents(db: Path, week: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from warehouse.connection import open_reader
+    from warehouse.queries import weeks_with_documents
+    from warehouse.weeks import shift_week
+
+    with open_reader(db) as con:
+        weeks = weeks_with_documents(con)
+    assert weeks and weeks[0][0] == week and weeks[0][1] > 0
+    empty = shift_week(week, 5)
+    result = CliRunner().invoke(app, ["digest", "--week", empty, "--db", str(db), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    hint = " ".join(result.output.split())
+    assert f"{empty} has no new relevant documents; weeks that have some: {week} ({weeks[0][1]})" in hint
+    assert f"policywatch digest --week {week}" in hint

@@ -20,6 +20,10 @@ FROM core.documents d
 WHERE d.week = ? AND d.relevant
 ORDER BY d.published_on DESC NULLS LAST, d.first_seen_at DESC, d.doc_id
 """
+# The newest weeks holding relevant documents: what to point at when the asked week has none.
+WEEKS_WITH_DOCUMENTS = """
+SELECT week, count(*) FROM core.documents WHERE relevant GROUP BY week ORDER BY week DESC LIMIT ?
+"""
 WEEK_LABELS = """
 SELECT l.doc_id, l.facet, l.topic_id, l.topic, l.score
 FROM core.document_labels l JOIN core.documents d USING (doc_id)
@@ -115,6 +119,11 @@ def week_documents(con: duckdb.DuckDBPyConnection, week: str) -> list[DigestDocu
             )
         )
     return documents
+
+
+def weeks_with_documents(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[tuple[str, int]]:
+    """The newest ISO weeks that hold relevant documents, with how many, newest first."""
+    return [(str(week), int(n)) for week, n in con.execute(WEEKS_WITH_DOCUMENTS, [limit]).fetchall()]
 
 
 def count_by_level(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, int]:

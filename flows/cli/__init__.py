@@ -265,10 +265,25 @@ def digest(
         label, lambda: weekly_digest(week, str(out_dir) if out_dir else None, str(settings.db), send, resend), settings
     )
     out().print(f"{files.subject}\nhtml: {files.html}\ntext: {files.text}\neml:  {files.eml}", highlight=False)
+    if files.documents == 0:
+        out().print(empty_week_hint(settings.db, files.week), highlight=False, soft_wrap=True)
     if files.mail is not None:
         out().print(
             f"sent to {len(files.mail.sent)}; already had it (use --resend): {len(files.mail.skipped)}", highlight=False
         )
+
+
+def empty_week_hint(db: Path, week: str) -> str:
+    """What to say when a week's digest is empty: which weeks do hold documents (a new user's demo is this week)."""
+    from warehouse.connection import open_reader
+    from warehouse.queries import weeks_with_documents
+
+    with open_reader(db) as con:
+        weeks = weeks_with_documents(con)
+    if not weeks:
+        return f"{week} has no new relevant documents, and neither has any other week yet"
+    listed = ", ".join(f"{w} ({n})" for w, n in weeks)
+    return f"{week} has no new relevant documents; weeks that have some: {listed} (policywatch digest --week {weeks[0][0]})"
 
 
 @app.command()
