@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -73,8 +74,12 @@ def test_render_html_escapes_scraped_title() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_render_html_escapes_source_errors() -> None:
-    assert "connect failed &lt;b&gt;" in render_html(make_digest())
+def test_render_html_escapes_source_names_and_never_shows_raw_errors() -> None:
+    digest = make_digest()
+    hostile = replace(digest.unhealthy[0], source_name="<b>src</b>", last_error="<script>x</script> timed out")
+    html = render_html(replace(digest, unhealthy=[hostile]))
+    assert "&lt;b&gt;src&lt;/b&gt;" in html and "<b>src" not in html
+    assert "<script>x" not in html and "1 个网站源访问超时" in html
 
 
 @pytest.mark.parametrize(
@@ -141,7 +146,8 @@ def test_render_both_parts_carry_the_same_content() -> None:
         "-1",
         "新·合成生物",
         "资金支持",
-        "本周 2 个页面读取失败",
+        "1 个网站源无法访问（网络不可达）：gd-stc-tzgg（连续 3 次）",
+        "本周部分页面读取失败：gd-stc-tzgg 2 个",
         "SELECT * FROM documents",
         UNSUBSCRIBE,
     ):

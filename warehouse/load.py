@@ -307,6 +307,7 @@ def _finish_run(
     summary = {
         "sources": {name: dict(counts) for name, counts in report.by_source.items()},
         "source_errors": {a.source_name: a.error for a in attempts if not a.ok},
+        "source_drift": {a.source_name: a.drift_reason or "" for a in attempts if a.drifted},
         "page_errors": [{"source": s, "url": u, "error": e} for s, u, e in report.errors],
     }
     con.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -44,15 +45,20 @@ GROUP BY k ORDER BY new DESC, n DESC, k LIMIT ?
 TOPIC_TREND = """
 SELECT week, topic, documents FROM main.weekly_topic_counts WHERE week BETWEEN ? AND ? ORDER BY week, topic
 """
-# Sources failing or drifted now, or with pages that failed during the week (bounds in UTC).
-UNHEALTHY_SOURCES = """
-SELECT h.source_name, h.consecutive_failures, h.last_error, h.drifted, h.drift_reason, h.last_success_at,
-       (SELECT count(*) FROM core.pages p WHERE p.source_name = h.source_name AND p.outcome = 'failed'
-          AND p.fetched_at >= ? AND p.fetched_at < ?) AS failed_pages
-FROM core.source_health h
-WHERE h.consecutive_failures > 0 OR h.drifted OR failed_pages > 0
-ORDER BY h.source_name
+# Source health as of a week's end, from the ledger: the nightly runs that started before it, newest first,
+# with the sources that failed or drifted in each (run summaries, warehouse/load.py), and the pages that
+# failed during the week (bounds in UTC). Not core.source_health: that is the state now, and a digest of
+# last week built on Monday would show Monday's failures.
+RUNS_BEFORE = """
+SELECT started_at, summary FROM core.runs
+WHERE flow = 'nightly-ingest' AND status = 'success' AND started_at < ? AND summary IS NOT NULL
+ORDER BY started_at DESC LIMIT ?
 """
+FAILED_PAGES = """
+SELECT source_name, count(*) FROM core.pages
+WHERE outcome = 'failed' AND fetched_at >= ? AND fetched_at < ? GROUP BY source_name
+"""
+HEALTH_RUNS = 60  # runs looked back over to count a source's consecutive failures
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,18 +170,27 @@ def topic_trend(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str)
 
 
 def unhealthy_sources(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceProblem]:
-    """Sources failing or drifted now, or with failed pages between two UTC times."""
-    fields = (
-        "source_name",
-        "consecutive_failures",
-        "last_error",
-        "drifted",
-        "drift_reason",
-        "last_success_at",
-        "failed_pages",
-    )
-    rows = con.execute(UNHEALTHY_SOURCES, [start, end]).fetchall()
-    return [SourceProblem(**dict(zip(fields, row, strict=True))) for row in rows]
+    """Sources failing or drifted in the last nightly run before `end`, or with failed pages in [start, end)."""
+    runs = [(at, json.loads(summary)) for at, summary in con.execute(RUNS_BEFORE, [end, HEALTH_RUNS]).fetchall()]
+    failed_pages = dict(con.execute(FAILED_PAGES, [start, end]).fetchall())
+    newest = runs[0][1] if runs else {}
+    errors: dict[str, str] = newest.get("source_errors") or {}
+    drift: dict[str, str] = newest.get("source_drift") or {}
+    problems = []
+    for name in sorted(set(errors) | set(drift) | set(failed_pages)):
+        streak = next((i for i, (_, s) in enumerate(runs) if name not in (s.get("source_errors") or {})), len(runs))
+        problems.append(
+            SourceProblem(
+                source_name=name,
+                consecutive_failures=streak,
+                last_error=errors.get(name),
+                drifted=name in drift,
+                drift_reason=drift.get(name),
+                last_success_at=runs[streak][0] if streak < len(runs) else None,
+                failed_pages=int(failed_pages.get(name, 0)),
+            )
+        )
+    return problems
 
 
 # Shown in the digest for readers to paste into DuckDB: a literal, not executed here.

@@ -283,7 +283,8 @@ def empty_week_hint(db: Path, week: str) -> str:
     if not weeks:
         return f"{week} has no new relevant documents, and neither has any other week yet"
     listed = ", ".join(f"{w} ({n})" for w, n in weeks)
-    return f"{week} has no new relevant documents; weeks that have some: {listed} (policywatch digest --week {weeks[0][0]})"
+    command = f"policywatch digest --week {weeks[0][0]}"
+    return f"{week} has no new relevant documents; weeks that have some: {listed} ({command})"
 
 
 @app.command()

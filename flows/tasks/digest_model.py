@@ -27,6 +27,25 @@ class LevelCount:
     previous: int
 
     @property
+    def failing(self) -> list[tuple[str, list[SourceProblem]]]:
+        """Sources failing at the week's end, grouped by why (in Chinese), the largest group first."""
+        groups: dict[str, list[SourceProblem]] = {}
+        for problem in self.unhealthy:
+            if problem.consecutive_failures:
+                groups.setdefault(health_kind(problem.last_error), []).append(problem)
+        return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+    @property
+    def drifted(self) -> list[SourceProblem]:
+        """Sources whose pages all came out empty in the week's last run: their layout may have changed."""
+        return [p for p in self.unhealthy if p.drifted]
+
+    @property
+    def pages_failed(self) -> list[SourceProblem]:
+        """Sources with pages that could not be read during the week."""
+        return [p for p in self.unhealthy if p.failed_pages]
+
+    @property
     def change(self) -> int:
         """This week minus last week."""
         return self.documents - self.previous
@@ -52,6 +71,27 @@ class TrendRow:
     def peak(self) -> int:
         """The largest weekly count (for scaling bars)."""
         return max(self.counts, default=0)
+
+
+# What a failing source's error tells a reader of the (Chinese) digest; first match wins, over our own
+# messages (flows/adapters/fetch_errors.py, fetch.py, browser.py); anything else is "出错".
+HEALTH_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("does not resolve", "(dns)"), "无法访问（域名无法解析，网络不可达）"),
+    (("reset", "closed early"), "连接中断"),
+    (("unreachable", "connect"), "无法访问（网络不可达）"),
+    (("timed out", "deadline"), "访问超时"),
+    (("javascript challenge", "needs chromium"), "需要浏览器验证（JavaScript 挑战）"),
+    (("robots.txt",), "被 robots.txt 禁止抓取"),
+    (("http 4",), "拒绝访问或页面不存在（HTTP 4xx）"),
+    (("http 5",), "服务器出错（HTTP 5xx）"),
+)
+OTHER_FAILURE = "出错"
+
+
+def health_kind(error: str | None) -> str:
+    """The reader's words for why a source failed."""
+    text = (error or "").lower()
+    return next((label for markers, label in HEALTH_KINDS if any(m in text for m in markers)), OTHER_FAILURE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +120,25 @@ class Digest:
     def trend_peak(self) -> int:
         """The largest weekly count of any topic in the trend block (bars share one scale)."""
         return max((row.peak for row in self.trend), default=0)
+
+    @property
+    def failing(self) -> list[tuple[str, list[SourceProblem]]]:
+        """Sources failing at the week's end, grouped by why (in Chinese), the largest group first."""
+        groups: dict[str, list[SourceProblem]] = {}
+        for problem in self.unhealthy:
+            if problem.consecutive_failures:
+                groups.setdefault(health_kind(problem.last_error), []).append(problem)
+        return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+    @property
+    def drifted(self) -> list[SourceProblem]:
+        """Sources whose pages all came out empty in the week's last run: their layout may have changed."""
+        return [p for p in self.unhealthy if p.drifted]
+
+    @property
+    def pages_failed(self) -> list[SourceProblem]:
+        """Sources with pages that could not be read during the week."""
+        return [p for p in self.unhealthy if p.failed_pages]
 
     @property
     def change(self) -> int:
