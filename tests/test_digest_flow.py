@@ -98,7 +98,7 @@ def test_digest_flow_sends_one_multipart_message_per_recipient(
     for received in mail_env.received:
         msg = received.message
         assert msg["To"] == received.rcpt_tos[0]
-        assert msg["Subject"] == f"PolicyWatch 周报 {week}: 6 项新政策"
+        assert msg["Subject"] == f"PolicyWatch 周报 {week}: 本周新收录 6 项"
         assert msg.get_content_type() == "multipart/alternative"
         assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
         assert all(p.get_content_charset() == "utf-8" for p in msg.iter_parts())
@@ -198,7 +198,7 @@ def test_digest_flow_empty_week_still_sends_nothing_new_with_health(
     files = run_digest(db, empty, tmp_path / "out", send=True)
     assert files.documents == 0 and len(mail_env.received) == 2
     msg = mail_env.received[0].message
-    assert msg["Subject"] == f"PolicyWatch 周报 {empty}: 本周无新政策"
+    assert msg["Subject"] == f"PolicyWatch 周报 {empty}: 本周无新收录"
     for part in ("plain", "html"):
         body = msg.get_body((part,)).get_content()
         assert "本周没有新的生物经济相关文件" in body

@@ -136,7 +136,7 @@ def test_render_both_parts_carry_the_same_content() -> None:
     for fragment in (
         "关于支持合成生物产业发展的通知",
         "发改高技〔2026〕1号",
-        "2026-11-17",
+        "发布于 2026-11-17",
         "生物制造",
         "gd-stc-tzgg",
         "另有 2 个网站转载",
@@ -169,5 +169,5 @@ def test_render_empty_week_says_nothing_new() -> None:
 
 
 def test_digest_subject_counts_new_policies() -> None:
-    assert make_digest().subject == "PolicyWatch 周报 2026-W47: 1 项新政策"
-    assert make_digest(total=0).subject == "PolicyWatch 周报 2026-W47: 本周无新政策"
+    assert make_digest().subject == "PolicyWatch 周报 2026-W47: 本周新收录 1 项"
+    assert make_digest(total=0).subject == "PolicyWatch 周报 2026-W47: 本周无新收录"

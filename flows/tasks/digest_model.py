@@ -148,9 +148,11 @@ class Digest:
     @property
     def subject(self) -> str:
         """The mail subject line."""
+        # "new this week" is when PolicyWatch first saw a document, not when it was published (a 2022 plan
+        # found this week counts): the subject says 新收录, and each entry leads with its publication date.
         if not self.total:
-            return f"PolicyWatch 周报 {self.week}: 本周无新政策"
-        return f"PolicyWatch 周报 {self.week}: {self.total} 项新政策"
+            return f"PolicyWatch 周报 {self.week}: 本周无新收录"
+        return f"PolicyWatch 周报 {self.week}: 本周新收录 {self.total} 项"
 
 
 def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:

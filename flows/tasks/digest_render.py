@@ -32,9 +32,9 @@ def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 
 def meta(doc: DigestDocument) -> str:
-    """The line under a title: issuers · 发文字号 · date · type."""
-    date = doc.published_on.isoformat() if doc.published_on else "日期不详"
-    parts = ["、".join(doc.issuers), doc.doc_number or "", date, doc.doc_type or ""]
+    """The line under a title: publication date first (new to us, maybe years old) · issuers · 发文字号 · type."""
+    date = f"发布于 {doc.published_on.isoformat()}" if doc.published_on else "发布日期不详"
+    parts = [date, "、".join(doc.issuers), doc.doc_number or "", doc.doc_type or ""]
     return " · ".join(p for p in parts if p)
 
 
