@@ -27,25 +27,6 @@ class LevelCount:
     previous: int
 
     @property
-    def failing(self) -> list[tuple[str, list[SourceProblem]]]:
-        """Sources failing at the week's end, grouped by why (in Chinese), the largest group first."""
-        groups: dict[str, list[SourceProblem]] = {}
-        for problem in self.unhealthy:
-            if problem.consecutive_failures:
-                groups.setdefault(health_kind(problem.last_error), []).append(problem)
-        return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-
-    @property
-    def drifted(self) -> list[SourceProblem]:
-        """Sources whose pages all came out empty in the week's last run: their layout may have changed."""
-        return [p for p in self.unhealthy if p.drifted]
-
-    @property
-    def pages_failed(self) -> list[SourceProblem]:
-        """Sources with pages that could not be read during the week."""
-        return [p for p in self.unhealthy if p.failed_pages]
-
-    @property
     def change(self) -> int:
         """This week minus last week."""
         return self.documents - self.previous
