@@ -25,6 +25,8 @@ ORDER BY d.published_on DESC NULLS LAST, d.first_seen_at DESC, d.doc_id
 WEEKS_WITH_DOCUMENTS = """
 SELECT week, count(*) FROM core.documents WHERE relevant GROUP BY week ORDER BY week DESC LIMIT ?
 """
+DOCUMENT_IDS = "SELECT doc_id FROM core.documents ORDER BY doc_id"
+TITLE_AND_TEXT = "SELECT coalesce(title, ''), text FROM core.documents WHERE doc_id = ?"
 WEEK_LABELS = """
 SELECT l.doc_id, l.facet, l.topic_id, l.topic, l.score
 FROM core.document_labels l JOIN core.documents d USING (doc_id)
@@ -125,6 +127,19 @@ def week_documents(con: duckdb.DuckDBPyConnection, week: str) -> list[DigestDocu
             )
         )
     return documents
+
+
+def document_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every document's id, sorted."""
+    return [doc_id for (doc_id,) in con.execute(DOCUMENT_IDS).fetchall()]
+
+
+def title_and_text(con: duckdb.DuckDBPyConnection, doc_id: str) -> tuple[str, str]:
+    """A document's title ('' when it has none) and text."""
+    row = con.execute(TITLE_AND_TEXT, [doc_id]).fetchone()
+    if row is None:
+        raise KeyError(doc_id)
+    return str(row[0]), str(row[1])
 
 
 def weeks_with_documents(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[tuple[str, int]]:

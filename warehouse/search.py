@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 
 from parsers.grams import QueryGrams, fold, query_grams, query_parts
+from warehouse.search_body import BODY, HOLDS_EVERY_PART, TITLE, attached
 
-__all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "search"]
+__all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "scan_matching", "search"]
 
 # BM25 knobs: the usual k1 and b; a title hit counts three times a body hit (as in the classifier).
 K1, B, TITLE_BOOST = 1.2, 0.75, 3.0
@@ -71,12 +72,10 @@ LIMIT $pool
 """
 # RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
 # body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
-RAW = """,
-       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
-                      FOR p IN $parts::VARCHAR[]]) AS raw"""
-RAW_TEXTS = """
-LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
-           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id"""
+RAW = f""",
+       {HOLDS_EVERY_PART} AS raw"""
+RAW_TEXTS = f"""
+LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id"""
 EVERY = 2**62  # a pool holding every candidate
 HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gram = ${p}"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
@@ -84,29 +83,29 @@ HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
 # Every candidate (no ranking, no filter), and whether its raw title or body already holds every part (a
 # folded part in the raw text is in the folded text too): only the others need folding in Python.
-CANDIDATES = """
-WITH hits AS ({hits}),
+CANDIDATES = f"""
+WITH hits AS ({{hits}}),
 found AS (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
-SELECT sd.doc_id,
-       list_bool_and([contains(coalesce(d.title, ''), p) OR contains(d.text || coalesce(chr(10) || a.text, ''), p)
-                      FOR p IN $parts::VARCHAR[]]) AS raw
+SELECT sd.doc_id, {HOLDS_EVERY_PART} AS raw
 FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
-LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
-           WHERE text IS NOT NULL GROUP BY doc_id) a ON a.doc_id = sd.doc_id
+LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
 """
 # Short columns, then texts, of some candidates only ({ids}: `$dN` placeholders, values bound). Texts cost:
 # DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
 # 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
-# Body: the page's text, then its attachments' (as indexed: warehouse/search_build.py).
+# Title and body as indexed: warehouse/search_body.py.
 FETCH_SHORT = """
 SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE doc_id IN ({ids})
 """
-FETCH_TEXTS = """
-SELECT d.doc_id, coalesce(d.title, ''), d.text || coalesce(chr(10) || a.text, '') AS body
-FROM core.documents d
-LEFT JOIN (SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text FROM core.attachments
-           WHERE text IS NOT NULL AND doc_id IN ({ids}) GROUP BY doc_id) a USING (doc_id)
-WHERE d.doc_id IN ({ids})
+FETCH_TEXTS = f"""
+SELECT d.doc_id, {TITLE}, {BODY} AS body
+FROM core.documents d LEFT JOIN ({attached("AND doc_id IN ({ids})")}) a USING (doc_id)
+WHERE d.doc_id IN ({{ids}})
+"""
+# The benchmark's peer: every document whose raw title or body holds the part, by reading them all.
+SCAN = f"""
+SELECT d.doc_id FROM core.documents d LEFT JOIN ({attached()}) a USING (doc_id)
+WHERE {HOLDS_EVERY_PART}
 """
 
 
@@ -200,6 +199,11 @@ def _settled(found: dict[str, SearchHit], rest: list[tuple[Any, ...]], limit: in
     candidates beyond it) can beat the `limit`-th score found: a score never exceeds its bound."""
     best = _best(found, limit)
     return len(best) == limit and (not rest or rest[0][2] <= best[-1].score)
+
+
+def scan_matching(con: duckdb.DuckDBPyConnection, part: str) -> set[str]:
+    """Every document whose raw title or body holds `part`, by reading them all (the benchmark's peer)."""
+    return {doc_id for (doc_id,) in con.execute(SCAN, {"parts": [part]}).fetchall()}
 
 
 def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:

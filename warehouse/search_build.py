@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from parsers.grams import SHIFT, GramRows, gram_rows
 from warehouse.batches import chunked, insert_table, keys, registered_table
+from warehouse.search_body import BODY, TITLE, attached
 
 __all__ = ["INDEX_VERSION", "index_documents"]
 
@@ -26,15 +27,9 @@ INDEX_VERSION = 2
 # Documents per transaction and per batch of gram rows: 500 documents of ~2 KB are ~300 000 rows.
 CHUNK = 500
 
-# What a document contributes to search (issue 19): its title; its page's text, then the text its attachments
-# gave, in page order (a word only in the plan a notice hands over finds the notice). Its grams are kept at
-# an index hash: its content_hash, or with attachment text, a hash of that and the texts' hashes, so a
-# new, changed or newly read attachment re-indexes its document. {filter}: narrows the attachments read.
-ATTACHED = """
-SELECT doc_id, string_agg(text, chr(10) ORDER BY position) AS text,
-       string_agg(text_hash, ',' ORDER BY position) AS hashes
-FROM core.attachments WHERE text IS NOT NULL {filter} GROUP BY doc_id
-"""
+# What a document contributes to search: warehouse/search_body.py. Its grams are kept at an index hash: its
+# content_hash, or with attachment text, a hash of that and the texts' hashes, so a new, changed or newly
+# read attachment re-indexes its document.
 INDEX_HASH = "CASE WHEN a.hashes IS NULL THEN d.content_hash ELSE md5(d.content_hash || ':' || a.hashes) END"
 # Documents whose grams are missing, older than their text (new, re-parsed, a new version, attachments read
 # since: their hashes only, no text is read here) or built by an older scheme.
@@ -52,10 +47,9 @@ SELECT i.doc_id, d.rowid FROM _pw_search_ids i LEFT JOIN core.documents d USING 
 # {ids}: `$dN` placeholders. A constant IN list filters inside the scan; a semi-join on a registered
 # table read every text of the warehouse for each chunk. Attachments are read for the listed documents only.
 CONTRIBUTED = f"""core.documents d
-LEFT JOIN ({ATTACHED.replace("{filter}", "AND doc_id IN ({ids})")}) a USING (doc_id)"""
-BODY = "d.text || coalesce(chr(10) || a.text, '')"
+LEFT JOIN ({attached("AND doc_id IN ({ids})", hashes=True)}) a USING (doc_id)"""
 DOCS_TO_INDEX = f"""
-SELECT d.doc_id, coalesce(d.title, ''), {BODY}, {INDEX_HASH} FROM {CONTRIBUTED}
+SELECT d.doc_id, {TITLE}, {BODY}, {INDEX_HASH} FROM {CONTRIBUTED}
 WHERE d.doc_id IN ({{ids}}) {{near}} ORDER BY d.doc_id
 """
 # The IN list alone prunes nothing (doc ids are hashes: every row group spans them all), so each chunk read
@@ -63,6 +57,12 @@ WHERE d.doc_id IN ({{ids}}) {{near}} ORDER BY d.doc_id
 # Chunks are cut in storage order and also bounded by rowid, which prunes row groups (55 ms). Only a hint:
 # documents it misses (rowids moved by a checkpoint) are read again without it.
 NEAR = "AND d.rowid BETWEEN $lo AND $hi"
+# Rows of the grams table and the bytes of its persistent blocks (the benchmark's index size).
+INDEX_SIZE = """
+SELECT (SELECT count(*) FROM core.document_grams),
+       (SELECT count(DISTINCT block_id) FROM pragma_storage_info('core.document_grams') WHERE persistent)
+       * (SELECT block_size FROM pragma_database_size() WHERE database_name = current_database())
+"""
 # Re-indexed documents only: grams first (found through the keys of the rows about to go), then the rows.
 # A chunk of new documents skips both (the DELETE scans the whole grams table).
 INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
@@ -181,3 +181,9 @@ def merged_rows(docs: list[tuple[Any, ...]]) -> GramRows:
         index, keys = unique >> (2 * SHIFT), unique & ((1 << (2 * SHIFT)) - 1)
     order = np.lexsort((index, keys))
     return GramRows(index[order], keys[order], counts[order])
+
+
+def index_size(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(gram rows, bytes on disk) of the search index."""
+    row = con.execute(INDEX_SIZE).fetchone()
+    return (int(row[0]), int(row[1] or 0)) if row else (0, 0)

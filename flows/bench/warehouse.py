@@ -42,7 +42,9 @@ from parsers.run import PageOutcome, SourceAttempt
 from warehouse.batches import chunked
 from warehouse.connection import open_reader, open_writer
 from warehouse.load import RunLoader, index_search
-from warehouse.search import matching, search
+from warehouse.queries import document_ids, title_and_text
+from warehouse.search import matching, scan_matching, search
+from warehouse.search_build import index_size
 
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
 WEEKS = 104
@@ -72,18 +74,6 @@ QUERIES = (
     "精准医疗",
 )
 RECALL_SEED, RECALL_SUBSTRINGS = 20, 200  # substrings of 2–6 characters, drawn with a fixed seed
-# The peer: every document whose raw title, or raw text with its attachments' text, holds the substring.
-SCAN = """
-SELECT d.doc_id FROM core.documents d
-LEFT JOIN (SELECT doc_id, string_agg(text, chr(10)) AS text FROM core.attachments WHERE text IS NOT NULL
-           GROUP BY doc_id) a USING (doc_id)
-WHERE contains(coalesce(d.title, ''), $s) OR contains(d.text || coalesce(chr(10) || a.text, ''), $s)
-"""
-INDEX_SIZE = """
-SELECT (SELECT count(*) FROM core.document_grams),
-       (SELECT count(DISTINCT block_id) FROM pragma_storage_info('core.document_grams') WHERE persistent)
-       * (SELECT block_size FROM pragma_database_size() WHERE database_name = current_database())
-"""
 _SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^### (\d+)\. (.+)$", re.MULTILINE)
 
@@ -304,7 +294,7 @@ def _measure_queries(con: Any, with_search: bool) -> list[tuple[str, str]]:
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[-1]
     rows.append(("search latency (20 queries)", f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms, max {max(latencies):,.0f} ms"))
-    grams, size = con.execute(INDEX_SIZE).fetchone()
+    grams, size = index_size(con)
     rows.append(("search index size", f"{size / 2**20:,.0f} MiB, {grams:,} gram rows"))
     return rows + _measure_recall(con)
 
@@ -312,13 +302,11 @@ def _measure_queries(con: Any, with_search: bool) -> list[tuple[str, str]]:
 def substrings(con: Any, count: int, seed: int = RECALL_SEED) -> list[str]:
     """`count` random substrings of 2–6 characters without whitespace, from random documents' titles and texts."""
     rng = random.Random(seed)
-    ids = [r[0] for r in con.execute("SELECT doc_id FROM core.documents ORDER BY doc_id").fetchall()]
+    ids = document_ids(con)
     out: list[str] = []
     while len(out) < count:
         doc_id = rng.choice(ids)
-        title, text = con.execute(
-            "SELECT coalesce(title, ''), text FROM core.documents WHERE doc_id = ?", [doc_id]
-        ).fetchone()
+        title, text = title_and_text(con, doc_id)
         source = rng.choice([title, text]) or text
         size = rng.randint(2, 6)
         start = rng.randrange(max(1, len(source) - size + 1))
@@ -334,7 +322,7 @@ def _measure_recall(con: Any) -> list[tuple[str, str]]:
     ours, scans = [], []
     for piece in substrings(con, RECALL_SUBSTRINGS):
         started = time.perf_counter()
-        raw = {r[0] for r in con.execute(SCAN, {"s": piece}).fetchall()}
+        raw = scan_matching(con, piece)
         scans.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         matched = matching(con, piece)
