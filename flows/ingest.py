@@ -165,7 +165,7 @@ async def fetch_web(
 def parse_and_load(
     settings: Settings, run_id: str, collected: list[Collected], spool: Spool
 ) -> tuple[LoadReport, list[SourceAttempt], SpooledList[PageLinks]]:
-    """Parse archived bodies chunk by chunk (in processes for a large run) into one load transaction.
+    """Parse archived bodies chunk by chunk (in processes or on Dask for a large run) into one load transaction.
 
     Also returns the attachment links of the parsed pages, for the attachment stage.
     """
@@ -180,7 +180,7 @@ def parse_and_load(
         for failed in chunked(chain.from_iterable(c.failed for c in collected), CHUNK):
             loader.add(failed)
         release_freed_memory()  # what the fetch stage freed
-        for chunk in parse_in_chunks(settings.archive, raw):
+        for chunk in parse_in_chunks(settings.archive, raw, dask=settings.dask):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
             links.extend(page_links(chunk))
             loader.add(chunk)

@@ -26,6 +26,15 @@ DEFAULT_FETCH_DEADLINE_SECONDS = 60.0
 DEFAULT_RETRY_AFTER_MAX_SECONDS = 300.0
 # POLICYWATCH_CRAWL_DELAY_MAX_SECONDS: robots.txt's Crawl-delay is honoured up to this gap between requests.
 DEFAULT_CRAWL_DELAY_MAX_SECONDS = 60.0
+PARSE_RUNNERS = ("local", "dask")  # POLICYWATCH_PARSE_RUNNER: where the parse stage runs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaskSettings:
+    """The parse stage on Dask: a scheduler's address, or a LocalCluster of `workers` processes started per run."""
+
+    address: str | None  # POLICYWATCH_DASK_ADDRESS, e.g. tcp://10.0.0.5:8786; None: a LocalCluster
+    workers: int  # POLICYWATCH_DASK_WORKERS: the LocalCluster's processes (one thread each); default the cores
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +69,7 @@ class Settings:
     fetch_deadline_seconds: float = DEFAULT_FETCH_DEADLINE_SECONDS
     retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
     crawl_delay_max_seconds: float = DEFAULT_CRAWL_DELAY_MAX_SECONDS
+    dask: DaskSettings | None = None  # None: the parse stage runs on this machine (POLICYWATCH_PARSE_RUNNER=local)
 
     @property
     def archive(self) -> Path:
@@ -95,7 +105,23 @@ def load_settings(
         fetch_deadline_seconds=_seconds(env, "POLICYWATCH_FETCH_DEADLINE_SECONDS", DEFAULT_FETCH_DEADLINE_SECONDS),
         retry_after_max_seconds=_seconds(env, "POLICYWATCH_RETRY_AFTER_MAX_SECONDS", DEFAULT_RETRY_AFTER_MAX_SECONDS),
         crawl_delay_max_seconds=_seconds(env, "POLICYWATCH_CRAWL_DELAY_MAX_SECONDS", DEFAULT_CRAWL_DELAY_MAX_SECONDS),
+        dask=_dask(env),
     )
+
+
+def _dask(env: dict[str, str]) -> DaskSettings | None:
+    """POLICYWATCH_PARSE_RUNNER=dask and its cluster; None for the default, the parse stage on this machine."""
+    runner = (env.get("POLICYWATCH_PARSE_RUNNER") or "local").strip().lower()
+    if runner not in PARSE_RUNNERS:
+        raise ConfigError(f"POLICYWATCH_PARSE_RUNNER must be one of {', '.join(PARSE_RUNNERS)}, not {runner!r}")
+    workers = _whole(env, "POLICYWATCH_DASK_WORKERS", os.cpu_count() or 1, unit="worker processes")
+    if workers <= 0:
+        raise ConfigError(
+            f"POLICYWATCH_DASK_WORKERS must be a positive whole number, not {env['POLICYWATCH_DASK_WORKERS']!r}"
+        )
+    if runner == "local":
+        return None
+    return DaskSettings(address=(env.get("POLICYWATCH_DASK_ADDRESS") or "").strip() or None, workers=workers)
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:

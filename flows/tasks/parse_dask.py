@@ -1,0 +1,84 @@
+"""The parse stage on Dask (POLICYWATCH_PARSE_RUNNER=dask): chunks parsed as Prefect tasks by a DaskTaskRunner.
+
+The cluster is the scheduler at POLICYWATCH_DASK_ADDRESS, or else a LocalCluster of POLICYWATCH_DASK_WORKERS
+processes (one thread each: parsing holds the GIL) started for the run and stopped after it. A worker reads
+each body from the raw archive itself, by the path the flow gives it: on another machine that path must be
+the same shared folder (docs/scaling.md). Like the process pool, two chunks are in flight at a time, each
+cut into one slice per worker thread, and chunks come back in order: the loader's memory stays bounded
+whatever the run's size and the cluster's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect_dask import DaskTaskRunner
+
+from flows.settings import DaskSettings
+from flows.tasks import parse_pool
+from flows.tasks.collect import RawPage
+from parsers.run import PageOutcome
+from warehouse.batches import chunked
+
+IN_FLIGHT = 2  # chunks submitted ahead: the loader never waits for an idle cluster, memory holds two chunks
+
+
+@task(name="parse-chunk", cache_policy=NO_CACHE, persist_result=False)
+def parse_chunk(root: Path, pages: list[RawPage]) -> list[parse_pool.Parsed]:
+    """Parse a slice of a chunk on a Dask worker; a page that fails is an error message, never an exception."""
+    return [parse_pool.parse_one(root, page) for page in pages]
+
+
+def runner_for(dask: DaskSettings) -> DaskTaskRunner:
+    """The configured scheduler, or a LocalCluster of worker processes on 127.0.0.1 (no dashboard port taken)."""
+    if dask.address:
+        return DaskTaskRunner(address=dask.address)
+    cluster = {"n_workers": dask.workers, "threads_per_worker": 1, "processes": True, "host": "127.0.0.1"}
+    return DaskTaskRunner(cluster_kwargs={**cluster, "dashboard_address": "127.0.0.1:0"})
+
+
+def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) -> Iterator[list[PageOutcome]]:
+    """Parse pages chunk by chunk on the cluster, in order, as `parse_pool.parse_in_chunks` does in processes."""
+    chunks = chunked(pages, parse_pool.CHUNK)
+    with runner_for(dask) as runner:
+        slices = max(1, sum(runner.client.nthreads().values()))
+
+        def submit(chunk: list[RawPage]) -> tuple[list[RawPage], list[Any]]:
+            parts = [chunk[i::slices] for i in range(slices)]
+            return chunk, [_submit(runner, root, part) for part in parts if part]
+
+        pending = deque(submit(chunk) for chunk in islice(chunks, IN_FLIGHT))
+        while pending:
+            chunk, futures = pending.popleft()
+            if (following := next(chunks, None)) is not None:
+                pending.append(submit(following))
+            yield [parse_pool._outcome(p, r) for p, r in zip(chunk, _merged(futures, len(chunk), slices), strict=True)]
+
+
+def _merged(futures: Sequence[Any], size: int, slices: int) -> list[parse_pool.Parsed]:
+    """The slices' results back in the chunk's order (slice i holds pages i, i + slices, …)."""
+    merged: list[parse_pool.Parsed] = [(None, None)] * size
+    for offset, future in enumerate(futures):
+        merged[offset::slices] = future.result()
+    return merged
+
+
+def _submit(runner: DaskTaskRunner, root: Path, pages: list[RawPage]) -> Any:
+    """Submit one slice as a task of the flow run, not a child of the parse-and-load task.
+
+    A DaskTaskRunner ships the current task run's context, its parameters included, with every task it
+    submits: parse-and-load's are the whole run's collected pages and the spool's open file, neither small
+    nor picklable.
+    """
+    token = TaskRunContext.__var__.set(None)  # type: ignore[arg-type]
+    try:
+        return runner.submit(parse_chunk, {"root": root, "pages": pages})
+    finally:
+        TaskRunContext.__var__.reset(token)
