@@ -29,6 +29,20 @@ def test_bench_pipeline_loads_every_document_then_finds_nothing_new(
     assert float(_value(result.output, "full load: peak RSS of the flow's process (MiB)")) > 50
 
 
+def test_bench_pipeline_runs_the_parse_stage_on_the_runner_it_is_given(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYWATCH_HOME", str(tmp_path))
+    monkeypatch.setenv("POLICYWATCH_PARSE_RUNNER", "local")  # the command sets it: restored after
+    # 20 pages: under the LocalCluster's threshold, parsed in-process (tests/test_parse_dask.py runs a cluster)
+    result = CliRunner().invoke(app, ["bench", "pipeline", "--docs", "20", "--runner", "dask"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"parse runner\s+dask", result.output)  # the title wraps at the table's width
+    assert _value(result.output, "full load: new documents") == "20"
+    bad = CliRunner().invoke(app, ["bench", "pipeline", "--runner", "ray"], terminal_width=200)
+    assert "POLICYWATCH_PARSE_RUNNER must be one of local, dask" in bad.output + str(bad.exception)
+
+
 def test_the_synthetic_site_lists_every_document_once_newest_first() -> None:
     corpus = Corpus(250)
     hrefs = [re.findall(rb"href='/doc/(\d+)\.html'", corpus.list_page(n)) for n in range(3)]

@@ -316,8 +316,17 @@ def bench_pipeline(
             "both runs measured, each in a process of its own",
         ),
     ] = False,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            help="where the parse stage runs (sets POLICYWATCH_PARSE_RUNNER): local, processes on this machine, or "
+            "dask, a LocalCluster of POLICYWATCH_DASK_WORKERS processes or the scheduler at POLICYWATCH_DASK_ADDRESS",
+        ),
+    ] = None,
 ) -> None:
     """End-to-end documents/s of a full load, then a nightly run that finds nothing new, and peak memory."""
+    if runner:
+        os.environ["POLICYWATCH_PARSE_RUNNER"] = runner  # the flow reads its settings itself; checked just below
     settings = load_settings()
     prepare_prefect_env(settings)
     from flows.adapters.prefect_server import free_port, prefect_server
@@ -332,7 +341,9 @@ def bench_pipeline(
         else:
             runs = {"value": measure(docs, False)}
     mode = "Prefect's ephemeral API" if ephemeral else "a Prefect server"
-    table = Table("measure", *runs, title=f"bench pipeline: {docs} documents from 127.0.0.1, on {mode}")
+    parse = "dask" if settings.dask else "local"
+    title = f"bench pipeline: {docs} documents from 127.0.0.1, on {mode}, parse runner {parse}"
+    table = Table("measure", *runs, title=title)
     if attachments:
         table.add_column("difference")
     for name in runs[next(iter(runs))]:

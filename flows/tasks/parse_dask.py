@@ -21,9 +21,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect_dask import DaskTaskRunner
 
+from flows.adapters import archive
 from flows.settings import DaskSettings
 from flows.tasks import parse_pool
 from flows.tasks.collect import RawPage
+from parsers.errors import ConfigError
 from parsers.run import PageOutcome
 from warehouse.batches import chunked
 
@@ -49,6 +51,8 @@ def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) ->
     chunks = chunked(pages, parse_pool.CHUNK)
     with runner_for(dask) as runner:
         slices = max(1, sum(runner.client.nthreads().values()))
+        if pages:
+            _check_shared(runner, root, next(iter(pages)))
 
         def submit(chunk: list[RawPage]) -> tuple[list[RawPage], list[Any]]:
             parts = [chunk[i::slices] for i in range(slices)]
@@ -60,6 +64,23 @@ def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) ->
             if (following := next(chunks, None)) is not None:
                 pending.append(submit(following))
             yield [parse_pool._outcome(p, r) for p, r in zip(chunk, _merged(futures, len(chunk), slices), strict=True)]
+
+
+def _check_shared(runner: DaskTaskRunner, root: Path, page: RawPage) -> None:
+    """Fail the stage, before anything is parsed, when a worker cannot read a body this machine has archived.
+
+    Otherwise every page would be recorded as failed ("raw body … is missing"); failing keeps the run's pages
+    for the next run instead (data/unloaded).
+    """
+    path = archive.raw_path(root, page.sha256)
+    if not path.exists():
+        return  # missing here too: the page fails on its own, as it would in-process
+    blind = sorted(worker for worker, seen in runner.client.run(Path.exists, path).items() if not seen)
+    if blind:
+        raise ConfigError(
+            f"Dask workers {', '.join(blind)} cannot read the raw archive {root}: "
+            "mount it at the same path on every worker (docs/scaling.md)"
+        )
 
 
 def _merged(futures: Sequence[Any], size: int, slices: int) -> list[parse_pool.Parsed]:
