@@ -14,7 +14,7 @@ from pytest import MonkeyPatch
 
 from flows.bench.pipeline import Corpus
 from flows.settings import DaskSettings, load_settings
-from flows.tasks import parse_pool
+from flows.tasks import parse_dask, parse_pool
 from flows.tasks.parse_pool import parse_in_chunks
 from parsers.errors import ConfigError
 from tests.conftest import copy_seeds
@@ -79,6 +79,7 @@ def test_nightly_ingest_on_a_dask_local_cluster_loads_the_same_warehouse(
     from flows.ingest import nightly_ingest
 
     monkeypatch.setattr(parse_pool, "CHUNK", CHUNK)
+    monkeypatch.setattr(parse_dask, "MIN_SLICE", 1)  # a slice per worker even in these small chunks
     sources = registry(tmp_path / "sources")
     runs = {}
     for runner in ("local", "dask"):
@@ -106,6 +107,7 @@ def test_parse_in_chunks_on_a_cluster_at_an_address_keeps_order_and_results(
     from distributed import LocalCluster
 
     monkeypatch.setattr(parse_pool, "CHUNK", 5)
+    monkeypatch.setattr(parse_dask, "MIN_SLICE", 1)
     pages = raw_pages(tmp_path, 23)  # five chunks, the last short; page 3 does not parse
     expected = list(parse_in_chunks(tmp_path, pages))
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:

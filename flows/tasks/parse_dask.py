@@ -3,9 +3,10 @@
 The cluster is the scheduler at POLICYWATCH_DASK_ADDRESS, or else a LocalCluster of POLICYWATCH_DASK_WORKERS
 processes (one thread each: parsing holds the GIL) started for the run and stopped after it. A worker reads
 each body from the raw archive itself, by the path the flow gives it: on another machine that path must be
-the same shared folder (docs/scaling.md). Like the process pool, two chunks are in flight at a time, each
-cut into one slice per worker thread, and chunks come back in order: the loader's memory stays bounded
-whatever the run's size and the cluster's.
+the same shared folder (docs/scaling.md). Like the process pool, chunks are cut into one slice per worker
+thread (up to ten: a slice is a Prefect task run, worth its overhead) and come back in order; two chunks
+are in flight, more on a cluster with more threads than a chunk has slices, so the loader's memory is
+bounded by the cluster's size, never by the run's.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from parsers.errors import ConfigError
 from parsers.run import PageOutcome
 from warehouse.batches import chunked
 
-IN_FLIGHT = 2  # chunks submitted ahead: the loader never waits for an idle cluster, memory holds two chunks
+IN_FLIGHT = 2  # chunks submitted ahead, at least: the loader never waits for an idle cluster
+MIN_SLICE = 50  # pages per task, at least: a task run costs a few Prefect API calls (~0.4 s on 2 busy cores)
 
 
 @task(name="parse-chunk", cache_policy=NO_CACHE, persist_result=False)
@@ -50,7 +52,9 @@ def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) ->
     """Parse pages chunk by chunk on the cluster, in order, as `parse_pool.parse_in_chunks` does in processes."""
     chunks = chunked(pages, parse_pool.CHUNK)
     with runner_for(dask) as runner:
-        slices = max(1, sum(runner.client.nthreads().values()))
+        threads = max(1, sum(runner.client.nthreads().values()))
+        slices = max(1, min(threads, parse_pool.CHUNK // MIN_SLICE))
+        ahead = max(IN_FLIGHT, -(-threads // slices) + 1)  # a big cluster: enough chunks to keep every thread busy
         if pages:
             _check_shared(runner, root, next(iter(pages)))
 
@@ -58,7 +62,7 @@ def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) ->
             parts = [chunk[i::slices] for i in range(slices)]
             return chunk, [_submit(runner, root, part) for part in parts if part]
 
-        pending = deque(submit(chunk) for chunk in islice(chunks, IN_FLIGHT))
+        pending = deque(submit(chunk) for chunk in islice(chunks, ahead))
         while pending:
             chunk, futures = pending.popleft()
             if (following := next(chunks, None)) is not None:
