@@ -80,13 +80,13 @@ def test_nightly_ingest_on_a_dask_local_cluster_loads_the_same_warehouse(
 
     monkeypatch.setattr(parse_pool, "CHUNK", CHUNK)
     monkeypatch.setattr(parse_dask, "MIN_SLICE", 1)  # a slice per worker even in these small chunks
+    monkeypatch.setattr(parse_pool, "POOL_THRESHOLD", 0)  # this small run goes to the pool, and to the cluster
+    monkeypatch.setenv("POLICYWATCH_DASK_WORKERS", "2")
     sources = registry(tmp_path / "sources")
     runs = {}
     for runner in ("local", "dask"):
         monkeypatch.setenv("POLICYWATCH_HOME", str(tmp_path / runner))
         monkeypatch.setenv("POLICYWATCH_PARSE_RUNNER", runner)
-        monkeypatch.setenv("POLICYWATCH_DASK_WORKERS", "2")
-        monkeypatch.setattr(parse_pool, "POOL_THRESHOLD", 0)  # even this small run goes to the cluster
         state = nightly_ingest(str(sources), str(tmp_path / runner / "warehouse.duckdb"), return_state=True)
         runs[runner] = state.state_details.flow_run_id
     local, dask = (warehouse(tmp_path / runner / "warehouse.duckdb") for runner in ("local", "dask"))
@@ -108,7 +108,7 @@ def test_parse_in_chunks_on_a_cluster_at_an_address_keeps_order_and_results(
 
     monkeypatch.setattr(parse_pool, "CHUNK", 5)
     monkeypatch.setattr(parse_dask, "MIN_SLICE", 1)
-    pages = raw_pages(tmp_path, 23)  # five chunks, the last short; page 3 does not parse
+    pages = raw_pages(tmp_path, 23)  # five chunks, the last short; page 3 is binary
     expected = list(parse_in_chunks(tmp_path, pages))
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         dask = DaskSettings(address=cluster.scheduler_address, workers=1)  # workers: a LocalCluster's only
