@@ -83,6 +83,11 @@ def settings_for(**overrides: Any) -> Settings:
 
     with errors_to_exit():
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+        if overrides.get("db") is not None and settings.warehouse is not None:
+            raise ConfigError(
+                f"--db names a warehouse file but POLICYWATCH_WAREHOUSE names the lake {settings.warehouse}: "
+                "drop --db, or unset POLICYWATCH_WAREHOUSE to use the file"
+            )
         if "db" in overrides:
             check_warehouse_path(settings.db)
     return settings
@@ -98,7 +103,8 @@ def writer_settings(command: str, *, home: bool = True, **overrides: Any) -> Set
 
     settings = settings_for(**overrides)
     with errors_to_exit():
-        require_writable(settings.db.parent, command=command, keeps="the warehouse and its lock file")
+        if settings.warehouse is None:  # a lake's lock lives in its catalog
+            require_writable(settings.db.parent, command=command, keeps="the warehouse and its lock file")
         if home:
             require_writable(settings.home, command=command, keeps="its page archive, outbox and Prefect state")
             prepare_prefect_env(settings)
@@ -158,7 +164,7 @@ def run(
             )
     for source, url, error in result.report.errors:
         out().print(f"  [yellow]{source}[/yellow] {url}: {error}", highlight=False, soft_wrap=True)
-    out().print(f"warehouse: {result.db}")
+    out().print(f"warehouse: {settings.where}")
 
 
 @app.command()
