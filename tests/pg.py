@@ -61,10 +61,10 @@ def cluster() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def create_database(admin_dsn: str, name: str) -> str:
-    """A new empty database in the cluster; its conninfo."""
+def create_database(admin_dsn: str, name: str, *, template: str = "template1") -> str:
+    """A new database in the cluster (empty, or a copy of `template`); its conninfo."""
     import psycopg
 
     with psycopg.connect(admin_dsn, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
+        con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return admin_dsn.replace("dbname=postgres", f"dbname={name}")

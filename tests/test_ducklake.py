@@ -13,7 +13,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -21,6 +20,7 @@ import pytest
 from parsers.errors import ConfigError, WarehouseBusyError
 from tests import pg
 from tests.conftest import copy_seeds
+from tests.lake_writer import load_in_own_process
 from tests.test_warehouse_load import MEASURES_V2, NEWS, NOW, PLAN, page
 from warehouse import lake
 from warehouse.migrate import available, for_ducklake
@@ -37,13 +37,41 @@ def postgres() -> Iterator[str]:
         yield admin_dsn
 
 
-@pytest.fixture
-def lake_env(postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """POLICYWATCH_WAREHOUSE naming a new, empty lake; returns its `ducklake:` string."""
-    dsn = pg.create_database(postgres, f"lake_{uuid.uuid4().hex[:8]}")
+@pytest.fixture(scope="module")
+def lake_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of this module's lakes (DuckLake names its files uniquely: they can share it)."""
+    return tmp_path_factory.mktemp("lake-data")
+
+
+def _use_lake(monkeypatch: pytest.MonkeyPatch, dsn: str, data: Path) -> str:
     monkeypatch.setenv("POLICYWATCH_WAREHOUSE", f"ducklake:postgres:{dsn}")
-    monkeypatch.setenv("POLICYWATCH_LAKE_DATA", str(tmp_path / "lake-data"))
+    monkeypatch.setenv("POLICYWATCH_LAKE_DATA", str(data))
     return f"ducklake:postgres:{dsn}"
+
+
+@pytest.fixture
+def empty_lake_env(postgres: str, lake_data: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """POLICYWATCH_WAREHOUSE naming a new, empty lake; returns its `ducklake:` string."""
+    return _use_lake(monkeypatch, pg.create_database(postgres, f"lake_{uuid.uuid4().hex[:8]}"), lake_data)
+
+
+@pytest.fixture(scope="module")
+def migrated_template(postgres: str, lake_data: Path) -> str:
+    """A lake migrated once (~6 s of catalog writes); each test's lake is a copy of its catalog database."""
+    from warehouse.migrate import migrate
+
+    dsn = pg.create_database(postgres, "lake_template")
+    con = lake.connect(lake.Lake(catalog=f"postgres:{dsn}", data_path=str(lake_data)), read_only=False)
+    with con:
+        migrate(con)
+    return "lake_template"
+
+
+@pytest.fixture
+def lake_env(postgres: str, migrated_template: str, lake_data: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """POLICYWATCH_WAREHOUSE naming a new, migrated, empty lake; returns its `ducklake:` string."""
+    dsn = pg.create_database(postgres, f"lake_{uuid.uuid4().hex[:8]}", template=migrated_template)
+    return _use_lake(monkeypatch, dsn, lake_data)
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
@@ -68,7 +96,7 @@ def test_ducklake_dialect_drops_key_constraints_and_keeps_key_columns_not_null()
     assert for_ducklake(create) == "CREATE TABLE t (\n  a VARCHAR NOT NULL,\n  b INTEGER NOT NULL,\n  c INT\n)"
 
 
-def test_ducklake_migrations_create_the_same_tables_and_views(lake_env: str, tmp_path: Path) -> None:
+def test_ducklake_migrations_create_the_same_tables_and_views(empty_lake_env: str, tmp_path: Path) -> None:
     from warehouse.connection import open_writer
 
     with open_writer(tmp_path / "unused.duckdb") as con:
@@ -88,8 +116,6 @@ def test_ducklake_reopening_a_migrated_lake_applies_nothing(lake_env: str, tmp_p
     from warehouse.connection import open_writer
     from warehouse.migrate import migrate
 
-    with open_writer(tmp_path / "w.duckdb"):
-        pass
     with open_writer(tmp_path / "w.duckdb") as con:
         assert migrate(con) == []
 
@@ -121,36 +147,18 @@ def test_ducklake_nightly_run_loads_the_seeds_as_the_embedded_warehouse_does(
     assert len(on_lake[0]) == 5 and on_lake[1] and on_lake[2] == [("success",)]
 
 
-def _load_one(env: dict[str, str], text: str, url: str, run_id: str, start: Any) -> None:
-    """A writer of its own (a process: a machine's worth): wait for the other, then take the lock and load."""
-    import os
-
-    os.environ.update(env)  # importing this module ran conftest, which clears POLICYWATCH_*
-    from parsers.run import SourceAttempt
-    from warehouse.connection import open_writer, writer_lock
-    from warehouse.load import load_run
-
-    start.wait(timeout=60)
-    assert lake.configured() is not None
-    with writer_lock(Path("unused.duckdb"), wait=True), open_writer(Path("unused.duckdb")) as con:
-        con.execute(
-            "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, 'test', ?, 'running')", [run_id, NOW]
-        )
-        attempts = [SourceAttempt(source_name="test", kind="files", ok=True)]
-        load_run(con, run_id=run_id, pages=[page(text, url)], attempts=attempts, now=NOW)
-
-
 def test_ducklake_two_processes_writing_at_once_both_commit(lake_env: str, tmp_path: Path) -> None:
-    from warehouse.connection import open_reader, open_writer
+    from warehouse.connection import open_reader
 
-    with open_writer(tmp_path / "unused.duckdb"):
-        pass  # migrated once, as the first run of a deployment does
     context = multiprocessing.get_context("spawn")  # fresh interpreters, as on two machines
     start = context.Barrier(2)
     env = {k: v for k, v in os.environ.items() if k.startswith("POLICYWATCH_")}
+    loads = [
+        (page(PLAN, "https://a.gov.cn/plan.html"), "run-a"),
+        (page(MEASURES_V2, "https://b.gov.cn/m.html"), "run-b"),
+    ]
     writers = [
-        context.Process(target=_load_one, args=(env, PLAN, "https://a.gov.cn/plan.html", "run-a", start)),
-        context.Process(target=_load_one, args=(env, MEASURES_V2, "https://b.gov.cn/measures.html", "run-b", start)),
+        context.Process(target=load_in_own_process, args=(env, outcome, run, NOW, start)) for outcome, run in loads
     ]
     for writer in writers:
         writer.start()
@@ -160,7 +168,7 @@ def test_ducklake_two_processes_writing_at_once_both_commit(lake_env: str, tmp_p
     with open_reader(tmp_path / "unused.duckdb") as con:
         assert rows(con, "SELECT url FROM documents ORDER BY url") == [
             ("https://a.gov.cn/plan.html",),
-            ("https://b.gov.cn/measures.html",),
+            ("https://b.gov.cn/m.html",),
         ]
         assert rows(con, "SELECT run_id, status FROM runs ORDER BY 1") == [("run-a", "success"), ("run-b", "success")]
         assert rows(con, "SELECT count(*) FROM core.document_sightings") == [(2,)]
