@@ -24,6 +24,7 @@ demo: install
 test: install
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || echo "no chromium: the digest browser and browser-fetch tests will skip"
 	command -v antiword >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword) || echo "no antiword: the DOC cross-check and its bench peer will skip"
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) || echo "no postgresql: the DuckLake tests will skip"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict parsers warehouse

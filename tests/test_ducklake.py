@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -89,6 +90,26 @@ def test_ducklake_setting_parses_the_lake_and_refuses_anything_else() -> None:
     assert found.postgres_dsn == "dbname=pw host=db"
     with pytest.raises(ConfigError, match="POLICYWATCH_WAREHOUSE"):
         lake.parse("postgres://db/pw")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "says"),
+    [
+        ({"POLICYWATCH_WAREHOUSE": "postgres://db/pw"}, ["search", "疫苗"], "POLICYWATCH_WAREHOUSE must be"),
+        ({"POLICYWATCH_WAREHOUSE": "ducklake:postgres:dbname=pw"}, ["search", "疫苗", "--db", "w.duckdb"], "drop --db"),
+    ],
+)
+def test_ducklake_cli_names_a_bad_warehouse_setting(
+    env: dict[str, str], args: list[str], says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and says in result.output, result.output
 
 
 def test_ducklake_dialect_drops_key_constraints_and_keeps_key_columns_not_null() -> None:
@@ -233,20 +254,22 @@ def test_ducklake_reader_is_not_blocked_by_an_open_load(lake_env: str, tmp_path:
 
 
 def test_ducklake_analyst_attaches_the_lake_in_plain_duckdb_and_reads_the_views(lake_env: str, tmp_path: Path) -> None:
+    """The analysts' block of docs/scaling.md, with this machine's extension files and this lake's DSN."""
     from tests.test_warehouse_load import load
     from warehouse.connection import open_writer
 
     with open_writer(tmp_path / "unused.duckdb") as con:
         load(con, page(PLAN, "https://a.gov.cn/plan.html"))
-    site = Path(duckdb.__file__).parents[1]
+    doc = (REPO / "docs" / "scaling.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```sql\n(.*?)```", doc, re.S) if "ATTACH 'ducklake:" in b)
+    ducklake_file = lake._wheel_file("duckdb_extension_ducklake", "ducklake.duckdb_extension")
+    block = re.sub(r"LOAD '[^']*ducklake\.duckdb_extension'", f"LOAD '{ducklake_file}'", block)
+    block = re.sub(r"LOAD '[^']*postgres_scanner\.duckdb_extension'", f"LOAD '{lake._postgres_extension()}'", block)
+    block = re.sub(r"'ducklake:postgres:[^']*'", f"'{lake_env}'", block)
+    *setup, question = [s for s in block.split(";") if s.strip()]
     with duckdb.connect() as analyst:
-        analyst.execute(
-            f"LOAD '{site}/duckdb_extension_ducklake/extensions/v{duckdb.__version__}/ducklake.duckdb_extension'"
-        )
-        analyst.execute(f"LOAD '{lake._postgres_extension()}'")
-        analyst.execute(f"ATTACH '{lake_env}' AS pw (READ_ONLY)")
-        found = analyst.execute(
-            "SELECT d.title, list(t.topic ORDER BY t.score DESC)[1] FROM pw.documents d "
-            "JOIN pw.document_topics t USING (doc_id) GROUP BY ALL"
-        ).fetchall()
-    assert found == [("“十四五”生物医药产业发展规划", "生物医药")]
+        for statement in setup:
+            analyst.execute(statement)
+        assert analyst.execute(question).fetchall() == [("“十四五”生物医药产业发展规划", "生物医药")]
+        with pytest.raises(duckdb.Error, match=r"attached in read-only mode"):
+            analyst.execute("DELETE FROM pw.core.documents")
