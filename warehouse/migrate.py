@@ -102,11 +102,33 @@ def _execute(con: duckdb.DuckDBPyConnection, script: str, *, on_lake: bool) -> N
     if not on_lake:
         con.execute(script)
         return
-    for statement in duckdb.extract_statements(script):
-        text = statement.query
+    for text in statements(script):
         if _SEQUENCE.search(text) or _comments_view_column(con, text):
             continue
-        con.execute(for_ducklake(text) if statement.type == duckdb.StatementType.CREATE else text)
+        con.execute(for_ducklake(text) if _CREATE.search(text) else text)
+
+
+_CREATE = re.compile(r"^\s*CREATE\b", re.IGNORECASE | re.MULTILINE)
+# What may hold a `;` that does not end a statement: strings, quoted names, comments.
+_QUOTED_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a SQL script, split at each `;` outside strings, quoted names and comments.
+
+    Not `duckdb.extract_statements`: its text of a statement DuckDB expands (an ADD COLUMN with a list
+    DEFAULT becomes five) is empty.
+    """
+    found, start, position = [], 0, 0
+    while (semicolon := script.find(";", position)) != -1:
+        skipped = _QUOTED_OR_COMMENT.search(script, position)
+        if skipped is not None and skipped.start() < semicolon:
+            position = skipped.end()
+            continue
+        found.append(script[start:semicolon])
+        start = position = semicolon + 1
+    found.append(script[start:])
+    return [text for text in found if _QUOTED_OR_COMMENT.sub("", text).strip()]
 
 
 def _comments_view_column(con: duckdb.DuckDBPyConnection, text: str) -> bool:
