@@ -202,6 +202,7 @@ def parse(
         "issuers",
         "doc_number",
         "regions",
+        "mentioned_regions",
         "doc_type",
         "relevant",
         "extraction_status",
@@ -433,6 +434,7 @@ def sources_try(
         "issuers",
         "doc_number",
         "regions",
+        "mentioned_regions",
         "doc_type",
         "extraction_status",
         "attachments",
@@ -474,7 +476,13 @@ def search_command(
     since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="a topic name or id, e.g. 生物制造")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="a region, e.g. 广东")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="a region, e.g. 广东: documents issued by or aimed at it first, then those that only mention it",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="one JSON object per line: doc_id, title, url, published_on, score")
     ] = False,
