@@ -24,7 +24,7 @@ from tests.conftest import copy_seeds
 from tests.lake_writer import load_in_own_process
 from tests.test_warehouse_load import MEASURES_V2, NEWS, NOW, PLAN, page
 from warehouse import lake
-from warehouse.migrate import available, for_ducklake
+from warehouse.migrate import available, for_ducklake, migrate, statements
 
 pytestmark = pytest.mark.skipif(
     pg.binaries() is None, reason="PostgreSQL is not installed (apt-get install postgresql)"
@@ -59,7 +59,6 @@ def empty_lake_env(postgres: str, lake_data: Path, monkeypatch: pytest.MonkeyPat
 @pytest.fixture(scope="module")
 def migrated_template(postgres: str, lake_data: Path) -> str:
     """A lake migrated once (~6 s of catalog writes); each test's lake is a copy of its catalog database."""
-    from warehouse.migrate import migrate
 
     dsn = pg.create_database(postgres, "lake_template")
     con = lake.connect(lake.Lake(catalog=f"postgres:{dsn}", data_path=str(lake_data)), read_only=False)
@@ -127,15 +126,30 @@ def test_ducklake_migrations_create_the_same_tables_and_views(empty_lake_env: st
     assert not (tmp_path / "unused.duckdb").exists()
     assert versions == [m.version for m in available()]
     with duckdb.connect(str(tmp_path / "embedded.duckdb")) as embedded:
-        from warehouse.migrate import migrate
-
         migrate(embedded)
         assert on_lake == (rows(embedded, VIEWS), rows(embedded, TABLES))
 
 
+def test_ducklake_dialect_splits_statements_only_outside_strings_names_and_comments() -> None:
+    script = "-- a; b\nSELECT 'x;y' AS \"q;\"; /* c; */ SELECT 2;\n-- the end; nothing more\n"
+    assert statements(script) == ["-- a; b\nSELECT 'x;y' AS \"q;\"", " /* c; */ SELECT 2"]
+
+
+def test_ducklake_lake_holding_rows_upgrades_through_later_migrations(empty_lake_env: str) -> None:
+    con = lake.connect(lake.configured(), read_only=False)  # type: ignore[arg-type]  # set by the fixture
+    with con:
+        migrate(con, upto=12)
+        con.execute(
+            "INSERT INTO core.documents (doc_id, first_seen_at, week, updated_at, issuers, regions, relevant, text, "
+            "keywords, content_hash, minhash, cited_titles, version) "
+            "VALUES ('d1', now(), '2026-W47', now(), [], ['广东'], true, 't', [], 'h', [], [], 1)"
+        )
+        assert migrate(con) == [m.version for m in available() if m.version > 12]
+        assert rows(con, "SELECT doc_id, regions, mentioned_regions FROM documents") == [("d1", ["广东"], [])]
+
+
 def test_ducklake_reopening_a_migrated_lake_applies_nothing(lake_env: str, tmp_path: Path) -> None:
     from warehouse.connection import open_writer
-    from warehouse.migrate import migrate
 
     with open_writer(tmp_path / "w.duckdb") as con:
         assert migrate(con) == []
