@@ -59,7 +59,6 @@ def empty_lake_env(postgres: str, lake_data: Path, monkeypatch: pytest.MonkeyPat
 @pytest.fixture(scope="module")
 def migrated_template(postgres: str, lake_data: Path) -> str:
     """A lake migrated once (~6 s of catalog writes); each test's lake is a copy of its catalog database."""
-
     dsn = pg.create_database(postgres, "lake_template")
     con = lake.connect(lake.Lake(catalog=f"postgres:{dsn}", data_path=str(lake_data)), read_only=False)
     with con:
