@@ -1,9 +1,8 @@
 """Label a document with taxonomy topics and policy instruments; pick its keywords and summary.
 
 Terms are matched by one longest-first regex over the whole text (fast, and exact for multi-token
-terms); topics are scored BM25-style from those hits. For keywords, jieba tokenises only the title
-and the summary (taxonomy terms count over the whole text): it cuts about 300 000 characters a
-second, so a whole 20 KB document would cost ten times the rest of the work.
+terms); topics are scored BM25-style from those hits. For keywords, jieba's segmentation (by jieba-rs)
+cuts only the title and the summary (taxonomy terms count over the whole text).
 """
 
 from __future__ import annotations
@@ -16,16 +15,12 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from parsers.records import Classification, TopicLabel
-from parsers.segmenter import tokenizer_keeping
+from parsers.segmenter import Segmenter, jieba_idf, segmenter_keeping
 from parsers.taxonomy import Scoring, Taxonomy, TaxonomyError, Topic, default_taxonomy, load_taxonomy
-
-if TYPE_CHECKING:
-    from jieba import Tokenizer  # type: ignore[import-untyped]
 
 __all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_taxonomy"]
 
@@ -73,7 +68,7 @@ class _Credit:
 
 
 class _Engine:
-    """A taxonomy compiled for matching: one regex of all terms, credits per term, a tokenizer."""
+    """A taxonomy compiled for matching: one regex of all terms, credits per term, a segmenter."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
@@ -88,15 +83,15 @@ class _Engine:
             term: max((c.weight for c in credits if _is_industry(taxonomy, c)), default=0.0)
             for term, credits in self.credits.items()
         }
-        self._tokenizer: Tokenizer | None = None
+        self._segmenter: Segmenter | None = None
         self._lock = threading.Lock()
 
-    def tokenizer(self) -> Tokenizer:
-        """A private jieba tokenizer that keeps every taxonomy term whole (built on first use)."""
+    def segmenter(self) -> Segmenter:
+        """A segmenter that keeps every taxonomy term whole (built on first use)."""
         with self._lock:
-            if self._tokenizer is None:
-                self._tokenizer = tokenizer_keeping(self.display.values())
-            return self._tokenizer
+            if self._segmenter is None:
+                self._segmenter = segmenter_keeping(self.display.values())
+            return self._segmenter
 
 
 _ENGINES: weakref.WeakKeyDictionary[Taxonomy, _Engine] = weakref.WeakKeyDictionary()
@@ -205,11 +200,11 @@ def _label(topic: Topic, score: float, contributions: dict[str, float], facet: s
 
 def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ...]:
     """Top tf-idf words of the window, with taxonomy terms counted over the whole text."""
-    idf, median_idf = _idf()
+    idf, median_idf = jieba_idf()
     stop = engine.taxonomy.stopwords
     counts = Counter(
         word
-        for word in engine.tokenizer().cut(window.lower(), HMM=False)
+        for word in engine.segmenter().cut(window.lower())
         if len(word) > 1 and word not in stop and _WORD.fullmatch(word) and _positive(engine, word)
     )
     domain = {term: n for term, n in hits.items() if _positive(engine, term)}
@@ -347,12 +342,3 @@ def _trie_node(node: dict[str, Any], *, root: bool = False) -> str:
     if len(branches) == 1:
         return branches[0]
     return "(?:" + "|".join(branches) + ")"
-
-
-@cache
-def _idf() -> tuple[dict[str, float], float]:
-    """jieba's bundled IDF table and its median (loaded on first use: importing it takes 0.3 s)."""
-    import jieba.analyse  # type: ignore[import-untyped]  # deferred: its import loads the IDF file
-
-    idf: tuple[dict[str, float], float] = jieba.analyse.default_tfidf.idf_loader.get_idf()
-    return idf
