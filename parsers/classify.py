@@ -1,8 +1,9 @@
 """Label a document with taxonomy topics and policy instruments; pick its keywords and summary.
 
-Terms are matched by one longest-first regex over the whole text (fast, and exact for multi-token
-terms); topics are scored BM25-style from those hits. For keywords, jieba's segmentation (by jieba-rs)
-cuts only the title and the summary (taxonomy terms count over the whole text).
+Terms are matched by one Aho-Corasick automaton over the whole text, the longest term at each
+position (fast, and exact for multi-token terms); topics are scored BM25-style from those hits. For
+keywords, jieba's segmentation (by jieba-rs) cuts only the title and the summary (taxonomy terms
+count over the whole text).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 
 from parsers.records import Classification, TopicLabel
 from parsers.segmenter import Segmenter, jieba_idf, segmenter_keeping
 from parsers.taxonomy import Scoring, Taxonomy, TaxonomyError, Topic, default_taxonomy, load_taxonomy
+from parsers.termmatch import TermMatcher
 
 __all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_taxonomy"]
 
@@ -32,8 +33,6 @@ _DOMAIN_BOOST = 1.5  # a taxonomy term outranks a general word of the same tf-id
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _CLAUSE_END = re.compile(r"[，,；;：:、]")
 _WORD = re.compile(r"[\u4e00-\u9fffa-z][\u4e00-\u9fffa-z0-9+\-]*")
-_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_END, _END_WORD = "<end>", "<end-word>"  # trie keys longer than one character cannot clash with text
 
 # Page furniture that extraction may leave behind: such a sentence is never a summary.
 _CHROME = re.compile(
@@ -68,12 +67,12 @@ class _Credit:
 
 
 class _Engine:
-    """A taxonomy compiled for matching: one regex of all terms, credits per term, a segmenter."""
+    """A taxonomy compiled for matching: an automaton of all terms, credits per term, a segmenter."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.credits, self.display = _term_credits(taxonomy)
-        self.matcher = re.compile(_trie_pattern(self.credits))
+        self.matcher = TermMatcher(self.credits)
         self.patterns = tuple(
             (pattern, _topic_credits(taxonomy, i, 1.0, anchor=True))
             for i, topic in enumerate(taxonomy.topics)
@@ -109,8 +108,8 @@ def _engine(taxonomy: Taxonomy) -> _Engine:
 def classify(taxonomy: Taxonomy, *, title: str, text: str) -> Classification:
     """Score a document against the taxonomy: labels, relevance, keywords and a short summary."""
     engine = _engine(taxonomy)
-    title_hits = Counter(engine.matcher.findall(title.lower()))
-    body_matches = [(match.start(), match.group()) for match in engine.matcher.finditer(text.lower())]
+    title_hits = Counter(term for _, term in engine.matcher.find(title.lower()))
+    body_matches = engine.matcher.find(text.lower())
     body_hits = Counter(term for _, term in body_matches)
     scores = _score(engine, title, text, title_hits, body_hits)
     topics = _labels(taxonomy, scores, "industry")
@@ -314,31 +313,3 @@ def _weighted_terms(topic: Topic, scoring: Scoring) -> Iterable[tuple[str, float
     yield from ((term, scoring.synonym_weight, True) for term in topic.synonyms)
     yield from ((term, scoring.context_weight, False) for term in topic.context)
     yield from ((term, -scoring.negative_weight, True) for term in topic.negative)
-
-
-def _trie_pattern(terms: Iterable[str]) -> str:
-    """One regex matching the longest listed term at each position (a trie, so it stays fast)."""
-    trie: dict[str, Any] = {}
-    for term in terms:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        # ascii terms match whole words only: "ai" must not fire inside "mail"
-        node[_END if term[-1] not in _ASCII_ALNUM else _END_WORD] = {}
-    return _trie_node(trie, root=True) if trie else "(?!)"  # no terms: match nothing
-
-
-def _trie_node(node: dict[str, Any], *, root: bool = False) -> str:
-    branches = []
-    # Ends last: alternation takes the first branch that matches, and the longest term must win.
-    for char, child in sorted(node.items(), key=lambda item: len(item[0]) > 1):
-        if len(char) > 1:
-            branches.append("" if char == _END else "(?![a-z0-9])")
-            continue
-        # the word guard follows the first character so the regex still starts with a literal,
-        # which lets re skip ahead to candidate positions instead of trying every branch
-        guard = f"(?<![a-z0-9]{char})" if root and char in _ASCII_ALNUM else ""
-        branches.append(re.escape(char) + guard + _trie_node(child))
-    if len(branches) == 1:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")"
