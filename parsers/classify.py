@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
+from operator import itemgetter
 
 from parsers.records import Classification, TopicLabel
 from parsers.segmenter import Segmenter, jieba_idf, segmenter_keeping
@@ -78,6 +79,12 @@ class _Engine:
             for i, topic in enumerate(taxonomy.topics)
             for pattern in topic.patterns
         )
+        # What scoring reads of each credit of a term: (topic, term as written), weight, anchor.
+        self.scored = {
+            term: tuple(((c.topic, self.display[term]), c.weight, c.anchor) for c in credits)
+            for term, credits in self.credits.items()
+        }
+        self.negative = frozenset(t for t, credits in self.credits.items() if all(c.weight <= 0 for c in credits))
         self.industry_weight = {
             term: max((c.weight for c in credits if _is_industry(taxonomy, c)), default=0.0)
             for term, credits in self.credits.items()
@@ -108,9 +115,9 @@ def _engine(taxonomy: Taxonomy) -> _Engine:
 def classify(taxonomy: Taxonomy, *, title: str, text: str) -> Classification:
     """Score a document against the taxonomy: labels, relevance, keywords and a short summary."""
     engine = _engine(taxonomy)
-    title_hits = Counter(term for _, term in engine.matcher.find(title.lower()))
+    title_hits = Counter(map(itemgetter(1), engine.matcher.find(title.lower())))
     body_matches = engine.matcher.find(text.lower())
-    body_hits = Counter(term for _, term in body_matches)
+    body_hits = Counter(map(itemgetter(1), body_matches))
     scores = _score(engine, title, text, title_hits, body_hits)
     topics = _labels(taxonomy, scores, "industry")
     threshold = taxonomy.scoring.relevance_threshold
@@ -138,10 +145,9 @@ def _score(
     context: set[tuple[int, str]] = set()  # (topic, term) pairs earned by context terms
     for hits, factor in ((title_hits, scoring.title_weight), (body_hits, 1 / norm)):
         for term, count in hits.items():
-            for credit in engine.credits[term]:
-                key = (credit.topic, engine.display[term])
-                tfs.setdefault(key, [credit.weight, 0.0])[1] += count * factor
-                if not credit.anchor:
+            for key, weight, anchor in engine.scored[term]:
+                tfs.setdefault(key, [weight, 0.0])[1] += count * factor
+                if not anchor:
                     context.add(key)
     for topic, term, weight, tf in _pattern_hits(engine, title, text, scoring.title_weight, 1 / norm):
         tfs.setdefault((topic, term), [weight, 0.0])[1] += tf
@@ -220,8 +226,7 @@ def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ..
 
 def _positive(engine: _Engine, term: str) -> bool:
     """False for a negative taxonomy term (红色基因 is no keyword); True for any other word."""
-    credits = engine.credits.get(term)
-    return credits is None or any(credit.weight > 0 for credit in credits)
+    return term not in engine.negative
 
 
 def _summary(engine: _Engine, title: str, text: str, matches: list[tuple[int, str]]) -> str:

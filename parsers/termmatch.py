@@ -29,8 +29,8 @@ class TermMatcher:
         listed = set(terms)
         if listed:
             self._automaton = ahocorasick.Automaton()
-            for term in listed:
-                self._automaton.add_word(term, term)
+            for term in listed:  # the term, and whether an end of it is an ascii letter or digit
+                self._automaton.add_word(term, (term, term[0] in _ASCII_ALNUM or term[-1] in _ASCII_ALNUM))
             self._automaton.make_automaton()
 
     def find(self, text: str) -> list[tuple[int, str]]:
@@ -38,9 +38,11 @@ class TermMatcher:
         if self._automaton is None:
             return []
         longest: dict[int, str] = {}
-        for last, term in self._automaton.iter(text):
+        for last, (term, ascii_end) in self._automaton.iter(text):
             start = last + 1 - len(term)
-            if len(term) > len(longest.get(start, "")) and _whole_words(text, start, last + 1, term):
+            if (start not in longest or len(term) > len(longest[start])) and (
+                not ascii_end or _whole_words(text, start, last + 1, term)
+            ):
                 longest[start] = term
         matches: list[tuple[int, str]] = []
         reach = 0
