@@ -168,9 +168,9 @@ def _pattern_hits(
     engine: _Engine, title: str, text: str, title_factor: float, body_factor: float
 ) -> Iterable[tuple[int, str, float, float]]:
     """(topic, matched text, weight, weighted tf) for each match of a topic's regexes."""
+    sources = [(source, source.lower(), factor) for source, factor in ((title, title_factor), (text, body_factor))]
     for pattern, credits in engine.patterns:
-        for source, factor in ((title, title_factor), (text, body_factor)):
-            lowered = source.lower()
+        for source, lowered, factor in sources:
             for match in pattern.finditer(lowered):
                 if match.group(0) in engine.credits:
                     continue  # a listed term: the term matcher has counted it already
