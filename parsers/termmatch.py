@@ -1,7 +1,8 @@
 """Finding listed terms in text: the longest term at each position, left to right, without overlaps.
 
-One Aho-Corasick automaton (`pyahocorasick`, in C) finds every occurrence of every term in one pass;
-choosing among them is a short loop over the few occurrences. The trie-shaped regex it replaces tried
+One Aho-Corasick automaton (`pyahocorasick`, in C) scans the text once for the leftmost longest terms;
+where that picks a term with an ascii end (whose whole-word rule it does not know), every occurrence
+is found and weighed in a short Python loop instead. The trie-shaped regex it replaces tried
 its root alternation at every position of the text whose character starts some term (most Chinese
 characters of a policy text), a quarter of a page's classification time.
 """
@@ -37,6 +38,17 @@ class TermMatcher:
         """(start, term) of each match, in text order: at each position the longest term that fits, then past it."""
         if self._automaton is None:
             return []
+        # The automaton's own leftmost-longest scan, in C, is the answer unless it picked a term with an ascii
+        # end: only such a pick can break the whole-word rule (dropping an occurrence the scan did not pick
+        # changes nothing it picked), and then every occurrence is weighed in Python.
+        picked = list(self._automaton.iter_long(text))
+        if not any(ascii_end for _, (_, ascii_end) in picked):
+            return [(last + 1 - len(term), term) for last, (term, _) in picked]
+        return self._find_whole_words(text)
+
+    def _find_whole_words(self, text: str) -> list[tuple[int, str]]:
+        """`find` weighing every occurrence: the longest whole-word term at each position, then past it."""
+        assert self._automaton is not None
         longest: dict[int, str] = {}
         for last, (term, ascii_end) in self._automaton.iter(text):
             start = last + 1 - len(term)

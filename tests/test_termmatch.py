@@ -54,7 +54,16 @@ def test_termmatch_without_terms_finds_nothing() -> None:
     assert TermMatcher([]).find("生物医药") == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(st.sampled_from([*TERMS, "a", "1", " ", "-", "物", "mail", "生"]), max_size=25).map("".join))
 def test_termmatch_equals_the_rule_on_any_text(text: str) -> None:
     assert TermMatcher(TERMS).find(text) == reference(TERMS, text)
+
+
+OVERLAPPING = ("生物", "生物医药", "医药", "药", "医药产业", "产业", "物医", "生物医药产业园", "园", "a1")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*OVERLAPPING, "生", "医", "产", "业", "x"]), max_size=15).map("".join))
+def test_termmatch_equals_the_rule_where_terms_overlap(text: str) -> None:
+    assert TermMatcher(OVERLAPPING).find(text) == reference(OVERLAPPING, text)
