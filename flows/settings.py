@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parsers.errors import ConfigError
+from warehouse import lake
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO_ROOT / "seeds" / "sources.yaml"
@@ -70,6 +71,14 @@ class Settings:
     retry_after_max_seconds: float = DEFAULT_RETRY_AFTER_MAX_SECONDS
     crawl_delay_max_seconds: float = DEFAULT_CRAWL_DELAY_MAX_SECONDS
     dask: DaskSettings | None = None  # None: the parse stage runs on this machine (POLICYWATCH_PARSE_RUNNER=local)
+    # POLICYWATCH_WAREHOUSE=ducklake:… (+ POLICYWATCH_LAKE_DATA): the warehouse is that lake, and `db` names
+    # only the lock file's folder; None: the embedded file `db` (warehouse/connection.py dispatches).
+    warehouse: lake.Lake | None = None
+
+    @property
+    def where(self) -> str:
+        """The warehouse as shown to people: the lake's `ducklake:` string or the file's path."""
+        return str(self.warehouse) if self.warehouse is not None else str(self.db)
 
     @property
     def archive(self) -> Path:
@@ -106,6 +115,7 @@ def load_settings(
         retry_after_max_seconds=_seconds(env, "POLICYWATCH_RETRY_AFTER_MAX_SECONDS", DEFAULT_RETRY_AFTER_MAX_SECONDS),
         crawl_delay_max_seconds=_seconds(env, "POLICYWATCH_CRAWL_DELAY_MAX_SECONDS", DEFAULT_CRAWL_DELAY_MAX_SECONDS),
         dask=_dask(env),
+        warehouse=lake.configured(env),
     )
 
 

@@ -1,9 +1,9 @@
 """Label a document with taxonomy topics and policy instruments; pick its keywords and summary.
 
-Terms are matched by one longest-first regex over the whole text (fast, and exact for multi-token
-terms); topics are scored BM25-style from those hits. For keywords, jieba tokenises only the title
-and the summary (taxonomy terms count over the whole text): it cuts about 300 000 characters a
-second, so a whole 20 KB document would cost ten times the rest of the work.
+Terms are matched by one Aho-Corasick automaton over the whole text, the longest term at each
+position (fast, and exact for multi-token terms); topics are scored BM25-style from those hits. For
+keywords, jieba's segmentation (by jieba-rs) cuts only the title and the summary (taxonomy terms
+count over the whole text).
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
 
 from parsers.records import Classification, TopicLabel
-from parsers.segmenter import tokenizer_keeping
+from parsers.segmenter import Segmenter, jieba_idf, segmenter_keeping
 from parsers.taxonomy import Scoring, Taxonomy, TaxonomyError, Topic, default_taxonomy, load_taxonomy
-
-if TYPE_CHECKING:
-    from jieba import Tokenizer  # type: ignore[import-untyped]
+from parsers.termmatch import TermMatcher
 
 __all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_taxonomy"]
 
@@ -37,8 +34,6 @@ _DOMAIN_BOOST = 1.5  # a taxonomy term outranks a general word of the same tf-id
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _CLAUSE_END = re.compile(r"[，,；;：:、]")
 _WORD = re.compile(r"[\u4e00-\u9fffa-z][\u4e00-\u9fffa-z0-9+\-]*")
-_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_END, _END_WORD = "<end>", "<end-word>"  # trie keys longer than one character cannot clash with text
 
 # Page furniture that extraction may leave behind: such a sentence is never a summary.
 _CHROME = re.compile(
@@ -73,30 +68,36 @@ class _Credit:
 
 
 class _Engine:
-    """A taxonomy compiled for matching: one regex of all terms, credits per term, a tokenizer."""
+    """A taxonomy compiled for matching: an automaton of all terms, credits per term, a segmenter."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.credits, self.display = _term_credits(taxonomy)
-        self.matcher = re.compile(_trie_pattern(self.credits))
+        self.matcher = TermMatcher(self.credits)
         self.patterns = tuple(
             (pattern, _topic_credits(taxonomy, i, 1.0, anchor=True))
             for i, topic in enumerate(taxonomy.topics)
             for pattern in topic.patterns
         )
+        # What scoring reads of each credit of a term: (topic, term as written), weight, anchor.
+        self.scored = {
+            term: tuple(((c.topic, self.display[term]), c.weight, c.anchor) for c in credits)
+            for term, credits in self.credits.items()
+        }
+        self.negative = frozenset(t for t, credits in self.credits.items() if all(c.weight <= 0 for c in credits))
         self.industry_weight = {
             term: max((c.weight for c in credits if _is_industry(taxonomy, c)), default=0.0)
             for term, credits in self.credits.items()
         }
-        self._tokenizer: Tokenizer | None = None
+        self._segmenter: Segmenter | None = None
         self._lock = threading.Lock()
 
-    def tokenizer(self) -> Tokenizer:
-        """A private jieba tokenizer that keeps every taxonomy term whole (built on first use)."""
+    def segmenter(self) -> Segmenter:
+        """A segmenter that keeps every taxonomy term whole (built on first use)."""
         with self._lock:
-            if self._tokenizer is None:
-                self._tokenizer = tokenizer_keeping(self.display.values())
-            return self._tokenizer
+            if self._segmenter is None:
+                self._segmenter = segmenter_keeping(self.display.values())
+            return self._segmenter
 
 
 _ENGINES: weakref.WeakKeyDictionary[Taxonomy, _Engine] = weakref.WeakKeyDictionary()
@@ -114,9 +115,9 @@ def _engine(taxonomy: Taxonomy) -> _Engine:
 def classify(taxonomy: Taxonomy, *, title: str, text: str) -> Classification:
     """Score a document against the taxonomy: labels, relevance, keywords and a short summary."""
     engine = _engine(taxonomy)
-    title_hits = Counter(engine.matcher.findall(title.lower()))
-    body_matches = [(match.start(), match.group()) for match in engine.matcher.finditer(text.lower())]
-    body_hits = Counter(term for _, term in body_matches)
+    title_hits = Counter(map(itemgetter(1), engine.matcher.find(title.lower())))
+    body_matches = engine.matcher.find(text.lower())
+    body_hits = Counter(map(itemgetter(1), body_matches))
     scores = _score(engine, title, text, title_hits, body_hits)
     topics = _labels(taxonomy, scores, "industry")
     threshold = taxonomy.scoring.relevance_threshold
@@ -144,10 +145,9 @@ def _score(
     context: set[tuple[int, str]] = set()  # (topic, term) pairs earned by context terms
     for hits, factor in ((title_hits, scoring.title_weight), (body_hits, 1 / norm)):
         for term, count in hits.items():
-            for credit in engine.credits[term]:
-                key = (credit.topic, engine.display[term])
-                tfs.setdefault(key, [credit.weight, 0.0])[1] += count * factor
-                if not credit.anchor:
+            for key, weight, anchor in engine.scored[term]:
+                tfs.setdefault(key, [weight, 0.0])[1] += count * factor
+                if not anchor:
                     context.add(key)
     for topic, term, weight, tf in _pattern_hits(engine, title, text, scoring.title_weight, 1 / norm):
         tfs.setdefault((topic, term), [weight, 0.0])[1] += tf
@@ -168,9 +168,9 @@ def _pattern_hits(
     engine: _Engine, title: str, text: str, title_factor: float, body_factor: float
 ) -> Iterable[tuple[int, str, float, float]]:
     """(topic, matched text, weight, weighted tf) for each match of a topic's regexes."""
+    sources = [(source, source.lower(), factor) for source, factor in ((title, title_factor), (text, body_factor))]
     for pattern, credits in engine.patterns:
-        for source, factor in ((title, title_factor), (text, body_factor)):
-            lowered = source.lower()
+        for source, lowered, factor in sources:
             for match in pattern.finditer(lowered):
                 if match.group(0) in engine.credits:
                     continue  # a listed term: the term matcher has counted it already
@@ -205,11 +205,11 @@ def _label(topic: Topic, score: float, contributions: dict[str, float], facet: s
 
 def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ...]:
     """Top tf-idf words of the window, with taxonomy terms counted over the whole text."""
-    idf, median_idf = _idf()
+    idf, median_idf = jieba_idf()
     stop = engine.taxonomy.stopwords
     counts = Counter(
         word
-        for word in engine.tokenizer().cut(window.lower(), HMM=False)
+        for word in engine.segmenter().cut(window.lower())
         if len(word) > 1 and word not in stop and _WORD.fullmatch(word) and _positive(engine, word)
     )
     domain = {term: n for term, n in hits.items() if _positive(engine, term)}
@@ -226,8 +226,7 @@ def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ..
 
 def _positive(engine: _Engine, term: str) -> bool:
     """False for a negative taxonomy term (红色基因 is no keyword); True for any other word."""
-    credits = engine.credits.get(term)
-    return credits is None or any(credit.weight > 0 for credit in credits)
+    return term not in engine.negative
 
 
 def _summary(engine: _Engine, title: str, text: str, matches: list[tuple[int, str]]) -> str:
@@ -319,40 +318,3 @@ def _weighted_terms(topic: Topic, scoring: Scoring) -> Iterable[tuple[str, float
     yield from ((term, scoring.synonym_weight, True) for term in topic.synonyms)
     yield from ((term, scoring.context_weight, False) for term in topic.context)
     yield from ((term, -scoring.negative_weight, True) for term in topic.negative)
-
-
-def _trie_pattern(terms: Iterable[str]) -> str:
-    """One regex matching the longest listed term at each position (a trie, so it stays fast)."""
-    trie: dict[str, Any] = {}
-    for term in terms:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        # ascii terms match whole words only: "ai" must not fire inside "mail"
-        node[_END if term[-1] not in _ASCII_ALNUM else _END_WORD] = {}
-    return _trie_node(trie, root=True) if trie else "(?!)"  # no terms: match nothing
-
-
-def _trie_node(node: dict[str, Any], *, root: bool = False) -> str:
-    branches = []
-    # Ends last: alternation takes the first branch that matches, and the longest term must win.
-    for char, child in sorted(node.items(), key=lambda item: len(item[0]) > 1):
-        if len(char) > 1:
-            branches.append("" if char == _END else "(?![a-z0-9])")
-            continue
-        # the word guard follows the first character so the regex still starts with a literal,
-        # which lets re skip ahead to candidate positions instead of trying every branch
-        guard = f"(?<![a-z0-9]{char})" if root and char in _ASCII_ALNUM else ""
-        branches.append(re.escape(char) + guard + _trie_node(child))
-    if len(branches) == 1:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")"
-
-
-@cache
-def _idf() -> tuple[dict[str, float], float]:
-    """jieba's bundled IDF table and its median (loaded on first use: importing it takes 0.3 s)."""
-    import jieba.analyse  # type: ignore[import-untyped]  # deferred: its import loads the IDF file
-
-    idf: tuple[dict[str, float], float] = jieba.analyse.default_tfidf.idf_loader.get_idf()
-    return idf

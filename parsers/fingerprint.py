@@ -11,6 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
 
 try:  # numpy comes with the bench group today; without it the pure-Python path gives equal values
     import numpy as np
@@ -86,6 +87,16 @@ def _bin_starts(num_perm: int) -> list[int]:
     return [(-(-(j << 32) // num_perm)) << 32 for j in range(num_perm)]
 
 
+@cache
+def _bin_bounds(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each bin's first hash and the first hash past it (the last bin ends at 2**64 - 1), as numpy arrays."""
+    starts = np.asarray(_bin_starts(num_perm), dtype=np.uint64)
+    ends = np.append(starts[1:], np.uint64(_MASK64))
+    starts.setflags(write=False)  # shared by every call
+    ends.setflags(write=False)
+    return starts, ends
+
+
 def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
     chars = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
     n = len(chars) - k + 1
@@ -95,8 +106,7 @@ def _minhash_numpy(folded: str, num_perm: int, k: int) -> tuple[int, ...]:
         values += chars[j : j + n]
     values ^= np.uint64(_SALT)
     ordered = np.sort(_mix_numpy(values))
-    starts = np.asarray(_bin_starts(num_perm), dtype=np.uint64)
-    ends = np.append(starts[1:], np.uint64(_MASK64))
+    starts, ends = _bin_bounds(num_perm)
     first = np.searchsorted(ordered, starts)  # the smallest hash of each bin, if the bin is not empty
     found = first < n
     mins = ordered[np.minimum(first, n - 1)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parsers.classify import Taxonomy, classify, default_taxonomy
 from parsers.extract import extract
-from parsers.fingerprint import content_hash, minhash
+from parsers.fingerprint import fingerprint
 from parsers.links import cited_numbers, cited_titles
 from parsers.records import ParsedDocument, ParseOptions
 
@@ -17,13 +17,14 @@ def parse_document(data: bytes, options: ParseOptions, *, taxonomy: Taxonomy | N
         return document
     text = extraction.text
     labels = classify(taxonomy or default_taxonomy(), title=extraction.title or "", text=text)
+    digest, signature = fingerprint(text)  # the text folded once for both
     return ParsedDocument(
         url=options.url,
         source_name=options.source_name,
         extraction=extraction,
         classification=labels,
-        content_hash=content_hash(text),
-        minhash=minhash(text),
+        content_hash=digest,
+        minhash=signature,
         cited_titles=cited_titles(text),
         cited_numbers=cited_numbers(text),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jieba
 import opencc
 import pytest
 
@@ -325,11 +324,13 @@ def test_classify_taxonomy_version_comes_from_yaml(small: Taxonomy) -> None:
     assert classify(small, title="", text="合成生物").taxonomy_version == "t1"
 
 
-def test_classify_private_tokenizer_keeps_terms_whole(small: Taxonomy) -> None:
+def test_classify_private_segmenter_keeps_terms_whole(small: Taxonomy) -> None:
+    import rjieba
+
     from parsers.classify import _engine
 
-    assert "合成生物学" in _engine(small).tokenizer().lcut("发展合成生物学产业", HMM=False)
-    assert jieba.dt.FREQ.get("合成生物学") is None  # the global dictionary is untouched
+    assert "合成生物学" in _engine(small).segmenter().cut("发展合成生物学产业")
+    assert not rjieba.has_word("合成生物学")  # the global dictionary is untouched
 
 
 # --- loading the taxonomy ------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 import parsers
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("lxml", "numpy", "jieba", "duckdb", "prefect", "pyarrow")
+HEAVY = ("lxml", "numpy", "jieba", "rjieba", "duckdb", "prefect", "pyarrow")
 # What `policywatch --help` does not need either: rich is loaded by the commands that print tables.
 HELP_NEEDS_NONE_OF = (*HEAVY, "rich", "httpx", "yaml", "click")
 

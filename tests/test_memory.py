@@ -35,7 +35,7 @@ def test_the_flow_process_does_not_load_what_only_parse_workers_need() -> None:
     import subprocess
     import sys
 
-    # jieba (~77 MB with its dictionary) and pypdf (~20 MB) are imported where text is segmented or a PDF read.
-    probe = "import sys, flows.ingest, flows.cli; print(sorted({'jieba', 'pypdf'} & set(sys.modules)))"
+    # jieba-rs (~60 MB with its dictionary) and pypdf (~20 MB) are imported where text is segmented or a PDF read.
+    probe = "import sys, flows.ingest, flows.cli; print(sorted({'jieba', 'rjieba', 'pypdf'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip() == "[]"

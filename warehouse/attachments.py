@@ -117,9 +117,14 @@ MARK_SUBSTANCE = """
 UPDATE core.attachments AS a SET substance = (a.url IS NOT DISTINCT FROM b.summary_from)
 FROM _pw_batch AS b WHERE a.doc_id = b.doc_id
 """
+# Links already there are kept, and one per key from the batch (NOT EXISTS rather than INSERT OR IGNORE,
+# which needs a key constraint that a DuckLake table cannot have).
 INSERT_LINKS = """
-INSERT OR IGNORE INTO core.document_links (from_doc_id, to_doc_id, relation, evidence, created_at)
-SELECT from_doc_id, to_doc_id, relation, evidence, created_at FROM _pw_batch
+INSERT INTO core.document_links (from_doc_id, to_doc_id, relation, evidence, created_at)
+SELECT from_doc_id, to_doc_id, relation, evidence, created_at FROM _pw_batch AS b
+WHERE NOT EXISTS (SELECT 1 FROM core.document_links AS l
+                  WHERE l.from_doc_id = b.from_doc_id AND l.to_doc_id = b.to_doc_id AND l.relation = b.relation)
+QUALIFY row_number() OVER (PARTITION BY from_doc_id, to_doc_id, relation) = 1
 """
 # A run's stage, added to its summary (the run row was written when the load committed).
 RECORD_STAGE = "UPDATE core.runs SET summary = json_merge_patch(coalesce(summary, '{}'), ?) WHERE run_id = ?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import IO
 import duckdb
 
 from parsers.errors import LoadError, WarehouseBusyError, WarehouseHeldError
+from warehouse import lake as lake_config
 from warehouse import sql
 from warehouse.migrate import migrate
 
@@ -123,6 +125,11 @@ def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _spill() -> str:
+    """Where a lake writer spills what does not fit its memory cap: a folder of its own in the temp folder."""
+    return str(Path(tempfile.gettempdir()) / f"policywatch-lake-{os.getpid()}.tmp")
+
+
 def cursor_on_same_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new cursor of a connection, on the database the connection uses (a cursor starts on the
     instance's default one, which for the writer is not the attached warehouse)."""
@@ -133,10 +140,10 @@ def cursor_on_same_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyCo
     return cursor
 
 
-# Locks this process holds, by lock file, with how deep: the CLI holds the lock for the flow it starts
-# (so a second command started meanwhile is refused before its own start-up), and the flow, which takes
-# it too when a worker runs it, nests inside.
-_HELD: dict[Path, int] = {}
+# Locks this process holds, by lock file (or lake), with how deep: the CLI holds the lock for the flow it
+# starts (so a second command started meanwhile is refused before its own start-up), and the flow, which
+# takes it too when a worker runs it, nests inside.
+_HELD: dict[str, int] = {}
 _HELD_GUARD = threading.Lock()
 
 
@@ -151,22 +158,38 @@ def _open_lock_file(lock_path: Path) -> IO[str]:
 
 @contextmanager
 def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
-    """Hold `<db>.lock` so that two runs never write at once; the second exits unless it may wait.
+    """Hold the writer lock so that two runs never write at once; the second exits unless it may wait.
 
-    Re-entrant within a process: a flow started by a command that already holds the lock runs under it.
+    The embedded file's lock is an flock on `<db>.lock`; a lake's is an advisory lock in its PostgreSQL
+    catalog, which serves every machine. Re-entrant within a process: a flow started by a command that
+    already holds the lock runs under it.
     """
-    lock_path = path.with_name(path.name + ".lock").absolute()
+    lake = lake_config.configured()
+    key = str(lake) if lake is not None else str(path.with_name(path.name + ".lock").absolute())
     with _HELD_GUARD:
-        nested = _HELD.get(lock_path, 0) > 0
+        nested = _HELD.get(key, 0) > 0
         if nested:
-            _HELD[lock_path] += 1
+            _HELD[key] += 1
     if nested:
         try:
             yield
         finally:
             with _HELD_GUARD:
-                _HELD[lock_path] -= 1
+                _HELD[key] -= 1
         return
+    held = lake_config.run_lock(lake, wait=wait) if lake is not None else _file_lock(Path(key), path, wait=wait)
+    with held:
+        with _HELD_GUARD:
+            _HELD[key] = 1
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                del _HELD[key]
+
+
+@contextmanager
+def _file_lock(lock_path: Path, path: Path, *, wait: bool) -> Iterator[None]:
     with _open_lock_file(lock_path) as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -176,13 +199,9 @@ def writer_lock(path: Path, *, wait: bool = False) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        with _HELD_GUARD:
-            _HELD[lock_path] = 1
         try:
             yield
         finally:
-            with _HELD_GUARD:
-                del _HELD[lock_path]
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -193,8 +212,14 @@ def open_writer(path: Path, *, wait_seconds: float = 0.0) -> Iterator[duckdb.Duc
     `wait_seconds`: how long to wait for another program to close the file (the nightly run's stages
     wait; a command a person types fails at once).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_waiting(path, wait_seconds)
+    lake = lake_config.configured()
+    if lake is not None:
+        # No file to wait for: DuckLake's writers commit optimistically (a conflict fails the transaction,
+        # and the stage's retry runs it again); runs take turns under writer_lock.
+        con = lake_config.connect(lake, read_only=False, config={**writer_config(), "temp_directory": _spill()})
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect_waiting(path, wait_seconds)
     try:
         migrate(con)
         yield con
@@ -204,8 +229,9 @@ def open_writer(path: Path, *, wait_seconds: float = 0.0) -> Iterator[duckdb.Duc
 
 @contextmanager
 def open_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for queries (digest, search, analysts)."""
-    con = _connect(path, read_only=True)
+    """A read-only connection for queries (digest, search, analysts); on a lake, its last committed snapshot."""
+    lake = lake_config.configured()
+    con = lake_config.connect(lake, read_only=True) if lake is not None else _connect(path, read_only=True)
     try:
         yield con
     finally:
@@ -215,7 +241,7 @@ def open_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @contextmanager
 def open_reader_if_exists(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection, or None when there is no warehouse yet (a first run knows nothing)."""
-    if not path.exists():
+    if lake_config.configured() is None and not path.exists():
         yield None
         return
     with open_reader(path) as con:

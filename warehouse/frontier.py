@@ -27,19 +27,23 @@ CREATE OR REPLACE TEMP TABLE pw_frontier_news (
 )
 """
 DROP_NEWS = "DROP TABLE IF EXISTS temp.main.pw_frontier_news"
-# One row per URL: its last fetch if it was fetched (or failed), else the first list that named it.
+# One row per URL: its last fetch if it was fetched (or failed), else the first list that named it. MERGE rather
+# than ON CONFLICT: it needs no key constraint, which a DuckLake table cannot have.
 UPSERT_FROM_NEWS = """
-INSERT INTO core.frontier
-SELECT url, source_name, seen_at, seen_at, fetched_at, status, http_status, etag, last_modified, raw_sha256,
-       list_updated, title_hint, error, CASE WHEN fetched_at IS NULL THEN 0 ELSE 1 END
-FROM temp.main.pw_frontier_news
-QUALIFY row_number() OVER (
-    PARTITION BY url
-    ORDER BY status <> 'discovered' DESC, CASE WHEN status = 'discovered' THEN -seq ELSE seq END DESC
-) = 1
-ON CONFLICT (url) DO UPDATE SET
-    last_seen_at = excluded.last_seen_at,
-    last_fetched_at = coalesce(excluded.last_fetched_at, frontier.last_fetched_at),
+MERGE INTO core.frontier AS frontier
+USING (
+    SELECT url, source_name, seen_at, fetched_at, status, http_status, etag, last_modified, raw_sha256,
+           list_updated, title_hint, error, CASE WHEN fetched_at IS NULL THEN 0 ELSE 1 END AS fetches
+    FROM temp.main.pw_frontier_news
+    QUALIFY row_number() OVER (
+        PARTITION BY url
+        ORDER BY status <> 'discovered' DESC, CASE WHEN status = 'discovered' THEN -seq ELSE seq END DESC
+    ) = 1
+) AS excluded
+ON frontier.url = excluded.url
+WHEN MATCHED THEN UPDATE SET
+    last_seen_at = excluded.seen_at,
+    last_fetched_at = coalesce(excluded.fetched_at, frontier.last_fetched_at),
     status = CASE WHEN excluded.status = 'discovered' THEN frontier.status ELSE excluded.status END,
     http_status = coalesce(excluded.http_status, frontier.http_status),
     etag = coalesce(excluded.etag, frontier.etag),
@@ -49,6 +53,14 @@ ON CONFLICT (url) DO UPDATE SET
     title_hint = coalesce(excluded.title_hint, frontier.title_hint),
     error = CASE WHEN excluded.status = 'discovered' THEN frontier.error ELSE excluded.error END,
     fetches = frontier.fetches + excluded.fetches
+WHEN NOT MATCHED THEN INSERT (
+    url, source_name, first_seen_at, last_seen_at, last_fetched_at, status, http_status, etag, last_modified,
+    raw_sha256, list_updated, title_hint, error, fetches
+) VALUES (
+    excluded.url, excluded.source_name, excluded.seen_at, excluded.seen_at, excluded.fetched_at, excluded.status,
+    excluded.http_status, excluded.etag, excluded.last_modified, excluded.raw_sha256, excluded.list_updated,
+    excluded.title_hint, excluded.error, excluded.fetches
+)
 """
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from parsers.errors import LoadError
+from warehouse import lake
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -43,15 +44,16 @@ def available() -> list[Migration]:
     return found
 
 
-def applied(con: duckdb.DuckDBPyConnection) -> list[int]:
+def applied(con: duckdb.DuckDBPyConnection, *, on_lake: bool = False) -> list[int]:
     """Versions already applied to this warehouse."""
-    con.execute(CREATE_LEDGER)
+    con.execute(for_ducklake(CREATE_LEDGER) if on_lake else CREATE_LEDGER)
     return [row[0] for row in con.execute(APPLIED).fetchall()]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, upto: int | None = None) -> list[int]:
     """Apply every pending migration (or those up to `upto`); refuse a warehouse written by newer code."""
-    done = set(applied(con))
+    on_lake = lake.is_lake(con)
+    done = set(applied(con, on_lake=on_lake))
     known = available()
     newest = max((m.version for m in known), default=0)
     if done and max(done) > newest:
@@ -64,7 +66,7 @@ def migrate(con: duckdb.DuckDBPyConnection, *, upto: int | None = None) -> list[
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(migration.sql)
+            _execute(con, migration.sql, on_lake=on_lake)
             con.execute(RECORD, [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)])
             con.execute("COMMIT")
         except duckdb.Error as exc:
@@ -72,3 +74,90 @@ def migrate(con: duckdb.DuckDBPyConnection, *, upto: int | None = None) -> list[
             raise LoadError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
         ran.append(migration.version)
     return ran
+
+
+# DuckLake's dialect, derived from the one set of migration files (an applied migration is never edited):
+# it has no PRIMARY KEY/UNIQUE constraints (a key column stays NOT NULL; the loader keeps keys unique and
+# its upserts are MERGE statements, which need no constraint), no sequences, no comments on a view's
+# columns (comments on tables, their columns and views work), no DEFAULT on a list column, and no SET NOT
+# NULL on a table holding rows.
+_TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.IGNORECASE)
+_COLUMN_KEY = re.compile(r"\s+PRIMARY KEY\b", re.IGNORECASE)
+# DuckLake checks SET NOT NULL against its files' statistics, which rows inlined in the catalog lack ("no
+# column stats are available"): skipped, the loader never writes a null there.
+_SET_NOT_NULL = re.compile(r"\bALTER\s+COLUMN\s+\w+\s+SET\s+NOT\s+NULL\b", re.IGNORECASE)
+_SEQUENCE = re.compile(r"^\s*CREATE\s+SEQUENCE\b", re.IGNORECASE | re.MULTILINE)
+_COLUMN_COMMENT = re.compile(
+    r"^\s*COMMENT\s+ON\s+COLUMN\s+(?P<schema>\w+)\.(?P<name>\w+)\.\w+\s+IS\b", re.IGNORECASE | re.MULTILINE
+)
+IS_VIEW = """
+SELECT count(*) FROM duckdb_views()
+WHERE database_name = current_database() AND schema_name = ? AND view_name = ?
+"""
+
+
+def for_ducklake(statement: str) -> str:
+    """A CREATE statement with its key constraints removed (key columns stay NOT NULL)."""
+    return _COLUMN_KEY.sub(" NOT NULL", _TABLE_KEY.sub("", statement))
+
+
+def _execute(con: duckdb.DuckDBPyConnection, script: str, *, on_lake: bool) -> None:
+    """Run one migration's SQL: whole on the embedded file; statement by statement in DuckLake's dialect."""
+    if not on_lake:
+        con.execute(script)
+        return
+    for text in statements(script):
+        if _SEQUENCE.search(text) or _SET_NOT_NULL.search(text) or _comments_view_column(con, text):
+            continue
+        for lake_text in _list_default(text):
+            con.execute(for_ducklake(lake_text) if _CREATE.search(lake_text) else lake_text)
+
+
+# DuckLake takes no DEFAULT on a list column: the column is added bare and the rows there get the default
+# (the loader writes the column for new rows; the default only ever filled the existing ones).
+_LIST_DEFAULT = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(?P<table>[\w.]+)\s+ADD\s+COLUMN\s+(?P<column>\w+)\s+(?P<type>\w+\[\])\s+DEFAULT\s+(?P<value>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _list_default(text: str) -> list[str]:
+    found = _LIST_DEFAULT.match(_QUOTED_OR_COMMENT.sub(lambda m: "" if m[0].startswith(("--", "/*")) else m[0], text))
+    if found is None:
+        return [text]
+    table, column = found["table"], found["column"]
+    return [
+        f"ALTER TABLE {table} ADD COLUMN {column} {found['type']}",
+        f"UPDATE {table} SET {column} = {found['value']}",
+    ]
+
+
+_CREATE = re.compile(r"^\s*CREATE\b", re.IGNORECASE | re.MULTILINE)
+# What may hold a `;` that does not end a statement: strings, quoted names, comments.
+_QUOTED_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a SQL script, split at each `;` outside strings, quoted names and comments.
+
+    Not `duckdb.extract_statements`: its text of a statement DuckDB expands (an ADD COLUMN with a list
+    DEFAULT becomes five) is empty.
+    """
+    found, start, position = [], 0, 0
+    while (semicolon := script.find(";", position)) != -1:
+        skipped = _QUOTED_OR_COMMENT.search(script, position)
+        if skipped is not None and skipped.start() < semicolon:
+            position = skipped.end()
+            continue
+        found.append(script[start:semicolon])
+        start = position = semicolon + 1
+    found.append(script[start:])
+    return [text for text in found if _QUOTED_OR_COMMENT.sub("", text).strip()]
+
+
+def _comments_view_column(con: duckdb.DuckDBPyConnection, text: str) -> bool:
+    found = _COLUMN_COMMENT.search(text)
+    if found is None:
+        return False
+    row = con.execute(IS_VIEW, [found["schema"], found["name"]]).fetchone()
+    return row is not None and row[0] > 0

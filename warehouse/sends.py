@@ -11,12 +11,18 @@ import duckdb
 SENT_FOR_WEEK = "SELECT recipient, sends FROM core.digest_sends WHERE week = ? ORDER BY recipient"
 
 # One accepted send; a resend of the same week and recipient updates the row and counts it.
+# MERGE rather than ON CONFLICT: no key constraint needed (a DuckLake table cannot have one).
 RECORD_SEND = """
-INSERT INTO core.digest_sends (week, recipient, sent_at, sends, message_id, subject, mode, run_id)
-VALUES (?, ?, ?, 1, ?, ?, ?, ?)
-ON CONFLICT (week, recipient) DO UPDATE SET
-    sent_at = excluded.sent_at, sends = core.digest_sends.sends + 1, message_id = excluded.message_id,
+MERGE INTO core.digest_sends AS sends
+USING (
+    SELECT ?::VARCHAR AS week, ?::VARCHAR AS recipient, ?::TIMESTAMP AS sent_at, 1 AS sends,
+           ?::VARCHAR AS message_id, ?::VARCHAR AS subject, ?::VARCHAR AS mode, ?::VARCHAR AS run_id
+) AS excluded
+ON sends.week = excluded.week AND sends.recipient = excluded.recipient
+WHEN MATCHED THEN UPDATE SET
+    sent_at = excluded.sent_at, sends = sends.sends + 1, message_id = excluded.message_id,
     subject = excluded.subject, mode = excluded.mode, run_id = excluded.run_id
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
 

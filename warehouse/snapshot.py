@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from parsers.errors import LoadError, WarehouseBusyError
+from warehouse import lake
 from warehouse.connection import check_file, open_reader
 
 __all__ = ["open_for_reading", "publish_read_copy", "read_copy_path"]
@@ -31,12 +32,15 @@ def read_copy_path(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.stem}.read{db_path.suffix or '.duckdb'}")
 
 
-def publish_read_copy(db_path: Path, *, con: duckdb.DuckDBPyConnection | None = None) -> Path:
+def publish_read_copy(db_path: Path, *, con: duckdb.DuckDBPyConnection | None = None) -> Path | None:
     """Checkpoint the warehouse and atomically replace its read copy; returns the copy's path.
 
     Call it after a load has committed: with the writer's connection `con` while it is still open,
-    or with none after it is closed (then it opens the file briefly itself).
+    or with none after it is closed (then it opens the file briefly itself). A lake needs no copy (its
+    readers see the last committed snapshot, never blocked by a load): None, nothing done.
     """
+    if lake.configured() is not None:
+        return None
     db_path = Path(db_path)
     _checkpoint(db_path, con)
     target = read_copy_path(db_path)
@@ -83,7 +87,9 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextmanager
 def open_for_reading(db_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
-    """A read-only connection to the warehouse, or to its read copy while a run holds the warehouse."""
+    """A read-only connection to the warehouse, or to its read copy while a run holds the warehouse.
+
+    On a lake, the lake attached read-only: a load never holds it, so there is no copy to fall back to."""
     db_path = Path(db_path)
     stack = ExitStack()
     try:

@@ -74,24 +74,31 @@ CLEAR_KEYS = "DELETE FROM core.document_keys WHERE doc_id IN (SELECT v FROM _pw_
 CLEAR_CITATIONS = "DELETE FROM core.document_citations WHERE doc_id IN (SELECT v FROM _pw_keys)"
 MARK_INDEXED = "UPDATE core.documents SET indexed_hash = content_hash WHERE doc_id IN (SELECT v FROM _pw_keys)"
 # Cites links touching the given documents, both ways: they cite a known key, or are cited by one.
+# Links already there are kept (NOT EXISTS rather than INSERT OR IGNORE, which needs a key constraint).
 LINK_CITATIONS = """
-INSERT OR IGNORE INTO core.document_links
+INSERT INTO core.document_links
 SELECT c.doc_id, k.doc_id, 'cites', min(c.key), ?
 FROM core.document_citations AS c JOIN core.document_keys AS k ON k.key = c.key AND k.kind = c.kind
 WHERE c.doc_id <> k.doc_id
   AND (c.doc_id IN (SELECT v FROM _pw_keys) OR k.doc_id IN (SELECT v FROM _pw_keys))
+  AND NOT EXISTS (SELECT 1 FROM core.document_links AS l
+                  WHERE l.from_doc_id = c.doc_id AND l.to_doc_id = k.doc_id AND l.relation = 'cites')
 GROUP BY c.doc_id, k.doc_id
 """
 
 DELETE_LABELS = "DELETE FROM core.document_labels WHERE doc_id = ?"
 
-# consecutive_failures: reset on success, else grow; items_seen accumulates.
+# consecutive_failures: reset on success, else grow; items_seen accumulates. MERGE: no key constraint needed
+# (a DuckLake table cannot have one).
 UPSERT_SOURCE_HEALTH = """
-INSERT INTO core.source_health
-    (source_name, kind, last_attempt_at, last_success_at, consecutive_failures, last_error, items_seen,
-     last_items, drifted, drift_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (source_name) DO UPDATE SET
+MERGE INTO core.source_health AS source_health
+USING (
+    SELECT ?::VARCHAR AS source_name, ?::VARCHAR AS kind, ?::TIMESTAMP AS last_attempt_at,
+           ?::TIMESTAMP AS last_success_at, ?::INTEGER AS consecutive_failures, ?::VARCHAR AS last_error,
+           ?::BIGINT AS items_seen, ?::INTEGER AS last_items, ?::BOOLEAN AS drifted, ?::VARCHAR AS drift_reason
+) AS excluded
+ON source_health.source_name = excluded.source_name
+WHEN MATCHED THEN UPDATE SET
     kind = excluded.kind,
     last_attempt_at = excluded.last_attempt_at,
     last_success_at = coalesce(excluded.last_success_at, source_health.last_success_at),
@@ -102,6 +109,7 @@ ON CONFLICT (source_name) DO UPDATE SET
     last_items = excluded.last_items,
     drifted = excluded.drifted,
     drift_reason = excluded.drift_reason
+WHEN NOT MATCHED THEN INSERT BY NAME
 """
 
 START_RUN = "INSERT INTO core.runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running')"
