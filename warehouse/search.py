@@ -31,7 +31,11 @@ _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
-IN_LIST = 64  # ids bound one placeholder each up to here; a longer list is bound as one list parameter
+# Document ids are bound as one string, split in SQL: DuckDB 1.5.5 tries to import pandas twice for every
+# value it binds (a list's elements too), ~0.6 ms each when pandas is not installed, so 50 ids bound one by
+# one cost ~60 ms and 4 000 as a list several seconds. A doc_id never holds the separator (hex digests).
+ID_SEPARATOR = ","
+LISTED = "list_contains(string_split($ids::VARCHAR, ','), {column})"
 
 # {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
 # BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
@@ -90,17 +94,17 @@ SELECT sd.doc_id, {HOLDS_EVERY_PART} AS raw
 FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
 """
-# Short columns, then texts, of some candidates only ({ids}: `$dN` placeholders, values bound). Texts cost:
+# Short columns, then texts, of some candidates only ($ids: their ids joined, see LISTED). Texts cost:
 # DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
 # 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
 # Title and body as indexed: warehouse/search_body.py.
-FETCH_SHORT = """
-SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE doc_id IN ({ids})
+FETCH_SHORT = f"""
+SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE {LISTED.format(column="doc_id")}
 """
 FETCH_TEXTS = f"""
 SELECT d.doc_id, {TITLE}, {BODY} AS body
-FROM core.documents d LEFT JOIN ({attached("AND doc_id IN ({ids})")}) a USING (doc_id)
-WHERE d.doc_id IN ({{ids}})
+FROM core.documents d LEFT JOIN ({attached("AND " + LISTED.format(column="doc_id"))}) a USING (doc_id)
+WHERE {LISTED.format(column="d.doc_id")}
 """
 # The benchmark's peer: every document whose raw title or body holds the part, by reading them all.
 SCAN = f"""
@@ -289,13 +293,10 @@ def _checked(
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
-    """Rows of a FETCH statement for these documents: a constant IN list for a few, one list parameter for many."""
+    """Rows of a FETCH statement for these documents, the ids bound as one string (see IDS)."""
     if not ids:
         return []
-    if len(ids) > IN_LIST:  # thousands of placeholders cost more to bind than the list's join to run
-        return con.execute(statement.replace("{ids}", "SELECT unnest($ids::VARCHAR[])"), {"ids": ids}).fetchall()
-    placeholders = ", ".join(f"$d{i}" for i in range(len(ids)))
-    return con.execute(statement.replace("{ids}", placeholders), {f"d{i}": d for i, d in enumerate(ids)}).fetchall()
+    return con.execute(statement, {"ids": ID_SEPARATOR.join(ids)}).fetchall()
 
 
 def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:
