@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
+READ = 10  # texts read at once for candidates whose title does not settle the check (see FETCH_TEXTS)
 # Document ids are bound as one string, split in SQL: DuckDB 1.5.5 tries to import pandas twice for every
 # value it binds (a list's elements too), ~0.6 ms each when pandas is not installed, so 50 ids bound one by
 # one cost ~60 ms and 4 000 as a list several seconds. A doc_id never holds the separator (hex digests).
@@ -163,8 +164,8 @@ def search(
 ) -> list[SearchHit]:
     """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked.
 
-    Without `snippets` (the CLI shows none), a document's text is read only when its title cannot settle
-    whether it holds the query: most top results are then checked without reading any text.
+    A document's text is read only when its title cannot settle whether it holds the query and its score
+    could still place it among the best; with `snippets`, the texts of the results are read at the end.
     """
     parts = query_parts(query)
     if not parts:
@@ -176,9 +177,9 @@ def search(
     pool = max(POOL, 2 * limit)
     ranked = _rank(con, **rank, pool=pool)
     first = max(CHECK, limit)
-    found = _checked(con, ranked[:first], parts, whole, snippets=snippets)
+    found = _checked(con, ranked[:first], parts, whole, {}, limit)
     if len(ranked) <= first or _settled(found, ranked[first:], limit):
-        return _best(found, limit)
+        return _with_snippets(con, _best(found, limit), parts[0], snippets)
     # The best candidates failed the check (their bigrams are there, the words apart): check every candidate
     # at once in SQL, then score the ones that hold the query in rank order (titles only) until settled.
     everything = _rank(con, **rank, pool=EVERY, parts=parts)
@@ -187,10 +188,18 @@ def search(
     verified = [(d, bm25, bound) for d, bm25, bound, raw in everything if (raw or d in held) and d not in found]
     for start in range(0, len(verified), first):
         batch = verified[start : start + first]
-        found |= _checked(con, batch, parts, whole, snippets=snippets, known=True)
+        found |= _checked(con, batch, parts, whole, found, limit, known=True)
         if _settled(found, verified[start + len(batch) :], limit):
             break
-    return _best(found, limit)
+    return _with_snippets(con, _best(found, limit), parts[0], snippets)
+
+
+def _with_snippets(con: duckdb.DuckDBPyConnection, hits: list[SearchHit], part: str, wanted: bool) -> list[SearchHit]:
+    """The hits with the text around the first place `part` is in their body, when `wanted`."""
+    if not wanted or not hits:
+        return hits
+    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in hits])}
+    return [replace(h, snippet=_snippet(bodies[h.doc_id], part)) if bodies.get(h.doc_id) else h for h in hits]
 
 
 def _best(found: dict[str, SearchHit], limit: int) -> list[SearchHit]:
@@ -267,28 +276,39 @@ def _checked(
     batch: list[tuple[str, float, float]],
     parts: tuple[str, ...],
     whole: str,
+    found: dict[str, SearchHit],
+    limit: int,
     *,
-    snippets: bool,
     known: bool = False,
 ) -> dict[str, SearchHit]:
-    """The candidates of a batch that really hold every part (all of them when `known`), with final scores."""
+    """The candidates of a batch that hold every part (all of them when `known`) and may rank among the best
+    `limit` beside `found`, with final scores (no snippets).
+
+    A score comes from the title alone (BM25 and the title bonuses), so a candidate whose title does not
+    settle the check has its text read only while its score can still beat the `limit`-th best found.
+    """
     bm25 = {doc_id: score for doc_id, score, _ in batch}
-    short = _fetch(con, FETCH_SHORT, list(bm25))
-    titles = {row[0]: fold(row[1] or "") for row in short}
     # A candidate holds every bigram of every part: a part of one or two characters (no space) is in it for sure.
     unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
-    need = [d for d, title in titles.items() if snippets or any(p not in title for p in unsure)]
-    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, need)} if need else {}
-    out = {}
-    for doc_id, title, url, published, source, regions in short:
-        body = bodies.get(doc_id)
-        if body is not None and not _holds(title or "", body, unsure):
-            continue
-        folded = titles[doc_id]
+    out: dict[str, SearchHit] = {}
+    doubtful: list[SearchHit] = []
+    for doc_id, title, url, published, source, regions in _fetch(con, FETCH_SHORT, list(bm25)):
+        folded = fold(title or "")
         score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
         score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
-        snippet = _snippet(body, parts[0]) if body else ""
-        out[doc_id] = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, snippet)
+        hit = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, "")
+        if all(p in folded for p in unsure):
+            out[doc_id] = hit
+        else:
+            doubtful.append(hit)
+    doubtful.sort(key=lambda h: (-h.score, h.doc_id))
+    while doubtful:
+        best = _best(found | out, limit)
+        if len(best) == limit:  # a hit scoring below the limit-th best found cannot place
+            doubtful = [h for h in doubtful if h.score >= best[-1].score]
+        read, doubtful = doubtful[:READ], doubtful[READ:]
+        texts = {doc_id: (title, body) for doc_id, title, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in read])}
+        out |= {h.doc_id: h for h in read if h.doc_id in texts and _holds(*texts[h.doc_id], unsure)}
     return out
 
 
