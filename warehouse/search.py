@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
-from parsers.grams import QueryGrams, fold, query_grams, query_parts
+from parsers.grams import MASK_BITS, QueryGrams, fold, query_grams, query_parts
 from warehouse.search_body import BODY, HOLDS_EVERY_PART, TITLE, attached
 
 __all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "scan_matching", "search"]
@@ -38,7 +38,8 @@ READ = 10  # texts read at once for candidates whose title does not settle the c
 ID_SEPARATOR = ","
 LISTED = "list_contains(string_split($ids::VARCHAR, ','), {column})"
 
-# {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
+# {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
+# and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
 # BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
 # score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
 # letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
@@ -47,7 +48,7 @@ RANK = """
 WITH stats AS (
     SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
     FROM core.search_documents),
-hits AS ({hits}),
+{hits}
 per_key AS (
     SELECT h.doc_key, h.k, bool_or(h.field = 'title') AS in_title,
            sum(h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
@@ -60,7 +61,7 @@ idf AS (
     FROM per_key p CROSS JOIN stats s GROUP BY p.k),
 scored AS (
     SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
-    FROM per_key p JOIN idf i USING (k)
+    FROM per_key p JOIN idf i USING (k){aligned}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
        sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
@@ -82,15 +83,31 @@ RAW = f""",
 RAW_TEXTS = f"""
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id"""
 EVERY = 2**62  # a pool holding every candidate
-HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gram = ${p}"
+HIT_KEY = "SELECT {k} AS k, doc_key, field, tf, mask FROM core.document_grams WHERE gram = ${p}"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
-HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document_grams
+HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf, 0::UTINYINT AS mask FROM core.document_grams
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
+# Documents where every word of three characters or more may stand whole in one field: its grams (k) at their
+# offsets (o, mod 8) have masks that share a bit once rotated back by their offsets (parsers/grams.py). $spec:
+# "word:k:offset" items joined by commas (one string: see LISTED); $words: how many words. Exact in what it
+# rejects: a document it drops cannot hold the word, so the check after it is still what decides.
+ALIGNED = """,
+spec AS (
+    SELECT s[1]::INTEGER AS w, s[2]::INTEGER AS k, s[3]::INTEGER AS o, count(*) OVER (PARTITION BY s[1]) AS n
+    FROM (SELECT string_split(unnest(string_split($spec::VARCHAR, ',')), ':') AS s)),
+aligned AS (
+    SELECT doc_key FROM (
+        SELECT h.doc_key, s.w FROM hits h JOIN spec s USING (k)
+        GROUP BY h.doc_key, h.field, s.w
+        HAVING count(*) = any_value(s.n)
+           AND bit_and(((h.mask::INTEGER >> s.o) | (h.mask::INTEGER << (8 - s.o))) & 255) <> 0)
+    GROUP BY doc_key HAVING count(DISTINCT w) = $words),"""
+ONLY_ALIGNED = "\nWHERE doc_key IN (SELECT doc_key FROM aligned)"
 # Every candidate (no ranking, no filter), and whether its raw title or body already holds every part (a
 # folded part in the raw text is in the folded text too): only the others need folding in Python.
 CANDIDATES = f"""
-WITH hits AS ({{hits}}),
-found AS (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
+WITH {{hits}}
+found AS (SELECT doc_key FROM hits{{aligned}} GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
 SELECT sd.doc_id, {HOLDS_EVERY_PART} AS raw
 FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
@@ -170,10 +187,9 @@ def search(
     parts = query_parts(query)
     if not parts:
         return []
-    hits, params = _hits([query_grams(p) for p in parts])
     filters = SearchFilters(since, until, topic, region)
     whole = _LETTERS.sub("", " ".join(parts))
-    rank: dict[str, Any] = {"hits": hits, "params": params, "filters": filters, "letters": len(whole)}
+    rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
     pool = max(POOL, 2 * limit)
     ranked = _rank(con, **rank, pool=pool)
     first = max(CHECK, limit)
@@ -224,16 +240,27 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     parts = query_parts(query)
     if not parts:
         return set()
-    hits, params = _hits([query_grams(p) for p in parts])
-    rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
+    hits = _hits([query_grams(p) for p in parts])
+    rows = con.execute(hits.into(CANDIDATES), hits.params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
     for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
         out |= {doc_id for doc_id, title, body in _fetch(con, FETCH_TEXTS, batch) if _holds(title, body, parts)}
     return out
 
 
-def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
-    """The `hits` union of RANK/CANDIDATES over every distinct key and range, and its bound parameters."""
+class Hits(NamedTuple):
+    """A query's {hits} and {aligned} for RANK and CANDIDATES, and their bound parameters."""
+
+    ctes: str
+    aligned: str
+    params: dict[str, Any]
+
+    def into(self, statement: str) -> str:
+        return statement.replace("{hits}", self.ctes).replace("{aligned}", self.aligned)
+
+
+def _hits(required: list[QueryGrams]) -> Hits:
+    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters."""
     keys = list(dict.fromkeys(k for q in required for k in q.keys))
     ranges = list(dict.fromkeys(r for q in required for r in q.ranges))
     selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
@@ -242,13 +269,19 @@ def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
     for i, (low, high) in enumerate(ranges):
         params |= {f"r{i}lo": low, f"r{i}hi": high}
     params["needed"] = len(keys) + len(ranges)
-    return "\nUNION ALL\n".join(selects), params
+    ctes = "hits AS (" + "\nUNION ALL\n".join(selects) + "),"
+    words = list(dict.fromkeys(w for q in required for w in q.words))
+    if not words:
+        return Hits(ctes, "", params)
+    spec = ",".join(
+        f"{w}:{keys.index(key)}:{o % MASK_BITS}" for w, word in enumerate(words) for o, key in enumerate(word)
+    )
+    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)})
 
 
 def _rank(
     con: duckdb.DuckDBPyConnection,
-    hits: str,
-    params: dict[str, Any],
+    hits: Hits,
     *,
     filters: SearchFilters,
     pool: int,
@@ -262,7 +295,7 @@ def _rank(
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
-    statement = RANK.replace("{hits}", hits)
+    statement, params = hits.into(RANK), hits.params
     if parts:
         statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
         rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()

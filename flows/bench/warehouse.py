@@ -75,6 +75,7 @@ QUERIES = (
     "精准医疗",
 )
 RECALL_SEED, RECALL_SUBSTRINGS = 20, 200  # substrings of 2–6 characters, drawn with a fixed seed
+RECALL_APART = 50  # and words of 3–4 characters whose bigrams a document holds apart (the masks' case)
 _SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^### (\d+)\. (.+)$", re.MULTILINE)
 
@@ -343,11 +344,31 @@ def substrings(con: Any, count: int, seed: int = RECALL_SEED) -> list[str]:
     return out
 
 
+def apart(con: Any, count: int, seed: int = RECALL_SEED) -> list[str]:
+    """`count` words of 3–4 characters chained from bigrams one text holds apart: t[i]t[i+1] and t[j]t[j+1]
+    with t[i+1] == t[j] give t[i]t[j]t[j+1] (and once more for 4), which the text may or may not hold whole."""
+    rng = random.Random(seed)
+    ids = document_ids(con)
+    out: list[str] = []
+    while len(out) < count:
+        _, text = title_and_text(con, rng.choice(ids))
+        word = text[(at := rng.randrange(max(1, len(text) - 1))) : at + 2]
+        for _ in range(rng.randint(1, 2)):
+            nexts = [k + 1 for k in range(len(text) - 1) if text[k] == word[-1] and abs(k - at) > 1]
+            if not nexts:
+                break
+            at = rng.choice(nexts)
+            word += text[at]
+        if len(word) >= 3 and not any(c.isspace() for c in word):
+            out.append(word)
+    return out
+
+
 def _measure_recall(con: Any) -> list[tuple[str, str]]:
     """Search's match set against the brute-force scan: every raw hit must be found (folding may add more)."""
     found = expected = 0
     ours, scans = [], []
-    for piece in substrings(con, RECALL_SUBSTRINGS):
+    for piece in substrings(con, RECALL_SUBSTRINGS) + apart(con, RECALL_APART):
         started = time.perf_counter()
         raw = scan_matching(con, piece)
         scans.append((time.perf_counter() - started) * 1000)
@@ -359,7 +380,8 @@ def _measure_recall(con: Any) -> list[tuple[str, str]]:
     return [
         (
             "search recall vs scan",
-            f"{recall:.3f} ({found:,} of {expected:,} documents, {RECALL_SUBSTRINGS} substrings of 2–6 characters)",
+            f"{recall:.3f} ({found:,} of {expected:,} documents, {RECALL_SUBSTRINGS} substrings of 2–6 characters, "
+            f"{RECALL_APART} words of 3–4 whose bigrams a text holds apart)",
         ),
         (
             "match set time vs scan",
