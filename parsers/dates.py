@@ -30,7 +30,8 @@ _STAMP_LINE_MAX = 80
 HEAD_LINES = 15
 # News datelines: 北京6月19日电, 新华社北京6月19日电, 本报北京2024年6月19日讯.
 DATELINE = re.compile(
-    r"^(?:[【\[(（][^】\])）]{1,12}[】\])）])?\s*[\u4e00-\u9fff]{0,12}?(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日\s*(?:电|讯)"
+    r"^(?:[【\[(（][^】\])）]{1,12}[】\])）])?\s*(?P<place>[\u4e00-\u9fff]{0,12}?)"
+    r"(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?P<day>\d{1,2})日\s*(?:电|讯)"
 )
 # Years the text speaks of, to date a dateline; 到2030年 / 至2035年 are targets, not the present.
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -85,8 +86,17 @@ def dateline_date(body: str, reference: date | None) -> date | None:
     for line in body.split("\n")[:3]:
         match = DATELINE.match(line)
         if match:
-            year = int(match.group(1)) if match.group(1) else context_year(body, reference)
-            return valid_date(str(year), match.group(2), match.group(3)) if year else None
+            year = int(match["year"]) if match["year"] else context_year(body, reference)
+            return valid_date(str(year), match["month"], match["day"]) if year else None
+    return None
+
+
+def dateline(body: str) -> tuple[str, str] | None:
+    """Where a news dateline was filed (新华社北京, 中新网) and the rest of its paragraph, None without one."""
+    for line in body.split("\n")[:3]:
+        match = DATELINE.match(line)
+        if match:
+            return match["place"], line[match.end() :]
     return None
 
 

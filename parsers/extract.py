@@ -99,6 +99,7 @@ def _document(
         doc_type=meta.doc_type,
         level=meta.level,
         regions=meta.regions,
+        mentioned_regions=meta.mentioned_regions,
         original_source=meta.original_source,
         original_url=cleaned.original_url,
         attachments=attachments,

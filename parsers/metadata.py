@@ -1,5 +1,9 @@
 """Document metadata from normalised text: title, dates, issuers, 发文字号, 索引号, type, regions, source.
 
+Places fall in two lists. `regions`: where the document comes from or is aimed at (a local issuer's
+region, the places its title names, a single specific addressee, a news story's own place, else the
+source's region). `mentioned_regions`: the other places its text names, in order of first mention.
+
 Patterns are data (module-level tuples, first match wins); the functions below only apply them.
 `raw` is the normalised text before boilerplate removal (its header lines carry 发布时间, 来源…),
 `body` the text after it. Dates are read by parsers.dates, numbers by parsers.docnumber, titles and
@@ -16,6 +20,7 @@ from parsers.dates import (
     DATE_LINE,
     PUBLISHED_LABEL,
     SIGNED_LABEL,
+    dateline,
     dateline_date,
     first_date,
     header_date,
@@ -32,7 +37,7 @@ from parsers.docnumber import (
 )
 from parsers.doctitle import doc_type_of, find_title
 from parsers.records import ParseOptions
-from parsers.regions import find_regions, level_of
+from parsers.regions import find_regions, issuer_regions, level_of, single_region
 
 # Signature blocks: organisation lines right above a date line (seed 003's three departments).
 _ORG = re.compile(
@@ -52,8 +57,11 @@ _SOURCE = re.compile(r"(?:^|\s)(?:来源|信息来源|文章来源|稿件来源)
 _HEAD_LINES = 15
 # Joint signatures put the bodies on one line, separated by spaces or 、.
 _ORG_SEPARATOR = re.compile(r"[ 、，,]+")
-# The 主送机关 line (各省、自治区、直辖市及…新疆生产建设兵团…：) names every region by rote, so it tags none.
-_ADDRESSEES = re.compile(r"^各[^。\n]{0,120}[:：]$", re.MULTILINE)
+# The 主送机关 line (各省、自治区、直辖市及…新疆生产建设兵团…：) names every region by rote, so it tags none;
+# a joint notice's runs several hundred characters (各省…科技厅（委、局）；各金融监管局；…各金融租赁公司：).
+_ADDRESSEES = re.compile(r"^各[^。\n]{0,400}[:：]$", re.MULTILINE)
+# A 主送 line of bodies named one by one (海南省人民政府：) is where a 批复 or a letter goes: in the first lines.
+_ADDRESSEE_LINES = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +88,8 @@ class Metadata:
     index_number: str | None = None
     doc_type: str | None = None
     level: str | None = None
-    regions: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # issuing or target regions
+    mentioned_regions: tuple[str, ...] = ()  # the other regions the text names
     original_source: str | None = None
 
 
@@ -201,6 +210,44 @@ def _issuers(
     )
 
 
+def _addressee(lines: list[str]) -> str:
+    """The 主送 line of bodies named one by one (海南省人民政府、国家发展改革委：), '' when there is none."""
+    for line in lines[:_ADDRESSEE_LINES]:
+        if line[-1:] in (":", "：") and not line.startswith("各") and _is_org(line[:-1]):
+            return line
+    return ""
+
+
+def _story_place(text: str) -> str:
+    """A news dateline's place when the story is about it, '' otherwise.
+
+    A dateline says where the reporter filed: a story filed in 北京 on a national meeting is no 北京 story.
+    It is one when its lead (the dateline's paragraph) names the place again: 北京6月19日电 …北京医药健康产业….
+    """
+    filed = dateline(text)
+    if filed is None:
+        return ""
+    place, lead = filed
+    return place if set(find_regions([place])) & set(find_regions([lead])) else ""
+
+
+def find_places(
+    issuers: tuple[str, ...], title: str | None, text: str, *, default: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The issuing or target regions, and the other regions the text names (in order of first mention)."""
+    named = (
+        *issuer_regions(issuers),
+        *find_regions([title or ""]),
+        *single_region(_addressee(text.split("\n"))),
+        *find_regions([_story_place(text)]),
+    )
+    regions = tuple(dict.fromkeys(named))
+    if not regions and default:
+        regions = find_regions([default]) or (default,)
+    spoken = _ADDRESSEES.sub("", text) if "各" in text else text  # a C scan spares most texts the regex
+    return regions, tuple(tag for tag in find_regions([spoken]) if tag not in regions)
+
+
 def read_metadata(raw: str, text: str, *, title: str | None, hints: PageHints, options: ParseOptions) -> Metadata:
     """All metadata of a page whose `text` is clean and without its title; `options` facts win."""
     raw_lines, lines = raw.split("\n"), text.split("\n")
@@ -208,10 +255,7 @@ def read_metadata(raw: str, text: str, *, title: str | None, hints: PageHints, o
     signers, signed_on = find_signature(lines)
     signed_on = _field_date(hints, "signed_on") or labelled_date(raw_lines, SIGNED_LABEL) or signed_on
     issuers = _issuers(fields, signers, lines, title, hints, options)
-    addressed = _ADDRESSEES.sub("", text) if "各" in text else text  # a C scan spares most texts the regex
-    regions = find_regions([" ".join(issuers), title or "", addressed])
-    if not regions and options.default_region:
-        regions = find_regions([options.default_region]) or (options.default_region,)
+    regions, mentioned = find_places(issuers, title, text, default=options.default_region)
     note_date = note_number(lines)[1]
     return Metadata(
         title=title,
@@ -224,5 +268,6 @@ def read_metadata(raw: str, text: str, *, title: str | None, hints: PageHints, o
         doc_type=doc_type_of(title, text, kind=fields.get("doc_kind")),
         level=level_of(issuers),
         regions=regions,
+        mentioned_regions=mentioned,
         original_source=hints.source or fields.get("source") or find_source(raw_lines),
     )

@@ -131,7 +131,8 @@ class Extraction:
     index_number: str | None = None  # 索引号
     doc_type: str | None = None
     level: str | None = None  # central / provincial / municipal
-    regions: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # issuing or target regions (parsers.metadata)
+    mentioned_regions: tuple[str, ...] = ()  # the other regions the text names, in order of first mention
     original_source: str | None = None  # 来源: of a repost
     original_url: str | None = None  # 原文链接
     attachments: tuple[Attachment, ...] = ()
@@ -198,6 +199,7 @@ class ParsedDocument:
             "signed_on": ex.signed_on.isoformat() if ex.signed_on else None,
             "index_number": ex.index_number,
             "level": ex.level,
+            "mentioned_regions": list(ex.mentioned_regions),
             "original_source": ex.original_source,
             "original_url": ex.original_url,
             "attachments": [asdict(a) for a in ex.attachments],

@@ -3,6 +3,8 @@
 Tags are the 34 province-level units (short names: 广东, 北京) and four regional groups. A city or
 district only contributes its province (昌平 → 北京), so that `regions` stays a short, queryable list.
 A group contributes itself followed by its members (京津冀 → 京津冀, 北京, 天津, 河北).
+Which of a document's places are its issuing or target regions, and which it merely mentions, is
+decided by parsers.metadata from where in the document each place is named.
 """
 
 from __future__ import annotations
@@ -48,8 +50,16 @@ PLACES: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
+# National institutions named after their seat: a rule of the 北京证券交易所 is no rule about 北京.
+NOT_PLACES: tuple[str, ...] = (
+    "北京证券交易所", "上海证券交易所", "深圳证券交易所", "上海期货交易所", "郑州商品交易所", "大连商品交易所",
+    "上海保险交易所", "上海票据交易所", "上海黄金交易所",
+)  # fmt: skip
+
+
 def _build_index() -> dict[str, tuple[str, ...]]:
-    index: dict[str, tuple[str, ...]] = {name: (name,) for name in PROVINCES}
+    index: dict[str, tuple[str, ...]] = dict.fromkeys(NOT_PLACES, ())
+    index.update({name: (name,) for name in PROVINCES})
     index.update({name: (province,) for name, province in PLACES})
     for tag, names, members in GROUPS:
         index.update({name: (tag, *members) for name in names})
@@ -74,6 +84,17 @@ def find_regions(texts: Iterable[str]) -> tuple[str, ...]:
         for match in _PLACE_NAMES.finditer(text):
             tags.update(dict.fromkeys(_INDEX[match.group()]))
     return tuple(tags)
+
+
+def single_region(text: str) -> tuple[str, ...]:
+    """The tags of the one region a text names (深圳市、广州市 → 广东), () when it names none or several."""
+    named = {_INDEX[match.group()] for match in _PLACE_NAMES.finditer(text)} - {()}
+    return next(iter(named)) if len({tags[0] for tags in named}) == 1 else ()
+
+
+def issuer_regions(issuers: Iterable[str]) -> tuple[str, ...]:
+    """The regions of the local issuers (广东省人民政府办公厅 → 广东); a central issuer names none."""
+    return find_regions(issuer for issuer in issuers if issuer_level(issuer) != "central")
 
 
 def issuer_level(issuer: str) -> str:

@@ -58,10 +58,6 @@ def copy_seeds(target: Path) -> Path:
 
     The default registry also names the real government sites; tests never reach the internet.
     """
-    import yaml
+    from flows.bench.commands import seeds_only
 
-    shutil.copytree(SEEDS, target)
-    registry = yaml.safe_load((target / "sources.yaml").read_text(encoding="utf-8"))
-    registry["sources"] = [s for s in registry["sources"] if s["kind"] == "files"]
-    (target / "sources.yaml").write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
-    return target / "sources.yaml"
+    return seeds_only(target)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import duckdb
 
-from flows.tasks.digest_model import OTHER_FAILURE, health_kind, utc_bounds
-from warehouse.queries import unhealthy_sources
+from flows.tasks.digest_model import OTHER_FAILURE, build_digest, health_kind, utc_bounds
+from warehouse.queries import last_nightly_run, unhealthy_sources
 
 WEEK = "2026-W48"  # Monday 23 November to Sunday 29 November, Asia/Shanghai
 
@@ -44,3 +44,12 @@ def test_health_kind_words_our_errors_for_a_reader() -> None:
     assert health_kind("www.most.gov.cn: timed out (ReadTimeout)") == "访问超时"
     assert health_kind("HTTP 503 Service Unavailable") == "服务器出错（HTTP 5xx）"
     assert health_kind("something new") == OTHER_FAILURE
+
+
+def test_the_footer_is_as_of_the_weeks_last_run_in_shanghai_time(warehouse: duckdb.DuckDBPyConnection) -> None:
+    assert build_digest(warehouse, WEEK).health_as_of == "2026-11-29"  # no run that week: its Sunday
+    add_run(warehouse, datetime(2026, 11, 25, 18), {}, {})
+    add_run(warehouse, datetime(2026, 11, 30, 18), {}, {})  # the next week's
+    assert last_nightly_run(warehouse, *utc_bounds(WEEK)) == datetime(2026, 11, 25, 18)
+    # an unfinished week says when its newest run was, not a Sunday still to come
+    assert build_digest(warehouse, WEEK).health_as_of == "2026-11-26 02:00"

@@ -6,12 +6,15 @@ from datetime import date
 
 import pytest
 
-from parsers.dates import context_year, dateline_date, first_date
+from parsers.dates import context_year, dateline, dateline_date, first_date
 from parsers.docnumber import find_doc_number
 from parsers.doctitle import derive_title, doc_type_of, find_title, remove_title
-from parsers.metadata import PageHints, find_index_number, find_signature, find_source, read_metadata
+from parsers.metadata import PageHints, find_index_number, find_places, find_signature, find_source, read_metadata
 from parsers.records import ParseOptions
-from parsers.regions import find_regions, issuer_level, level_of
+from parsers.regions import find_regions, issuer_level, issuer_regions, level_of, single_region
+from tests.test_extract_seeds import extracted as seed
+from tests.test_real_extraction import REAL
+from tests.test_real_extraction import extracted as real_page
 
 REFERENCE = date(2026, 11, 20)
 
@@ -217,6 +220,97 @@ def test_metadata_remove_title_drops_repeats_and_glued_title() -> None:
 )
 def test_metadata_find_regions(texts: list[str], expected: tuple[str, ...]) -> None:
     assert find_regions(texts) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("海南省人民政府：", ("海南",)),
+        ("深圳市、广州市人民政府：", ("广东",)),  # two cities of one province
+        ("大湾区", ("粤港澳大湾区", "广东", "香港", "澳门")),
+        ("北京市、天津市、河北省人民政府：", ()),  # several regions: none singled out
+        ("国家发展改革委：", ()),
+    ],
+)
+def test_metadata_single_region(text: str, expected: tuple[str, ...]) -> None:
+    assert single_region(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("issuers", "expected"),
+    [
+        (("广东省人民政府办公厅",), ("广东",)),
+        (("深圳市科技创新局", "国家发展改革委"), ("广东",)),
+        (("国家发展改革委", "科技部"), ()),  # central issuers name no region
+        (("北京证券交易所",), ()),  # an institution named after its seat is no place
+    ],
+)
+def test_metadata_issuer_regions(issuers: tuple[str, ...], expected: tuple[str, ...]) -> None:
+    assert issuer_regions(issuers) == expected
+
+
+def test_metadata_dateline_gives_its_place_and_lead() -> None:
+    assert dateline("新华社北京6月19日电（记者张三）记者从国家药监局获悉\n第二段") == (
+        "新华社北京",
+        "（记者张三）记者从国家药监局获悉",
+    )
+    assert dateline("5月10日,国家发改委发布《规划》") is None
+
+
+# (issuers, title, text, source region) → (regions, mentioned_regions)
+PLACES = {
+    "a central plan mentions provinces": (
+        ("国家发展改革委",), "“十四五”生物经济发展规划", "支持京津冀、广东建设生物经济先导区。", None,
+        ((), ("京津冀", "北京", "天津", "河北", "广东")),
+    ),
+    "a provincial issuer names its province": (
+        ("广东省人民政府办公厅",), "关于印发生物医药行动计划的通知", "推动粤港澳大湾区协同发展。", None,
+        (("广东",), ("粤港澳大湾区", "香港", "澳门")),
+    ),
+    "the title names the target": (
+        ("国务院",), "国务院关于支持海南全面深化改革开放的意见", "支持海南与广东合作。", None,
+        (("海南",), ("广东",)),
+    ),
+    "a single addressee is the target": (
+        ("国家发展改革委",), "关于生物医药产业园区的复函", "海南省人民政府：\n你省来函收悉。", None,
+        (("海南",), ()),
+    ),
+    "the rote addressee list names nobody": (
+        ("科技部",), "关于开展试点的通知", "各省、自治区、直辖市及新疆生产建设兵团科技厅：\n请北京先行。", None,
+        ((), ("北京",)),
+    ),
+    "a story about its dateline's place": (
+        (), "未来产业加快发展", "北京6月19日电 (记者 吕少威)2024年北京医药健康产业规模达到1.06万亿元。", None,
+        (("北京",), ()),
+    ),
+    "a national story filed in Beijing": (
+        (), "创新药获批数量增长", "新华社北京6月19日电 记者从国家药监局获悉。\n支持北京、上海建设高地。", None,
+        ((), ("北京", "上海")),
+    ),
+    "the source's region when nothing else says": (
+        (), "通知", "请上海做好准备。", "广东",
+        (("广东",), ("上海",)),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(PLACES))
+def test_metadata_find_places_tells_targets_from_mentions(case: str) -> None:
+    issuers, title, text, default, expected = PLACES[case]
+    assert find_places(issuers, title, text, default=default) == expected
+
+
+def test_metadata_national_plan_seed_only_mentions_guangdong() -> None:
+    plan, guangdong = seed("002_860cc7e5a463723a"), seed("003_07e6f8bdc852bf7e")
+    assert (plan.regions, len(plan.mentioned_regions)) == ((), 18) and "广东" in plan.mentioned_regions
+    assert guangdong.regions == ("广东",) and guangdong.mentioned_regions[0] == "粤港澳大湾区"
+
+
+def test_metadata_real_national_opinion_mentions_the_regions_it_supports() -> None:
+    opinion = real_page(REAL / "www.most.gov.cn" / "most_golden_detail_gfxwj_202602_195992.html")
+    # 支持北京（京津冀）、上海（长三角）、粤港澳大湾区…; 新疆 and 上海保交所 stand only in the rote addressee list.
+    assert opinion.regions == () and opinion.mentioned_regions[:2] == ("北京", "京津冀")
+    assert "新疆" not in opinion.mentioned_regions
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,16 @@ def test_docs_every_core_column_is_described(tmp_path: Path) -> None:
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' AND comment IS NULL"
         ).fetchall()
     assert (missing, tables, views) == ([], [], [])
+
+
+def test_docs_cookbook_region_question_puts_guangdongs_own_documents_before_mentions(
+    reader: duckdb.DuckDBPyConnection,
+) -> None:
+    query = dict(sql_blocks())["17. Everything about 广东: its own documents, then national ones that mention it"]
+    rows = reader.execute(query).fetchall()
+    roles = [role for role, *_ in rows]
+    own = {title for role, _, _, title in rows if role == "issued by or aimed at"}
+    mentioning = {(level, title) for role, level, _, title in rows if role == "mentioned"}
+    assert roles == sorted(roles, key=lambda role: role == "mentioned") and roles[-1] == "mentioned"
+    assert "广东省科学技术厅关于支持合成生物产业创新发展的若干措施" in own
+    assert ("central", "国家发展改革委办公厅关于组织实施生物经济先导区建设的通知") in mentioning

@@ -82,6 +82,30 @@ def test_documents_reparse_takes_every_content_column_of_the_new_reading(
     assert {c: v for c, v in got.items() if c not in left} == {c: v for c, v in expected.items() if c not in left}
 
 
+NATIONAL_PLAN = (
+    "国家发展改革委关于推动生物经济先导区建设的通知\n发布时间：2024-03-01\n"
+    "支持北京、上海、广东建设生物经济先导区，推动生物医药产业集聚发展。\n国家发展改革委\n2024年2月28日\n"
+)
+
+
+def test_documents_reparse_splits_the_regions_of_a_row_loaded_before_mentions(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    load(warehouse, page(NATIONAL_PLAN))
+    # As a warehouse upgraded past migration 13 holds it: every place in regions, no mentions yet.
+    warehouse.execute("UPDATE core.documents SET regions = ['北京', '上海', '广东'], mentioned_regions = []")
+    doc_id = str(document_row(warehouse)["doc_id"])
+    archived = ArchivedPage(
+        url=URL, source_name="test", raw_sha256="x" * 64, content_type=None, final_url=None, headers={}, doc_id=doc_id
+    )
+    reread = page(NATIONAL_PLAN).document
+    assert reread is not None
+    report = apply_reparse(warehouse, [(archived, reread)], now=NOW)
+    assert report.unchanged == 1  # the same text: its places are read again all the same
+    row = document_row(warehouse)
+    assert (row["regions"], row["mentioned_regions"]) == ([], ["北京", "上海", "广东"])
+
+
 @pytest.mark.parametrize(
     ("table", "columns", "key", "statement"),
     [

@@ -93,3 +93,38 @@ def test_row_tables_lose_their_primary_keys_but_keep_rows_comments_and_not_null(
         assert comments[0] == comments[1] >= 28
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO core.document_sightings VALUES (NULL, 'u', 's', now(), 'first', NULL)")
+
+
+def test_mentioned_regions_migration_gives_old_documents_no_mentions(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        migrate(con, upto=12)
+        con.execute(
+            "INSERT INTO core.documents (doc_id, first_seen_at, week, updated_at, issuers, regions, relevant, text, "
+            "keywords, content_hash, minhash, cited_titles, version) "
+            "VALUES ('d1', now(), '2026-W47', now(), [], ['京津冀', '北京'], false, '正文', [], 'h', [], [], 1)"
+        )
+    with open_writer(db) as con:
+        row = con.execute("SELECT regions, mentioned_regions FROM documents").fetchone()
+        assert row == (["京津冀", "北京"], [])  # kept as they were until a reparse recomputes both
+        assert con.execute("SELECT region FROM document_regions ORDER BY region").fetchall() == [("京津冀",), ("北京",)]
+        assert con.execute("SELECT count(*) FROM document_region_mentions").fetchone() == (0,)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("UPDATE core.documents SET mentioned_regions = NULL")
+
+
+def test_mentioned_regions_are_described(warehouse: duckdb.DuckDBPyConnection) -> None:
+    described = warehouse.execute(
+        "SELECT schema_name || '.' || table_name || '.' || column_name, comment FROM duckdb_columns() "
+        "WHERE column_name IN ('mentioned_regions', 'region') "
+        "AND table_name IN ('documents', 'document_region_mentions', 'document_regions')"
+    ).fetchall()
+    assert {name for name, _ in described} == {
+        "core.documents.mentioned_regions",
+        "main.documents.mentioned_regions",
+        "main.document_region_mentions.region",
+        "main.document_regions.region",
+    }
+    assert all(comment for _, comment in described)
+    view = warehouse.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'document_region_mentions'")
+    assert view.fetchone()[0]

@@ -184,6 +184,12 @@ def topic_trend(con: duckdb.DuckDBPyConnection, first_week: str, last_week: str)
     return [(w, t, n) for w, t, n in con.execute(TOPIC_TREND, [first_week, last_week]).fetchall()]
 
 
+def last_nightly_run(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> datetime | None:
+    """Start of the newest successful nightly run in [start, end): what the week's health footer is as of."""
+    row = con.execute(RUNS_BEFORE, [end, 1]).fetchone()
+    return row[0] if row and row[0] >= start else None
+
+
 def unhealthy_sources(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[SourceProblem]:
     """Sources failing or drifted in the last nightly run before `end`, or with failed pages in [start, end)."""
     runs = [(at, json.loads(summary)) for at, summary in con.execute(RUNS_BEFORE, [end, HEALTH_RUNS]).fetchall()]

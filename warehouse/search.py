@@ -5,6 +5,10 @@ warehouse/search_build.py); they are ranked with BM25 over the query's grams in 
 bonuses for a title holding every part or equal to the query; then, in rank order, each is checked (the
 folded part really is in its text) until `limit` checked hits are sure to be the best. A query path that
 imports duckdb and the standard library only: `policywatch search` starts fast.
+
+With a region, the documents issued by or aimed at it (`regions`) come first, then those that only
+mention it (`mentioned_regions`): an analyst filtering for 广东 wants Guangdong's own notices on top and
+still finds, below them, the national plan that names 广东 among eighteen provinces.
 """
 
 from __future__ import annotations
@@ -70,7 +74,9 @@ SELECT sd.doc_id, sc.bm25,
 FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id{texts}
 WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >= $since::DATE)
   AND ($until::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) <= $until::DATE)
-  AND ($region::VARCHAR IS NULL OR list_contains(d.regions, $region::VARCHAR))
+  AND ($region::VARCHAR IS NULL OR CASE WHEN $mentions
+           THEN list_contains(d.mentioned_regions, $region::VARCHAR) AND NOT list_contains(d.regions, $region::VARCHAR)
+           ELSE list_contains(d.regions, $region::VARCHAR) END)
   AND ($topic::VARCHAR IS NULL OR d.doc_id IN (SELECT l.doc_id FROM core.document_labels l
                                                WHERE l.topic = $topic::VARCHAR OR l.topic_id = $topic::VARCHAR))
 ORDER BY bound DESC, sd.doc_id
@@ -117,7 +123,8 @@ LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
 # 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
 # Title and body as indexed: warehouse/search_body.py.
 FETCH_SHORT = f"""
-SELECT doc_id, title, url, published_on, source_name, regions FROM core.documents WHERE {LISTED.format(column="doc_id")}
+SELECT doc_id, title, url, published_on, source_name, regions, mentioned_regions FROM core.documents
+WHERE {LISTED.format(column="doc_id")}
 """
 FETCH_TEXTS = f"""
 SELECT d.doc_id, {TITLE}, {BODY} AS body
@@ -143,16 +150,21 @@ class SearchHit:
     regions: tuple[str, ...]
     score: float
     snippet: str
+    mentioned_regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
-    """What narrows a search besides its words: publication dates, a topic (name or id), a region."""
+    """What narrows a search besides its words: publication dates, a topic (name or id), a region.
+
+    A region matches the documents issued by or aimed at it; with `mentions`, those that only mention it.
+    """
 
     since: date | None = None
     until: date | None = None
     topic: str | None = None
     region: str | None = None
+    mentions: bool = False
 
 
 def index_documents(
@@ -181,6 +193,7 @@ def search(
 ) -> list[SearchHit]:
     """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked.
 
+    With a region, every document issued by or aimed at it ranks above every one that only mentions it.
     A document's text is read only when its title cannot settle whether it holds the query and its score
     could still place it among the best; with `snippets`, the texts of the results are read at the end.
     """
@@ -188,6 +201,17 @@ def search(
     if not parts:
         return []
     filters = SearchFilters(since, until, topic, region)
+    found = _search(con, parts, filters, limit, snippets=snippets)
+    if region is None or len(found) >= limit:
+        return found
+    mentioning = _search(con, parts, replace(filters, mentions=True), limit - len(found), snippets=snippets)
+    return found + mentioning
+
+
+def _search(
+    con: duckdb.DuckDBPyConnection, parts: tuple[str, ...], filters: SearchFilters, limit: int, *, snippets: bool
+) -> list[SearchHit]:
+    """The best `limit` documents holding every part, among those the filters keep."""
     whole = _LETTERS.sub("", " ".join(parts))
     rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
     pool = max(POOL, 2 * limit)
@@ -295,6 +319,7 @@ def _rank(
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
+    bound["mentions"] = filters.mentions
     statement, params = hits.into(RANK), hits.params
     if parts:
         statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
@@ -325,11 +350,11 @@ def _checked(
     unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
     out: dict[str, SearchHit] = {}
     doubtful: list[SearchHit] = []
-    for doc_id, title, url, published, source, regions in _fetch(con, FETCH_SHORT, list(bm25)):
+    for doc_id, title, url, published, source, regions, mentioned in _fetch(con, FETCH_SHORT, list(bm25)):
         folded = fold(title or "")
         score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
         score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
-        hit = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, "")
+        hit = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, "", tuple(mentioned or ()))
         if all(p in folded for p in unsure):
             out[doc_id] = hit
         else:

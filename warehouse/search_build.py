@@ -22,7 +22,7 @@ from warehouse.search_body import BODY, TITLE, attached
 __all__ = ["INDEX_VERSION", "index_documents"]
 
 # The scheme search_documents rows are built by: 1 jieba terms (migration 6), 2 character bigrams, 3 bigrams
-# with their positional masks (migration 13). A row of an older scheme is re-indexed like a changed text.
+# with their positional masks (migration 15). A row of an older scheme is re-indexed like a changed text.
 INDEX_VERSION = 3
 # Documents per transaction and per batch of gram rows: 500 documents of ~2 KB are ~300 000 rows.
 CHUNK = 500

@@ -1,10 +1,13 @@
-"""`policywatch serve`: both schedules on this machine, with a local Prefect server when none is configured.
+"""The Prefect server the commands run their flows on, and `policywatch serve`'s schedules.
 
-The same local server carries the flow of a one-off command (`policywatch run`, `digest`, `reparse`).
+A command that runs a flow (`run`, `digest`, `reparse`) uses, in order: the configured API
+(PREFECT_API_URL or a profile), the server recorded under POLICYWATCH_HOME by `policywatch server start`
+or a running `policywatch serve`, else a server of its own for its duration (20–30 s of start-up).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +16,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -23,6 +29,9 @@ NIGHTLY_CRON = "0 2 * * *"  # 02:00 Asia/Shanghai
 WEEKLY_CRON = "0 8 * * 1"  # Monday 08:00 Asia/Shanghai
 TIMEZONE = "Asia/Shanghai"
 SERVER_START_SECONDS = 120
+DEFAULT_PORT = 4200  # Prefect's own default: the UI's usual address
+RECORD_FILE = "prefect-server.json"  # under POLICYWATCH_HOME: the server other commands reuse
+HEALTH_PROBE_SECONDS = 1.0
 # Starts the server so that it gets SIGTERM when the process that started it dies, even by SIGKILL: Linux's
 # PR_SET_PDEATHSIG, set by a Python that then execs the server (it survives exec; elsewhere a no-op). Set
 # here, not in a `preexec_fn`: that runs between fork and exec, unsafe in a process with threads.
@@ -38,51 +47,194 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
-@contextmanager
-def prefect_server(settings: Settings, *, port: int, services: bool = True) -> Iterator[str]:
-    """The configured Prefect API, or a `prefect server start` of our own on 127.0.0.1 for as long as the block runs.
+@dataclass(frozen=True)
+class ServerRecord:
+    """A Prefect server that outlives the command which started it, as recorded under POLICYWATCH_HOME."""
 
-    The server stops with the block, and with this process if it dies without running the block's end.
-    `services=False` runs its API and UI alone: enough for a flow run, not for schedules.
+    pid: int
+    port: int
+    started_at: str  # ISO 8601, UTC
+    by: str  # the command that started it: `server start` or `serve`
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def record_path(settings: Settings) -> Path:
+    return settings.home / RECORD_FILE
+
+
+def running_server(settings: Settings) -> ServerRecord | None:
+    """The recorded server, if its process is alive and its API answers; a record of a dead one is removed."""
+    path = record_path(settings)
+    try:
+        record = ServerRecord(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if not _alive(record.pid):
+        with suppress(OSError):
+            path.unlink()
+        return None
+    return record if _answers(record.api, timeout=HEALTH_PROBE_SECONDS) else None
+
+
+@contextmanager
+def prefect_server(settings: Settings, *, port: int, services: bool = True, keep_record: bool = False) -> Iterator[str]:
+    """The Prefect API for the block: the configured one, else a running server of ours, else one started for the block.
+
+    A server started here stops with the block, and with this process if it dies without running the block's
+    end; its flow-run links would be dead once the command ends, so Prefect prints none. `services=False` runs
+    its API and UI alone: enough for a flow run, not for schedules. `keep_record` records it under
+    POLICYWATCH_HOME while the block runs (`serve`), so that other commands use it meanwhile.
     """
     configured = configured_api()
     if configured:
         yield configured
         return
+    running = running_server(settings)
+    if running:
+        with _pointed_at(running.api):
+            yield running.api
+        return
     api = f"http://127.0.0.1:{port}/api"
     log = (settings.home / "prefect-server.log").open("ab")
-    server = [
-        "-m",
-        "prefect",
-        "server",
-        "start",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *([] if services else ["--no-services"]),
-    ]
     process = subprocess.Popen(
-        [sys.executable, "-c", _DYING_WITH_US, str(os.getpid()), *server],
+        [sys.executable, "-c", _DYING_WITH_US, str(os.getpid()), *_server_command(port, services=services)],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         _wait_healthy(api, process)
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        if keep_record:
+            _write_record(settings, ServerRecord(process.pid, port, _now_iso(), by="serve"))
+        with _pointed_at(api, links=keep_record):
+            yield api
+    finally:
+        if keep_record:
+            _forget(settings, process.pid)
+        stop_process_group(process)
+        log.close()
 
-        # Prefect reads the environment once, at import; the environment is for the processes we start.
-        os.environ["PREFECT_API_URL"] = api
-        with temporary_settings(updates={PREFECT_API_URL: api}):
+
+def start_background(settings: Settings, *, port: int | None) -> tuple[ServerRecord, bool]:
+    """A Prefect server (with its services) that outlives this process; (the record, whether it was started now)."""
+    running = running_server(settings)
+    if running:
+        return running, False
+    port = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port())
+    log = (settings.home / "prefect-server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, *_server_command(port, services=True)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # out of our process group: Ctrl-C and the end of this command leave it running
+    )
+    log.close()
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/api", process)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    record = ServerRecord(process.pid, port, _now_iso(), by="server start")
+    _write_record(settings, record)
+    return record, True
+
+
+def stop_background(settings: Settings, *, grace_seconds: float = 20) -> ServerRecord | None:
+    """Stop the recorded server (SIGTERM to its process group, SIGKILL after the grace); None if none runs."""
+    path = record_path(settings)
+    try:
+        record = ServerRecord(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if _alive(record.pid):
+        with suppress(ProcessLookupError):
+            os.killpg(record.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while _alive(record.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(record.pid):
+            with suppress(ProcessLookupError):
+                os.killpg(record.pid, signal.SIGKILL)
+    with suppress(OSError):
+        path.unlink()
+    return record
+
+
+def _server_command(port: int, *, services: bool) -> list[str]:
+    command = ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    return command if services else [*command, "--no-services"]
+
+
+@contextmanager
+def _pointed_at(api: str, *, links: bool = True) -> Iterator[None]:
+    """Point this process, and the processes it starts, at `api` for the block; logs drained at its end."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+
+    # Prefect reads the environment once, at import; the environment is for the processes we start.
+    os.environ["PREFECT_API_URL"] = api
+    # An empty UI URL is how Prefect is told there is no UI to link to (no "View at …" line).
+    updates = {PREFECT_API_URL: api} if links else {PREFECT_API_URL: api, PREFECT_UI_URL: ""}
+    try:
+        with temporary_settings(updates=updates):
             try:
-                yield api
+                yield
             finally:
                 _drain_to_api()
     finally:
         os.environ.pop("PREFECT_API_URL", None)
-        stop_process_group(process)
-        log.close()
+
+
+def _write_record(settings: Settings, record: ServerRecord) -> None:
+    path = record_path(settings)
+    part = path.with_suffix(".part")
+    part.write_text(json.dumps(asdict(record)))
+    part.replace(path)
+
+
+def _forget(settings: Settings, pid: int) -> None:
+    """Remove the record if it is still the one of process `pid`."""
+    path = record_path(settings)
+    with suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(api: str, *, timeout: float) -> bool:
+    try:
+        return httpx.get(f"{api}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _drain_to_api() -> None:
@@ -124,12 +276,9 @@ def _wait_healthy(api: str, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ConfigError(f"prefect server exited with status {process.returncode}; see prefect-server.log")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
+        if _answers(api, timeout=2):
+            return
+        time.sleep(0.5)
     raise ConfigError(f"prefect server did not answer at {api} within {SERVER_START_SECONDS} s")
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 HELP = "Benchmarks: speed and quality figures, compared with a named peer in the same run."
 # Module names = command names.
-BENCHES = ("attachments", "browser", "classify", "dedup", "extract", "fetch", "pipeline", "warehouse")
+BENCHES = ("attachments", "browser", "classify", "commands", "dedup", "extract", "fetch", "pipeline", "warehouse")
 bench_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
 
 

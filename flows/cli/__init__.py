@@ -108,8 +108,9 @@ def writer_settings(command: str, *, home: bool = True, **overrides: Any) -> Set
 def run_flow(label: str, call: Callable[[], Any], settings: Settings) -> Any:
     """Run a Prefect flow under a spinner; a flow that raises is a failed run (exit 1).
 
-    On the configured Prefect API, else on a server of our own for the command's duration (Prefect's
-    ephemeral API would load that server, ~70 MB, into the process that runs the flow).
+    On the configured Prefect API, else the server `policywatch server start` (or `serve`) keeps running, else
+    on a server of our own for the command's duration (Prefect's ephemeral API would load that server, ~70 MB,
+    into the process that runs the flow).
     """
     from flows.adapters.prefect_server import free_port, prefect_server
 
@@ -201,6 +202,7 @@ def parse(
         "issuers",
         "doc_number",
         "regions",
+        "mentioned_regions",
         "doc_type",
         "relevant",
         "extraction_status",
@@ -352,7 +354,7 @@ def serve(
     settings = writer_settings("serve")
     from flows.adapters.prefect_server import prefect_server, serve_schedules
 
-    with errors_to_exit(), prefect_server(settings, port=port) as api:
+    with errors_to_exit(), prefect_server(settings, port=port, keep_record=True) as api:
         ui = api.removesuffix("/api")
         out().print(
             f"Prefect API {api}; UI {ui} shows the deployments nightly-ingest/nightly and "
@@ -432,6 +434,7 @@ def sources_try(
         "issuers",
         "doc_number",
         "regions",
+        "mentioned_regions",
         "doc_type",
         "extraction_status",
         "attachments",
@@ -473,7 +476,13 @@ def search_command(
     since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="a topic name or id, e.g. 生物制造")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="a region, e.g. 广东")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="a region, e.g. 广东: documents issued by or aimed at it first, then those that only mention it",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="one JSON object per line: doc_id, title, url, published_on, score")
     ] = False,
@@ -535,6 +544,10 @@ def export_command(
 
 app.add_typer(lazy_bench_app(), name="bench")
 app.add_typer(sources_app, name="sources")
+
+from flows.cli.server import server_app  # noqa: E402  (its commands use the helpers above)
+
+app.add_typer(server_app, name="server")
 
 
 def main() -> None:

@@ -91,6 +91,8 @@ class Digest:
     keywords: list[Keyword]
     instruments: list[tuple[str, int]]
     unhealthy: list[SourceProblem] = field(default_factory=list)
+    # When the newest nightly run the health footer reflects started (naive UTC); None: no run that week.
+    health_run_at: datetime | None = None
     # doc_id → the files shown under it: the one holding its substance (its page is a cover), and those whose
     # text is a document of its own (collapsed under it when both are new this week).
     attachments: dict[str, list[DigestAttachment]] = field(default_factory=dict)
@@ -110,6 +112,13 @@ class Digest:
             if problem.consecutive_failures:
                 groups.setdefault(health_kind(problem.last_error), []).append(problem)
         return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+    @property
+    def health_as_of(self) -> str:
+        """What the health footer is as of: its run's start in Asia/Shanghai, else the week's Sunday."""
+        if self.health_run_at is None:
+            return self.sunday.isoformat()
+        return self.health_run_at.replace(tzinfo=UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
     @property
     def drifted(self) -> list[SourceProblem]:
@@ -162,6 +171,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
         keywords=queries.top_keywords(con, week, since=weeks[0]),
         instruments=_instruments(documents),
         unhealthy=queries.unhealthy_sources(con, *utc_bounds(week)),
+        health_run_at=queries.last_nightly_run(con, *utc_bounds(week)),
         attachments=files,
         attached_to={doc.doc_id: notices[doc.doc_id][1:] for doc in documents if doc.doc_id in notices},
     )

@@ -1,4 +1,4 @@
--- 0013_search_gram_masks: search latency (issue 20). Each gram row carries a positional signature, its mask
+-- 0015_search_gram_masks: search latency (issue 20). Each gram row carries a positional signature, its mask
 -- (bit p mod 8 for every position p the gram starts at in its field; parsers/grams.py), so a query drops in
 -- SQL the documents that hold every bigram of a word but never side by side (人才引进 at 200 000 documents
 -- read thousands of texts to find none).
