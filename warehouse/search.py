@@ -82,6 +82,41 @@ WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >
 ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
+# RANK over the documents whose title holds every gram only (`titled`), for a query of keys only (no ranges):
+# they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1, so a
+# gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
+# so when `limit` of them check out above it, the ranking over every candidate is not needed. A gram's
+# document frequency without grouping its rows by document: its rows, less the titles whose body holds it
+# too (rows are one per document, field and gram).
+TITLED = (
+    RANK.replace(
+        """per_key AS (""",
+        """titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed),
+overlap AS (
+    SELECT t.k, count(*) AS n FROM hits t JOIN hits b ON b.doc_key = t.doc_key AND b.k = t.k
+    WHERE t.field = 'title' AND b.field = 'body' GROUP BY t.k),
+counted AS (SELECT k, count(*) AS n FROM hits GROUP BY k),
+per_key AS (""",
+    )
+    .replace(
+        """    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    GROUP BY h.doc_key, h.k),""",
+        """    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    WHERE h.doc_key IN (SELECT doc_key FROM titled)
+    GROUP BY h.doc_key, h.k),""",
+    )
+    .replace(
+        """    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM per_key p CROSS JOIN stats s GROUP BY p.k),""",
+        """    SELECT c.k, ln(1 + (s.n - (c.n - coalesce(o.n, 0)) + 0.5) / ((c.n - coalesce(o.n, 0)) + 0.5)) AS idf
+    FROM counted c LEFT JOIN overlap o USING (k) CROSS JOIN stats s),""",
+    )
+    .replace(
+        """ AS bound{raw}""",
+        """ AS bound,
+       (SELECT sum(idf) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
+    )
+)
 # RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
 # body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
 RAW = f""",
@@ -215,8 +250,12 @@ def _search(
     whole = _LETTERS.sub("", " ".join(parts))
     rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
     pool = max(POOL, 2 * limit)
-    ranked = _rank(con, **rank, pool=pool)
     first = max(CHECK, limit)
+    if not rank["hits"].ranges:
+        titled = _titled(con, rank, parts, whole, limit, pool)
+        if titled is not None:
+            return _with_snippets(con, titled, parts[0], snippets)
+    ranked = _rank(con, **rank, pool=pool)
     found = _checked(con, ranked[:first], parts, whole, {}, limit)
     if len(ranked) <= first or _settled(found, ranked[first:], limit):
         return _with_snippets(con, _best(found, limit), parts[0], snippets)
@@ -232,6 +271,27 @@ def _search(
         if _settled(found, verified[start + len(batch) :], limit):
             break
     return _with_snippets(con, _best(found, limit), parts[0], snippets)
+
+
+def _titled(
+    con: duckdb.DuckDBPyConnection, rank: dict[str, Any], parts: tuple[str, ...], whole: str, limit: int, pool: int
+) -> list[SearchHit] | None:
+    """The best `limit` hits when documents whose title holds every gram settle them (TITLED), else None."""
+    rows = _rank(con, **rank, pool=pool, titled=True)
+    if not rows:
+        return None
+    ceiling = rows[0][3]
+    ranked = [row[:3] for row in rows]
+    # Documents beyond a full pool are bounded by its last row: it stands for them once the pool is checked.
+    beyond = ranked[-1:] if len(ranked) == pool else []
+    found: dict[str, SearchHit] = {}
+    first = max(CHECK, limit)
+    for start in range(0, len(ranked), first):
+        found |= _checked(con, ranked[start : start + first], parts, whole, found, limit)
+        if _settled(found, ranked[start + first :] or beyond, limit):
+            best = _best(found, limit)
+            return best if best[-1].score > ceiling else None
+    return None
 
 
 def _with_snippets(con: duckdb.DuckDBPyConnection, hits: list[SearchHit], part: str, wanted: bool) -> list[SearchHit]:
@@ -278,6 +338,7 @@ class Hits(NamedTuple):
     ctes: str
     aligned: str
     params: dict[str, Any]
+    ranges: int = 0  # one-character parts among the required
 
     def into(self, statement: str) -> str:
         return statement.replace("{hits}", self.ctes).replace("{aligned}", self.aligned)
@@ -296,11 +357,11 @@ def _hits(required: list[QueryGrams]) -> Hits:
     ctes = "hits AS (" + "\nUNION ALL\n".join(selects) + "),"
     words = list(dict.fromkeys(w for q in required for w in q.words))
     if not words:
-        return Hits(ctes, "", params)
+        return Hits(ctes, "", params, len(ranges))
     spec = ",".join(
         f"{w}:{keys.index(key)}:{o % MASK_BITS}" for w, word in enumerate(words) for o, key in enumerate(word)
     )
-    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)})
+    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)}, len(ranges))
 
 
 def _rank(
@@ -311,16 +372,21 @@ def _rank(
     pool: int,
     letters: int,
     parts: tuple[str, ...] = (),
+    titled: bool = False,
 ) -> list[tuple[Any, ...]]:
     """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits.
 
-    With `parts`, every row also says whether its raw text holds them all (RAW).
+    With `parts`, every row also says whether its raw text holds them all (RAW); `titled`: candidates whose
+    title holds every gram only, each row with the ceiling of every other document's score (TITLED).
     """
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
     bound["mentions"] = filters.mentions
-    statement, params = hits.into(RANK), hits.params
+    statement, params = hits.into(TITLED if titled else RANK), hits.params
+    if titled:
+        rows = con.execute(statement.replace("{texts}", ""), params | bound).fetchall()
+        return [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
     if parts:
         statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
         rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()
@@ -352,8 +418,9 @@ def _checked(
     doubtful: list[SearchHit] = []
     for doc_id, title, url, published, source, regions, mentioned in _fetch(con, FETCH_SHORT, list(bm25)):
         folded = fold(title or "")
-        score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
-        score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
+        titled = all(p in folded for p in parts)
+        score = bm25[doc_id] + (TITLE_BONUS if titled else 0.0)
+        score += EXACT_TITLE_BONUS if titled and _LETTERS.sub("", folded) == whole else 0.0
         hit = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, "", tuple(mentioned or ()))
         if all(p in folded for p in unsure):
             out[doc_id] = hit
