@@ -111,12 +111,20 @@ per_key AS (""",
         """    SELECT c.k, ln(1 + (s.n - (c.n - coalesce(o.n, 0)) + 0.5) / ((c.n - coalesce(o.n, 0)) + 0.5)) AS idf
     FROM counted c LEFT JOIN overlap o USING (k) CROSS JOIN stats s),""",
     )
+    .replace("{aligned}", "")  # the few titled candidates are checked anyway: no grouping of every row by word
     .replace(
         """ AS bound{raw}""",
         """ AS bound,
        (SELECT sum(idf) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
     )
 )
+# How many documents' titles hold every gram, from the title rows alone: TITLED needs `limit` of them (a query
+# with no such titles would compute its document frequencies for nothing).
+TITLES = """
+WITH {hits}
+titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed)
+SELECT count(*) FROM titled
+"""
 # RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
 # body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
 RAW = f""",
@@ -277,6 +285,10 @@ def _titled(
     con: duckdb.DuckDBPyConnection, rank: dict[str, Any], parts: tuple[str, ...], whole: str, limit: int, pool: int
 ) -> list[SearchHit] | None:
     """The best `limit` hits when documents whose title holds every gram settle them (TITLED), else None."""
+    hits: Hits = rank["hits"]
+    row = con.execute(hits.into(TITLES), hits.params).fetchone()
+    if not row or row[0] < limit:
+        return None
     rows = _rank(con, **rank, pool=pool, titled=True)
     if not rows:
         return None
