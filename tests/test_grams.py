@@ -13,7 +13,19 @@ from pathlib import Path
 import pytest
 
 from parsers import grams as grams_module
-from parsers.grams import END, WHITESPACE, fold, gram_key, gram_range, grams, query_grams, query_parts
+from parsers.grams import (
+    END,
+    MASK_BITS,
+    WHITESPACE,
+    aligned,
+    fold,
+    gram_key,
+    gram_range,
+    gram_rows,
+    grams,
+    query_grams,
+    query_parts,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,6 +77,39 @@ def test_grams_counts_every_neighbouring_pair_across_pieces(monkeypatch: pytest.
     for _ in range(30):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
         assert grams(text) == naive(text), text
+
+
+def naive_masks(text: str) -> dict[int, int]:
+    """The definition: bit p mod 8 for every position p of the folded text a gram starts at."""
+    folded = fold(text) + " "
+    masks: dict[int, int] = {}
+    for p, (a, b) in enumerate(pairwise(folded)):
+        if not a.isspace():
+            masks[gram_key(a, b)] = masks.get(gram_key(a, b), 0) | 1 << p % MASK_BITS
+    return masks
+
+
+@pytest.mark.parametrize("piece", [8, 16, 1 << 20])
+def test_gram_masks_hold_every_position_mod_8_across_pieces(monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    monkeypatch.setattr(grams_module, "PIECE", piece)  # pieces start at multiples of 8, as PIECE does
+    rng = random.Random(piece)
+    alphabet = "人才引进合成生物ＡbC 1\n，"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60))) for _ in range(30)]
+    found: list[dict[int, int]] = [{} for _ in texts]
+    for rows in gram_rows(texts):
+        for text, key, mask in zip(rows.texts.tolist(), rows.keys.tolist(), rows.masks.tolist(), strict=True):
+            found[text][key] = found[text].get(key, 0) | mask
+    assert found == [naive_masks(t) for t in texts]
+
+
+def test_aligned_rejects_grams_that_are_never_neighbours() -> None:
+    def masks(text: str, word: str) -> list[int]:
+        return [naive_masks(text)[key] for key in query_grams(word).words[0]]
+
+    assert aligned(masks("关于人才引进的通知", "人才引进"))
+    assert not aligned(masks("人才与才引用，引进", "人才引进"))  # every bigram, never side by side
+    assert aligned(masks("人才" + "x" * 7 + "才引进", "人才引进"))  # 8 apart: the mask cannot tell (the check does)
+    assert query_grams("生物 人才引进 ab").words == (tuple(gram_key(a, b) for a, b in pairwise("人才引进")),)
 
 
 def test_grams_marks_the_end_of_words() -> None:

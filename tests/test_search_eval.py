@@ -85,3 +85,27 @@ def test_search_eval_small_pools_give_the_same_ranking(
     monkeypatch.setattr(search_module, "CHECK", 1)
     for limit in (1, 3, 100):
         assert [(h.doc_id, round(h.score, 9)) for h in search(con, query, limit=limit)] == full[:limit]
+
+
+@pytest.mark.parametrize(
+    "query", ["生物医药", "细胞治疗", "合成生物", "发展", "生物经济", "疫苗", "mRNA", "生物医药产业"]
+)
+def test_search_eval_titles_first_give_the_ranking_over_every_candidate(
+    warehouse: tuple[duckdb.DuckDBPyConnection, dict[str, str]], query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import search as search_module
+
+    con, _ = warehouse
+    answered = []
+    titled = search_module._titled
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        answered.append(titled(*args, **kwargs) is not None)
+        return titled(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "_titled", spy)
+    fast = {limit: [(h.doc_id, round(h.score, 9)) for h in search(con, query, limit=limit)] for limit in (1, 3, 5)}
+    monkeypatch.setattr(search_module, "_titled", lambda *args, **kwargs: None)
+    for limit, hits in fast.items():
+        assert hits == [(h.doc_id, round(h.score, 9)) for h in search(con, query, limit=limit)]
+    assert answered[0]  # the titles settled the best one

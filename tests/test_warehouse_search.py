@@ -148,6 +148,36 @@ def test_index_documents_is_idempotent_and_reindexes_changed_text(tmp_path: Path
         assert con.execute("SELECT count(*) FROM core.document_grams").fetchone()[0] > rows[0]
 
 
+@pytest.mark.parametrize(
+    ("added", "holds", "candidate"),
+    [
+        ("加快甲乙丙丁工作。", True, True),
+        ("甲乙与乙丙用，丙丁设备。", False, False),  # every bigram of 甲乙丙丁, never side by side: masks drop it
+        ("甲乙" + "戊" * 7 + "乙丙丁。", False, True),  # 8 apart: the masks let it through, the check drops it
+    ],
+)
+def test_search_finds_a_word_whose_bigrams_are_apart_only_when_it_is_whole(
+    tmp_path: Path, added: str, holds: bool, candidate: bool
+) -> None:
+    from parsers.grams import query_grams
+    from warehouse.search import CANDIDATES, _hits
+
+    with open_writer(corpus_copy(tmp_path)) as con:
+        assert matching(con, "甲乙丙丁") == set()
+        doc_id = con.execute("SELECT doc_id FROM core.documents ORDER BY doc_id LIMIT 1").fetchone()[0]
+        con.execute(
+            "UPDATE core.documents SET text = text || chr(10) || ?, content_hash = 'changed' WHERE doc_id = ?",
+            [added, doc_id],
+        )
+        assert index_documents(con) == 1
+        hits = _hits([query_grams("甲乙丙丁")])
+        candidates = con.execute(hits.into(CANDIDATES), hits.params | {"parts": ["甲乙丙丁"]}).fetchall()
+        assert [d for d, _ in candidates] == ([doc_id] if candidate else [])
+        assert matching(con, "甲乙丙丁") == ({doc_id} if holds else set())
+        assert [h.doc_id for h in search(con, "甲乙丙丁")] == ([doc_id] if holds else [])
+        assert [h.doc_id for h in search(con, '"生物 甲乙丙丁"')] == []
+
+
 def test_cli_search_prints_a_ranked_table(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -185,12 +215,32 @@ def test_index_documents_reindexes_a_warehouse_indexed_by_jieba_terms(tmp_path: 
             "ALTER TABLE core.search_documents DROP COLUMN index_version;"
             "UPDATE core.search_documents SET title_terms = 3, body_terms = 50;"
             "INSERT INTO core.document_terms SELECT '合成生物', doc_key, 'title', 1, 3 FROM core.search_documents;"
-            "DELETE FROM schema_migrations WHERE version = 12"
+            "DELETE FROM schema_migrations WHERE version IN (12, 15)"
         )
-        assert migrate(con) == [12]
+        assert migrate(con) == [12, 15]
         assert con.execute("SELECT count(*) FROM core.document_terms").fetchone() == (0,)
         assert search(con, "合成生物") == []  # nothing indexed by grams yet
         assert index_documents(con) == con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
+        assert index_documents(con) == 0
+
+
+def test_a_warehouse_indexed_without_masks_is_reindexed_with_them(tmp_path: Path) -> None:
+    from warehouse.migrate import migrate
+
+    db = corpus_copy(tmp_path)
+    with duckdb.connect(str(db)) as con:  # back to a warehouse of migration 14: grams without masks, version 2
+        con.execute(
+            "ALTER TABLE core.document_grams DROP COLUMN mask;"
+            "UPDATE core.search_documents SET index_version = 2;"
+            "DELETE FROM schema_migrations WHERE version = 15"
+        )
+        documents = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert migrate(con) == [15]
+        assert con.execute("SELECT count(*) FROM core.document_grams").fetchone() == (0,)
+        assert search(con, "合成生物") == []  # nothing indexed until the next run
+        assert index_documents(con) == documents
+        assert con.execute("SELECT count(*) FROM core.document_grams WHERE mask = 0").fetchone() == (0,)
         assert search(con, "合成生物")[0].title == "广东省科学技术厅关于支持合成生物产业创新发展的若干措施"
         assert index_documents(con) == 0
 

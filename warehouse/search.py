@@ -17,11 +17,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
-from parsers.grams import QueryGrams, fold, query_grams, query_parts
+from parsers.grams import MASK_BITS, QueryGrams, fold, query_grams, query_parts
 from warehouse.search_body import BODY, HOLDS_EVERY_PART, TITLE, attached
 
 __all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "scan_matching", "search"]
@@ -35,9 +35,15 @@ _LETTERS = re.compile(r"[\W_]+")  # everything but letters and digits
 _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
-IN_LIST = 64  # ids bound one placeholder each up to here; a longer list is bound as one list parameter
+READ = 10  # texts read at once for candidates whose title does not settle the check (see FETCH_TEXTS)
+# Document ids are bound as one string, split in SQL: DuckDB 1.5.5 tries to import pandas twice for every
+# value it binds (a list's elements too), ~0.6 ms each when pandas is not installed, so 50 ids bound one by
+# one cost ~60 ms and 4 000 as a list several seconds. A doc_id never holds the separator (hex digests).
+ID_SEPARATOR = ","
+LISTED = "list_contains(string_split($ids::VARCHAR, ','), {column})"
 
-# {hits}: one SELECT per required key or one-character range (`hit_part`), each tagged with its number `k`.
+# {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
+# and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
 # BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
 # score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
 # letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
@@ -46,7 +52,7 @@ RANK = """
 WITH stats AS (
     SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
     FROM core.search_documents),
-hits AS ({hits}),
+{hits}
 per_key AS (
     SELECT h.doc_key, h.k, bool_or(h.field = 'title') AS in_title,
            sum(h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
@@ -59,7 +65,7 @@ idf AS (
     FROM per_key p CROSS JOIN stats s GROUP BY p.k),
 scored AS (
     SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
-    FROM per_key p JOIN idf i USING (k)
+    FROM per_key p JOIN idf i USING (k){aligned}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
        sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
@@ -76,6 +82,49 @@ WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >
 ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
+# RANK over the documents whose title holds every gram only (`titled`), for a query of keys only (no ranges):
+# they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1, so a
+# gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
+# so when `limit` of them check out above it, the ranking over every candidate is not needed. A gram's
+# document frequency without grouping its rows by document: its rows, less the titles whose body holds it
+# too (rows are one per document, field and gram).
+TITLED = (
+    RANK.replace(
+        """per_key AS (""",
+        """titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed),
+overlap AS (
+    SELECT t.k, count(*) AS n FROM hits t JOIN hits b ON b.doc_key = t.doc_key AND b.k = t.k
+    WHERE t.field = 'title' AND b.field = 'body' GROUP BY t.k),
+counted AS (SELECT k, count(*) AS n FROM hits GROUP BY k),
+per_key AS (""",
+    )
+    .replace(
+        """    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    GROUP BY h.doc_key, h.k),""",
+        """    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    WHERE h.doc_key IN (SELECT doc_key FROM titled)
+    GROUP BY h.doc_key, h.k),""",
+    )
+    .replace(
+        """    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM per_key p CROSS JOIN stats s GROUP BY p.k),""",
+        """    SELECT c.k, ln(1 + (s.n - (c.n - coalesce(o.n, 0)) + 0.5) / ((c.n - coalesce(o.n, 0)) + 0.5)) AS idf
+    FROM counted c LEFT JOIN overlap o USING (k) CROSS JOIN stats s),""",
+    )
+    .replace("{aligned}", "")  # the few titled candidates are checked anyway: no grouping of every row by word
+    .replace(
+        """ AS bound{raw}""",
+        """ AS bound,
+       (SELECT sum(idf) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
+    )
+)
+# How many documents' titles hold every gram, from the title rows alone: TITLED needs `limit` of them (a query
+# with no such titles would compute its document frequencies for nothing).
+TITLES = """
+WITH {hits}
+titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed)
+SELECT count(*) FROM titled
+"""
 # RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
 # body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
 RAW = f""",
@@ -83,31 +132,47 @@ RAW = f""",
 RAW_TEXTS = f"""
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id"""
 EVERY = 2**62  # a pool holding every candidate
-HIT_KEY = "SELECT {k} AS k, doc_key, field, tf FROM core.document_grams WHERE gram = ${p}"
+HIT_KEY = "SELECT {k} AS k, doc_key, field, tf, mask FROM core.document_grams WHERE gram = ${p}"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
-HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf FROM core.document_grams
+HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf, 0::UTINYINT AS mask FROM core.document_grams
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
+# Documents where every word of three characters or more may stand whole in one field: its grams (k) at their
+# offsets (o, mod 8) have masks that share a bit once rotated back by their offsets (parsers/grams.py). $spec:
+# "word:k:offset" items joined by commas (one string: see LISTED); $words: how many words. Exact in what it
+# rejects: a document it drops cannot hold the word, so the check after it is still what decides.
+ALIGNED = """,
+spec AS (
+    SELECT s[1]::INTEGER AS w, s[2]::INTEGER AS k, s[3]::INTEGER AS o, count(*) OVER (PARTITION BY s[1]) AS n
+    FROM (SELECT string_split(unnest(string_split($spec::VARCHAR, ',')), ':') AS s)),
+aligned AS (
+    SELECT doc_key FROM (
+        SELECT h.doc_key, s.w FROM hits h JOIN spec s USING (k)
+        GROUP BY h.doc_key, h.field, s.w
+        HAVING count(*) = any_value(s.n)
+           AND bit_and(((h.mask::INTEGER >> s.o) | (h.mask::INTEGER << (8 - s.o))) & 255) <> 0)
+    GROUP BY doc_key HAVING count(DISTINCT w) = $words),"""
+ONLY_ALIGNED = "\nWHERE doc_key IN (SELECT doc_key FROM aligned)"
 # Every candidate (no ranking, no filter), and whether its raw title or body already holds every part (a
 # folded part in the raw text is in the folded text too): only the others need folding in Python.
 CANDIDATES = f"""
-WITH hits AS ({{hits}}),
-found AS (SELECT doc_key FROM hits GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
+WITH {{hits}}
+found AS (SELECT doc_key FROM hits{{aligned}} GROUP BY doc_key HAVING count(DISTINCT k) = $needed)
 SELECT sd.doc_id, {HOLDS_EVERY_PART} AS raw
 FROM found JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
 """
-# Short columns, then texts, of some candidates only ({ids}: `$dN` placeholders, values bound). Texts cost:
+# Short columns, then texts, of some candidates only ($ids: their ids joined, see LISTED). Texts cost:
 # DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
 # 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
 # Title and body as indexed: warehouse/search_body.py.
-FETCH_SHORT = """
+FETCH_SHORT = f"""
 SELECT doc_id, title, url, published_on, source_name, regions, mentioned_regions FROM core.documents
-WHERE doc_id IN ({ids})
+WHERE {LISTED.format(column="doc_id")}
 """
 FETCH_TEXTS = f"""
 SELECT d.doc_id, {TITLE}, {BODY} AS body
-FROM core.documents d LEFT JOIN ({attached("AND doc_id IN ({ids})")}) a USING (doc_id)
-WHERE d.doc_id IN ({{ids}})
+FROM core.documents d LEFT JOIN ({attached("AND " + LISTED.format(column="doc_id"))}) a USING (doc_id)
+WHERE {LISTED.format(column="d.doc_id")}
 """
 # The benchmark's peer: every document whose raw title or body holds the part, by reading them all.
 SCAN = f"""
@@ -172,8 +237,8 @@ def search(
     """The best `limit` documents holding every part of the query (substring, folded), filtered, ranked.
 
     With a region, every document issued by or aimed at it ranks above every one that only mentions it.
-    Without `snippets` (the CLI shows none), a document's text is read only when its title cannot settle
-    whether it holds the query: most top results are then checked without reading any text.
+    A document's text is read only when its title cannot settle whether it holds the query and its score
+    could still place it among the best; with `snippets`, the texts of the results are read at the end.
     """
     parts = query_parts(query)
     if not parts:
@@ -190,15 +255,18 @@ def _search(
     con: duckdb.DuckDBPyConnection, parts: tuple[str, ...], filters: SearchFilters, limit: int, *, snippets: bool
 ) -> list[SearchHit]:
     """The best `limit` documents holding every part, among those the filters keep."""
-    hits, params = _hits([query_grams(p) for p in parts])
     whole = _LETTERS.sub("", " ".join(parts))
-    rank: dict[str, Any] = {"hits": hits, "params": params, "filters": filters, "letters": len(whole)}
+    rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
     pool = max(POOL, 2 * limit)
-    ranked = _rank(con, **rank, pool=pool)
     first = max(CHECK, limit)
-    found = _checked(con, ranked[:first], parts, whole, snippets=snippets)
+    if not rank["hits"].ranges:
+        titled = _titled(con, rank, parts, whole, limit, pool)
+        if titled is not None:
+            return _with_snippets(con, titled, parts[0], snippets)
+    ranked = _rank(con, **rank, pool=pool)
+    found = _checked(con, ranked[:first], parts, whole, {}, limit)
     if len(ranked) <= first or _settled(found, ranked[first:], limit):
-        return _best(found, limit)
+        return _with_snippets(con, _best(found, limit), parts[0], snippets)
     # The best candidates failed the check (their bigrams are there, the words apart): check every candidate
     # at once in SQL, then score the ones that hold the query in rank order (titles only) until settled.
     everything = _rank(con, **rank, pool=EVERY, parts=parts)
@@ -207,10 +275,43 @@ def _search(
     verified = [(d, bm25, bound) for d, bm25, bound, raw in everything if (raw or d in held) and d not in found]
     for start in range(0, len(verified), first):
         batch = verified[start : start + first]
-        found |= _checked(con, batch, parts, whole, snippets=snippets, known=True)
+        found |= _checked(con, batch, parts, whole, found, limit, known=True)
         if _settled(found, verified[start + len(batch) :], limit):
             break
-    return _best(found, limit)
+    return _with_snippets(con, _best(found, limit), parts[0], snippets)
+
+
+def _titled(
+    con: duckdb.DuckDBPyConnection, rank: dict[str, Any], parts: tuple[str, ...], whole: str, limit: int, pool: int
+) -> list[SearchHit] | None:
+    """The best `limit` hits when documents whose title holds every gram settle them (TITLED), else None."""
+    hits: Hits = rank["hits"]
+    row = con.execute(hits.into(TITLES), hits.params).fetchone()
+    if not row or row[0] < limit:
+        return None
+    rows = _rank(con, **rank, pool=pool, titled=True)
+    if not rows:
+        return None
+    ceiling = rows[0][3]
+    ranked = [row[:3] for row in rows]
+    # Documents beyond a full pool are bounded by its last row: it stands for them once the pool is checked.
+    beyond = ranked[-1:] if len(ranked) == pool else []
+    found: dict[str, SearchHit] = {}
+    first = max(CHECK, limit)
+    for start in range(0, len(ranked), first):
+        found |= _checked(con, ranked[start : start + first], parts, whole, found, limit)
+        if _settled(found, ranked[start + first :] or beyond, limit):
+            best = _best(found, limit)
+            return best if best[-1].score > ceiling else None
+    return None
+
+
+def _with_snippets(con: duckdb.DuckDBPyConnection, hits: list[SearchHit], part: str, wanted: bool) -> list[SearchHit]:
+    """The hits with the text around the first place `part` is in their body, when `wanted`."""
+    if not wanted or not hits:
+        return hits
+    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in hits])}
+    return [replace(h, snippet=_snippet(bodies[h.doc_id], part)) if bodies.get(h.doc_id) else h for h in hits]
 
 
 def _best(found: dict[str, SearchHit], limit: int) -> list[SearchHit]:
@@ -235,16 +336,28 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     parts = query_parts(query)
     if not parts:
         return set()
-    hits, params = _hits([query_grams(p) for p in parts])
-    rows = con.execute(CANDIDATES.replace("{hits}", hits), params | {"parts": list(parts)}).fetchall()
+    hits = _hits([query_grams(p) for p in parts])
+    rows = con.execute(hits.into(CANDIDATES), hits.params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
     for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
         out |= {doc_id for doc_id, title, body in _fetch(con, FETCH_TEXTS, batch) if _holds(title, body, parts)}
     return out
 
 
-def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
-    """The `hits` union of RANK/CANDIDATES over every distinct key and range, and its bound parameters."""
+class Hits(NamedTuple):
+    """A query's {hits} and {aligned} for RANK and CANDIDATES, and their bound parameters."""
+
+    ctes: str
+    aligned: str
+    params: dict[str, Any]
+    ranges: int = 0  # one-character parts among the required
+
+    def into(self, statement: str) -> str:
+        return statement.replace("{hits}", self.ctes).replace("{aligned}", self.aligned)
+
+
+def _hits(required: list[QueryGrams]) -> Hits:
+    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters."""
     keys = list(dict.fromkeys(k for q in required for k in q.keys))
     ranges = list(dict.fromkeys(r for q in required for r in q.ranges))
     selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
@@ -253,28 +366,39 @@ def _hits(required: list[QueryGrams]) -> tuple[str, dict[str, Any]]:
     for i, (low, high) in enumerate(ranges):
         params |= {f"r{i}lo": low, f"r{i}hi": high}
     params["needed"] = len(keys) + len(ranges)
-    return "\nUNION ALL\n".join(selects), params
+    ctes = "hits AS (" + "\nUNION ALL\n".join(selects) + "),"
+    words = list(dict.fromkeys(w for q in required for w in q.words))
+    if not words:
+        return Hits(ctes, "", params, len(ranges))
+    spec = ",".join(
+        f"{w}:{keys.index(key)}:{o % MASK_BITS}" for w, word in enumerate(words) for o, key in enumerate(word)
+    )
+    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)}, len(ranges))
 
 
 def _rank(
     con: duckdb.DuckDBPyConnection,
-    hits: str,
-    params: dict[str, Any],
+    hits: Hits,
     *,
     filters: SearchFilters,
     pool: int,
     letters: int,
     parts: tuple[str, ...] = (),
+    titled: bool = False,
 ) -> list[tuple[Any, ...]]:
     """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits.
 
-    With `parts`, every row also says whether its raw text holds them all (RAW).
+    With `parts`, every row also says whether its raw text holds them all (RAW); `titled`: candidates whose
+    title holds every gram only, each row with the ceiling of every other document's score (TITLED).
     """
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
     bound["mentions"] = filters.mentions
-    statement = RANK.replace("{hits}", hits)
+    statement, params = hits.into(TITLED if titled else RANK), hits.params
+    if titled:
+        rows = con.execute(statement.replace("{texts}", ""), params | bound).fetchall()
+        return [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
     if parts:
         statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
         rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()
@@ -288,41 +412,48 @@ def _checked(
     batch: list[tuple[str, float, float]],
     parts: tuple[str, ...],
     whole: str,
+    found: dict[str, SearchHit],
+    limit: int,
     *,
-    snippets: bool,
     known: bool = False,
 ) -> dict[str, SearchHit]:
-    """The candidates of a batch that really hold every part (all of them when `known`), with final scores."""
+    """The candidates of a batch that hold every part (all of them when `known`) and may rank among the best
+    `limit` beside `found`, with final scores (no snippets).
+
+    A score comes from the title alone (BM25 and the title bonuses), so a candidate whose title does not
+    settle the check has its text read only while its score can still beat the `limit`-th best found.
+    """
     bm25 = {doc_id: score for doc_id, score, _ in batch}
-    short = _fetch(con, FETCH_SHORT, list(bm25))
-    titles = {row[0]: fold(row[1] or "") for row in short}
     # A candidate holds every bigram of every part: a part of one or two characters (no space) is in it for sure.
     unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
-    need = [d for d, title in titles.items() if snippets or any(p not in title for p in unsure)]
-    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, need)} if need else {}
-    out = {}
-    for doc_id, title, url, published, source, regions, mentioned in short:
-        body = bodies.get(doc_id)
-        if body is not None and not _holds(title or "", body, unsure):
-            continue
-        folded = titles[doc_id]
-        score = bm25[doc_id] + (TITLE_BONUS if all(p in folded for p in parts) else 0.0)
-        score += EXACT_TITLE_BONUS if _LETTERS.sub("", folded) == whole else 0.0
-        snippet = _snippet(body, parts[0]) if body else ""
-        out[doc_id] = SearchHit(
-            doc_id, title, url, published, source, tuple(regions or ()), score, snippet, tuple(mentioned or ())
-        )
+    out: dict[str, SearchHit] = {}
+    doubtful: list[SearchHit] = []
+    for doc_id, title, url, published, source, regions, mentioned in _fetch(con, FETCH_SHORT, list(bm25)):
+        folded = fold(title or "")
+        titled = all(p in folded for p in parts)
+        score = bm25[doc_id] + (TITLE_BONUS if titled else 0.0)
+        score += EXACT_TITLE_BONUS if titled and _LETTERS.sub("", folded) == whole else 0.0
+        hit = SearchHit(doc_id, title, url, published, source, tuple(regions or ()), score, "", tuple(mentioned or ()))
+        if all(p in folded for p in unsure):
+            out[doc_id] = hit
+        else:
+            doubtful.append(hit)
+    doubtful.sort(key=lambda h: (-h.score, h.doc_id))
+    while doubtful:
+        best = _best(found | out, limit)
+        if len(best) == limit:  # a hit scoring below the limit-th best found cannot place
+            doubtful = [h for h in doubtful if h.score >= best[-1].score]
+        read, doubtful = doubtful[:READ], doubtful[READ:]
+        texts = {doc_id: (title, body) for doc_id, title, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in read])}
+        out |= {h.doc_id: h for h in read if h.doc_id in texts and _holds(*texts[h.doc_id], unsure)}
     return out
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
-    """Rows of a FETCH statement for these documents: a constant IN list for a few, one list parameter for many."""
+    """Rows of a FETCH statement for these documents, the ids bound as one string (see IDS)."""
     if not ids:
         return []
-    if len(ids) > IN_LIST:  # thousands of placeholders cost more to bind than the list's join to run
-        return con.execute(statement.replace("{ids}", "SELECT unnest($ids::VARCHAR[])"), {"ids": ids}).fetchall()
-    placeholders = ", ".join(f"$d{i}" for i in range(len(ids)))
-    return con.execute(statement.replace("{ids}", placeholders), {f"d{i}": d for i, d in enumerate(ids)}).fetchall()
+    return con.execute(statement, {"ids": ID_SEPARATOR.join(ids)}).fetchall()
 
 
 def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:

@@ -21,9 +21,9 @@ from warehouse.search_body import BODY, TITLE, attached
 
 __all__ = ["INDEX_VERSION", "index_documents"]
 
-# The scheme search_documents rows are built by: 1 jieba terms (migration 6), 2 character bigrams. A row of an
-# older scheme is re-indexed like a changed text.
-INDEX_VERSION = 2
+# The scheme search_documents rows are built by: 1 jieba terms (migration 6), 2 character bigrams, 3 bigrams
+# with their positional masks (migration 15). A row of an older scheme is re-indexed like a changed text.
+INDEX_VERSION = 3
 # Documents per transaction and per batch of gram rows: 500 documents of ~2 KB are ~300 000 rows.
 CHUNK = 500
 
@@ -143,6 +143,7 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, stored: list[tuple[str, int | N
             "doc_key": pa.array(key_of[rows.texts // 2], pa.int32()),
             "field": field,
             "tf": pa.array(rows.counts, pa.int32()),
+            "mask": pa.array(rows.masks, pa.uint8()),
         }
     )
     insert_table(con, "core.document_grams", table)
@@ -173,14 +174,16 @@ def merged_rows(docs: list[tuple[Any, ...]]) -> GramRows:
     """
     texts = [text for _, title, body, _ in docs for text in (title, body)]
     parts = list(gram_rows(texts))
-    index, keys, counts = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    index, keys, counts, masks = (np.concatenate([p[i] for p in parts]) for i in range(4))
     if len(parts) > 1:  # the same (text, gram) may be in two groups
         combined = index << (2 * SHIFT) | keys
         unique, inverse = np.unique(combined, return_inverse=True)
         counts = np.bincount(inverse, weights=counts).astype(np.int64)
-        index, keys = unique >> (2 * SHIFT), unique & ((1 << (2 * SHIFT)) - 1)
+        merged = np.zeros(len(unique), dtype=np.int64)
+        np.bitwise_or.at(merged, inverse, masks)
+        index, keys, masks = unique >> (2 * SHIFT), unique & ((1 << (2 * SHIFT)) - 1), merged
     order = np.lexsort((index, keys))
-    return GramRows(index[order], keys[order], counts[order])
+    return GramRows(index[order], keys[order], counts[order], masks[order])
 
 
 def index_size(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
