@@ -104,10 +104,19 @@ def test_mentioned_regions_migration_gives_old_documents_no_mentions(tmp_path: P
             "keywords, content_hash, minhash, cited_titles, version) "
             "VALUES ('d1', now(), '2026-W47', now(), [], ['京津冀', '北京'], false, '正文', [], 'h', [], [], 1)"
         )
+        # more than one vector of rows, checkpointed: `ADD COLUMN … VARCHAR[] DEFAULT []` failed on such a table
+        con.execute(
+            "INSERT INTO core.documents (doc_id, first_seen_at, week, updated_at, issuers, regions, relevant, text, "
+            "keywords, content_hash, minhash, cited_titles, version) "
+            "SELECT 'x' || i, now(), '2026-W47', now(), [], ['上海'], false, '正文', [], 'h', [], [], 1 FROM range(5000) r(i)"
+        )
+        con.execute("CHECKPOINT")
     with open_writer(db) as con:
-        row = con.execute("SELECT regions, mentioned_regions FROM documents").fetchone()
+        row = con.execute("SELECT regions, mentioned_regions FROM documents WHERE doc_id = 'd1'").fetchone()
         assert row == (["京津冀", "北京"], [])  # kept as they were until a reparse recomputes both
-        assert con.execute("SELECT region FROM document_regions ORDER BY region").fetchall() == [("京津冀",), ("北京",)]
+        assert con.execute("SELECT count(*) FROM documents WHERE mentioned_regions = []").fetchone() == (5001,)
+        regions = "SELECT region FROM document_regions WHERE doc_id = 'd1' ORDER BY region"
+        assert con.execute(regions).fetchall() == [("京津冀",), ("北京",)]
         assert con.execute("SELECT count(*) FROM document_region_mentions").fetchone() == (0,)
         with pytest.raises(duckdb.ConstraintException):
             con.execute("UPDATE core.documents SET mentioned_regions = NULL")

@@ -4,7 +4,11 @@
 -- a local issuer's region, the title's places, a single specific addressee, a news story's own place, else the
 -- source's region) and `mentioned_regions` the other places the text names. Old rows get [] here and both lists
 -- are recomputed by the next `policywatch reparse` (until then their `regions` still hold every place).
-ALTER TABLE core.documents ADD COLUMN mentioned_regions VARCHAR[] DEFAULT []::VARCHAR[];
+-- Added bare, then filled: DuckDB 1.5.5 fails `ADD COLUMN … VARCHAR[] DEFAULT []` on a table of more than one
+-- vector of rows ("INTERNAL Error: Operation requires a flat vector"), and DuckLake takes no list DEFAULT.
+-- The loader writes the column for every new row, so no DEFAULT is needed.
+ALTER TABLE core.documents ADD COLUMN mentioned_regions VARCHAR[];
+UPDATE core.documents SET mentioned_regions = []::VARCHAR[];
 -- NOT NULL comes in 0014: DuckDB (1.5.5) refuses SET NOT NULL on a list column added in the same transaction.
 
 -- The contract view, with the new column added at the end (saved SQL selecting the old ones still runs).
