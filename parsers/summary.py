@@ -85,7 +85,7 @@ TRANSMITTAL: tuple[re.Pattern[str], ...] = (
 )
 # A sentence that starts in the middle of something: a list item or a connective needing the sentence before.
 _MID_LIST = re.compile(
-    r"^(?:[一二三四五六七八九十]{1,3}[是、]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*[.．、)）]|"
+    r"^(?:[一二三四五六七八九十]{1,3}[是、]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}\s*(?:[.．](?!\d)|[、)）])|"
     r"第[一二三四五六七八九十]+(?:[，,、是]|条|章|节|部分)|[①-⑳●▲■◆•·★]|"
     r"首先|其次|再次|最后|同时|此外|另外|与此同时|因此|因而|从而|进而|所以|但是?|然而|不过|可是|而且?|并且|"
     r"其中|对此|为此|据此|由此|此前|随后|于是|这(?:是|一|些|也|就|种|个|次|里)|该|上述|以上)"
@@ -123,12 +123,14 @@ def summarize(title: str, text: str) -> str:
 
 
 def _rank(sentence: _Sentence, *, news: bool) -> int:
-    """0 is best: a purpose (policy) or a plain sentence (news); mid-list fragments come last."""
+    """0 is best: a purpose (policy) or a plain sentence (news); mid-list sentences and label lines come last."""
     text = sentence.text
+    if not sentence.complete and not _CLAUSE_END.search(text):
+        return 6  # a label line: 国办发〔2026〕28号, 中华人民共和国国务院令
     if _MID_LIST.match(text):
         return 5
     if not sentence.complete:
-        return 4
+        return 4  # a deck or a line broken mid-sentence
     if news:
         return 0
     if any(rule.search(text) for rule in TRANSMITTAL):

@@ -202,6 +202,16 @@ def test_summary_of_only_list_items_is_still_a_sentence_of_them() -> None:
     assert summarize("", text) == "一是加快生物制造技术攻关，建设中试平台。"
 
 
+def test_summary_prefers_a_list_item_to_a_label_line() -> None:
+    text = "中华人民共和国国务院令\n1. 基因工程安全管理办法（1993年12月24日国家科学技术委员会令第17号公布）。"
+    assert summarize("", text).startswith("1. 基因工程安全管理办法")
+
+
+def test_summary_does_not_take_a_decimal_for_a_list_number() -> None:
+    text = "一是加快生物制造技术攻关，建设中试平台。\n1.06万亿元的医药健康产业规模，同比增长8.7%，居全国前列。"
+    assert summarize("", text) == "1.06万亿元的医药健康产业规模，同比增长8.7%，居全国前列。"
+
+
 def test_summary_skips_headings_notes_and_title_echoes() -> None:
     title = "关于支持合成生物产业发展的若干措施"
     text = (
