@@ -30,30 +30,39 @@ _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*[”’」』]?")
 _COMPLETE = re.compile(r"(?:[。！？!?]|……)[”’」』]?$")  # a sentence, not a heading, deck or caption
 _CLAUSE_END = re.compile(r"[，,；;：:、]")
 
-# Page furniture that extraction may leave behind: such a sentence is never a summary.
-_CHROME = re.compile(
+# Page furniture that extraction may leave behind: such a sentence is never a summary. The rules with a
+# colon run only on sentences holding one (most hold none): this check runs on every candidate sentence.
+_CHROME_COLON = re.compile(
     "|".join(
         (
             r"(?:当前位置|当前所在|所在位置|您的位置)\s*[:：]",  # breadcrumb
             r"(?:发布时间|发表于|发布日期|来源|作者|责任编辑|浏览次数|点击数|字号|原标题)\s*[:：]",  # article metadata
-            r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
-            r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
-            r"^欢迎(?:访问|加入|光临|来到)",  # a site's greeting
             r"[:：]\s*$",  # addressee line (各市人民政府：) and headings that introduce a list
         )
     )
 )
-# Cut out of a sentence before it can be a summary.
-_NOISE = tuple(
+_CHROME = re.compile(
+    "|".join(
+        (
+            r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
+            r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
+            r"^欢迎(?:访问|加入|光临|来到)",  # a site's greeting
+        )
+    )
+)
+# PDF page marker left inside a sentence (—3—); looked for only where a dash is.
+_PAGE_MARKER = re.compile(r"[—–-]{1,2}\s*\d{1,3}\s*[—–-]{1,2}")
+_DASHES = ("—", "–", "-")
+# Cut off the start of a sentence before it can be a summary, in this order.
+_OPENING_NOISE = tuple(
     re.compile(rule)
     for rule in (
-        r"[—–-]{1,2}\s*\d{1,3}\s*[—–-]{1,2}",  # PDF page marker left inside a sentence: —3—
         # dateline: 北京6月19日电 (记者 x), 据新华社拉萨电（记者 x）, 本报讯（记者 x）, 本报北京3月5日讯
-        r"^据?(?:(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|本报|本刊)[\u4e00-\u9fff]{0,6}?"
+        r"据?(?:(?:新华社|中新社|中新网|人民网|新华网|央视网|光明网|本报|本刊)[\u4e00-\u9fff]{0,6}?"
         r"(?:\d{1,2}月\d{1,2}日)?(?:电(?=\s|[(（]|$)|讯)|[^。，,\s]{0,12}\d{1,2}月\d{1,2}日[电讯])"
         r"\s*(?:[(（][^)）]{0,20}[)）])?\s*",
-        r"^[(（]记者[^)）]{0,20}[)）]\s*",  # reporter credit
-        r"^第[一二三四五六七八九十百零〇\d]+条\s*(?=为)",  # 第一条 before a purpose clause: the clause reads alone
+        r"[(（]记者[^)）]{0,20}[)）]\s*",  # reporter credit
+        r"第[一二三四五六七八九十百零〇\d]+条\s*(?=为)",  # 第一条 before a purpose clause: the clause reads alone
     )
 )
 _LEADING_PUNCTUATION = "，。、；：,.;:!?！？)）】」』”’…—-·　 "
@@ -170,12 +179,21 @@ def _echoes(title: str, sentence: str) -> bool:
 
 def _clean(sentence: str) -> str:
     """The sentence without page markers, datelines and leading punctuation; empty if it is page furniture."""
-    for noise in _NOISE:
-        sentence = noise.sub("", sentence)
+    if any(dash in sentence for dash in _DASHES):
+        sentence = _PAGE_MARKER.sub("", sentence)
+    sentence = sentence.strip()
+    for noise in _OPENING_NOISE:
+        match = noise.match(sentence)
+        sentence = sentence[match.end() :] if match else sentence
     sentence = sentence.strip().lstrip(_LEADING_PUNCTUATION)
-    if _CHROME.search(sentence) or (sentence[:1] in "(（" and sentence[-1:] in ")）"):
+    colon = ":" in sentence or "：" in sentence
+    if (colon and _CHROME_COLON.search(sentence)) or _CHROME.search(sentence) or _bracketed(sentence):
         return ""  # furniture, or a note in brackets such as (2022年2月18日证监会令第195号公布)
     return sentence
+
+
+def _bracketed(sentence: str) -> bool:
+    return sentence[:1] in "(（" and sentence[-1:] in ")）"
 
 
 def _clip(text: str) -> str:
