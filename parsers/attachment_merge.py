@@ -16,12 +16,12 @@ decides what follows from their text:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from parsers import summary
 from parsers.attachments import read_attachment
 from parsers.attachments.title import split_title
 from parsers.classify import Taxonomy, classify
@@ -64,18 +64,8 @@ class LinkStatus(StrEnum):
     SKIPPED = "skipped"  # beyond the files followed on one page (a page listing a whole folder)
 
 
-# A page that only hands its attachment over, first match wins. Such a page's own text is a cover letter;
-# the document's substance (and its summary) is in the file.
-TRANSMITTAL: tuple[re.Pattern[str], ...] = (
-    # 现将《…行动计划》印发给你们: the notice of a plan; 现将有关事项通知如下 is none (nothing is sent to anyone)
-    re.compile(r"现将.{0,120}?(?:印发|转发|下发|发送|公布|报送|送)(?:给)?(?:你们|各|你单位|你局|你厅|你委)"),
-    # 现予印发 / 现予公布 (a ministry's 令: 《…规定》已经…委务会议审议通过，现予公布) / 特予发布
-    re.compile(r"(?:现|特)予(?:以)?(?:印发|公布|发布)"),
-    # the closing line of a notice that hands a document over: 请认真贯彻执行 / 请遵照执行
-    re.compile(r"请(?:认真|结合实际|结合本地实际)?(?:贯彻执行|遵照执行|贯彻落实|抓好落实|认真执行|参照执行)"),
-    # the page points at the file for the content: 详见附件 / 全文见附件
-    re.compile(r"(?:详见|具体见|内容见|全文见)(?:附件|附文)"),
-)
+# A page that only hands its attachment over ("现将…印发给你们"): the same rules say a transmittal is no summary.
+TRANSMITTAL = summary.TRANSMITTAL
 # A page this short beside a much longer attachment is a cover page, formula or not (请各单位按附件格式报送).
 # A short opinion with its own numbered items runs to ~300 characters: it stays a page with substance.
 COVER_PAGE_CHARS = 200
@@ -189,7 +179,7 @@ def merge(taxonomy: Taxonomy, *, title: str, page_text: str, attached: Sequence[
         instruments=_union(page.instruments, combined.instruments, seen),
         relevant=page.relevant or any(t.score >= taxonomy.scoring.relevance_threshold for t in topics),
         keywords=combined.keywords,
-        summary=_attachment_summary(taxonomy, title, main.text) if cover else page.summary,
+        summary=_attachment_summary(title, main.text) if cover else page.summary,
         taxonomy_version=combined.taxonomy_version,
     )
     return Merged(classification=classification, summary_from=main.url if cover else None)
@@ -212,10 +202,10 @@ def _marked(label: TopicLabel, seen: str) -> TopicLabel:
     )
 
 
-def _attachment_summary(taxonomy: Taxonomy, title: str, text: str) -> str:
+def _attachment_summary(title: str, text: str) -> str:
     """The summary of an attachment's text, its own title lines left out (they would echo the title)."""
     _, body = split_title(text)
-    return classify(taxonomy, title=title, text=body or text).summary
+    return summary.summarize(title, body or text)
 
 
 def linkable(file: FileText) -> bool:

@@ -4,6 +4,9 @@ Terms are matched by one Aho-Corasick automaton over the whole text, the longest
 position (fast, and exact for multi-token terms); topics are scored BM25-style from those hits. For
 keywords, jieba's segmentation (by jieba-rs) cuts only the title and the summary (taxonomy terms
 count over the whole text).
+
+The summary (a policy's purpose clause, a report's lede) is parsers/summary.py's; it does not depend on the
+taxonomy.
 """
 
 from __future__ import annotations
@@ -12,15 +15,14 @@ import math
 import re
 import threading
 import weakref
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 from operator import itemgetter
 
 from parsers.records import Classification, TopicLabel
 from parsers.segmenter import Segmenter, jieba_idf, segmenter_keeping
+from parsers.summary import summarize
 from parsers.taxonomy import Scoring, Taxonomy, TaxonomyError, Topic, default_taxonomy, load_taxonomy
 from parsers.termmatch import TermMatcher
 
@@ -28,34 +30,8 @@ __all__ = ["Taxonomy", "TaxonomyError", "classify", "default_taxonomy", "load_ta
 
 MAX_EVIDENCE = 5
 MAX_KEYWORDS = 10
-MAX_SUMMARY = 120
-SUMMARY_CANDIDATES = 40  # the summary comes from the first sentences: later ones rarely win anyway
 _DOMAIN_BOOST = 1.5  # a taxonomy term outranks a general word of the same tf-idf
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-_CLAUSE_END = re.compile(r"[，,；;：:、]")
 _WORD = re.compile(r"[\u4e00-\u9fffa-z][\u4e00-\u9fffa-z0-9+\-]*")
-
-# Page furniture that extraction may leave behind: such a sentence is never a summary.
-_CHROME = re.compile(
-    "|".join(
-        (
-            r"(?:当前位置|当前所在|所在位置|您的位置)\s*[:：]",  # breadcrumb
-            r"(?:发布时间|发表于|发布日期|来源|作者|责任编辑|浏览次数|点击数|字号)\s*[:：]",  # article metadata
-            r"版权所有|ICP备|联系我们|免责声明|网站地图|主办单位|技术支持",  # footer
-            r"【(?:打印|关闭|大|中|小|收藏)】|分享到",  # page tools
-            r"[:：]\s*$",  # addressee line (各市人民政府：) and headings that introduce a list
-        )
-    )
-)
-# Cut out of a sentence before it can be a summary.
-_NOISE = tuple(
-    re.compile(rule)
-    for rule in (
-        r"[—–-]{1,2}\s*\d{1,3}\s*[—–-]{1,2}",  # PDF page marker left inside a sentence: —3—
-        r"^[^。，,\s]{0,12}\d{1,2}月\d{1,2}日电\s*(?:[(（][^)）]{0,20}[)）])?\s*",  # dateline: 北京6月19日电 (记者 x)
-        r"^[(（]记者[^)）]{0,20}[)）]\s*",  # reporter credit
-    )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +61,6 @@ class _Engine:
             for term, credits in self.credits.items()
         }
         self.negative = frozenset(t for t, credits in self.credits.items() if all(c.weight <= 0 for c in credits))
-        self.industry_weight = {
-            term: max((c.weight for c in credits if _is_industry(taxonomy, c)), default=0.0)
-            for term, credits in self.credits.items()
-        }
         self._segmenter: Segmenter | None = None
         self._lock = threading.Lock()
 
@@ -116,12 +88,11 @@ def classify(taxonomy: Taxonomy, *, title: str, text: str) -> Classification:
     """Score a document against the taxonomy: labels, relevance, keywords and a short summary."""
     engine = _engine(taxonomy)
     title_hits = Counter(map(itemgetter(1), engine.matcher.find(title.lower())))
-    body_matches = engine.matcher.find(text.lower())
-    body_hits = Counter(map(itemgetter(1), body_matches))
+    body_hits = Counter(map(itemgetter(1), engine.matcher.find(text.lower())))
     scores = _score(engine, title, text, title_hits, body_hits)
     topics = _labels(taxonomy, scores, "industry")
     threshold = taxonomy.scoring.relevance_threshold
-    summary = _summary(engine, title, text, body_matches)
+    summary = summarize(title, text)
     return Classification(
         topics=topics,
         instruments=_labels(taxonomy, scores, "instrument"),
@@ -200,7 +171,7 @@ def _label(topic: Topic, score: float, contributions: dict[str, float], facet: s
     return TopicLabel(topic=topic.name, topic_id=topic.id, score=score, evidence=evidence, facet=facet)
 
 
-# --- keywords and summary ------------------------------------------------------------------
+# --- keywords ------------------------------------------------------------------------
 
 
 def _keywords(engine: _Engine, window: str, hits: Counter[str]) -> tuple[str, ...]:
@@ -229,60 +200,7 @@ def _positive(engine: _Engine, term: str) -> bool:
     return term not in engine.negative
 
 
-def _summary(engine: _Engine, title: str, text: str, matches: list[tuple[int, str]]) -> str:
-    """One or two sentences, in text order, with the most topic evidence; early ones preferred."""
-    cleaned = ((m.start(), m.end(), _clean_sentence(m.group(0))) for m in _SENTENCE.finditer(text))
-    spans = list(islice((c for c in cleaned if c[2]), SUMMARY_CANDIDATES))  # lazily: long texts stop early
-    sentences = [sentence for _, _, sentence in spans]
-    starts = [position for position, _ in matches]
-    candidates = [
-        (_sentence_score(engine, matches, starts, start, end, len(sentence)) / (1 + index / 4), index)
-        for index, (start, end, sentence) in enumerate(spans)
-        if len(sentence) >= 10 and not (title.strip() and title.strip() in sentence)  # no title echo
-    ]
-    if not candidates:
-        return _clip(sentences[0]) if sentences else ""
-    ranked = sorted(candidates, key=lambda c: (-c[0], c[1]))
-    best = ranked[0][1]
-    chosen = [best]
-    for score, index in ranked[1:3]:
-        if score > 0 and len(sentences[best]) + len(sentences[index]) <= MAX_SUMMARY:
-            chosen.append(index)
-            break
-    return _clip("".join(sentences[i] for i in sorted(chosen)))
-
-
-def _clean_sentence(sentence: str) -> str:
-    """The sentence without page markers and datelines; empty if it is page furniture."""
-    for noise in _NOISE:
-        sentence = noise.sub("", sentence)
-    sentence = sentence.strip()
-    return "" if _CHROME.search(sentence) else sentence
-
-
-def _sentence_score(
-    engine: _Engine, matches: list[tuple[int, str]], starts: list[int], start: int, end: int, length: int
-) -> float:
-    """Industry evidence of the terms matched inside [start, end), per square root of length."""
-    inside = matches[bisect_left(starts, start) : bisect_left(starts, end)]
-    evidence = sum(engine.industry_weight[term] for _, term in inside)
-    return evidence / math.sqrt(max(length, 20))
-
-
-def _clip(text: str) -> str:
-    """Cut at the last clause boundary that fits MAX_SUMMARY, else hard; mark the cut with …."""
-    if len(text) <= MAX_SUMMARY:
-        return text
-    head = text[: MAX_SUMMARY - 1]
-    cut = max((m.start() for m in _CLAUSE_END.finditer(head)), default=-1)
-    return (head[:cut] if cut >= MAX_SUMMARY // 2 else head) + "…"
-
-
 # --- compiling the taxonomy ----------------------------------------------------------------
-
-
-def _is_industry(taxonomy: Taxonomy, credit: _Credit) -> bool:
-    return taxonomy.topics[credit.topic].facet == "industry"
 
 
 def _topic_credits(taxonomy: Taxonomy, index: int, weight: float, *, anchor: bool) -> tuple[_Credit, ...]:
