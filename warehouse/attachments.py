@@ -34,12 +34,10 @@ from warehouse.batches import execute_with_batch, insert_rows, insert_table, key
 __all__ = [
     "RELATION",
     "AttachmentRow",
-    "DigestAttachment",
     "Link",
     "Stored",
     "attached_texts",
     "classifier_columns",
-    "digest_attachments",
     "documents_index",
     "documents_with_files",
     "documents_with_text",
@@ -128,24 +126,6 @@ QUALIFY row_number() OVER (PARTITION BY from_doc_id, to_doc_id, relation) = 1
 """
 # A run's stage, added to its summary (the run row was written when the load committed).
 RECORD_STAGE = "UPDATE core.runs SET summary = json_merge_patch(coalesce(summary, '{}'), ?) WHERE run_id = ?"
-# The files the digest shows under a document: the one holding its substance; and the attachment links of
-# the week's documents, either way (a standalone copy is collapsed under its notice, or marked as its file).
-DIGEST_FILES = """
-SELECT a.doc_id, a.name, a.url, a.format FROM core.attachments a
-WHERE a.doc_id IN (SELECT v FROM _pw_keys)
-  AND (a.substance OR EXISTS (SELECT 1 FROM core.document_links l
-                              WHERE l.relation = 'attachment' AND l.from_doc_id = a.doc_id AND l.evidence = a.url))
-ORDER BY a.doc_id, a.position
-"""
-DIGEST_LINKS = """
-SELECT l.from_doc_id, l.to_doc_id, l.evidence, f.title, f.url, t.title, t.url
-FROM core.document_links l JOIN core.documents f ON f.doc_id = l.from_doc_id
-JOIN core.documents t ON t.doc_id = l.to_doc_id
-WHERE l.relation = 'attachment'
-  AND (l.from_doc_id IN (SELECT v FROM _pw_keys) OR l.to_doc_id IN (SELECT v FROM _pw_keys))
-ORDER BY l.from_doc_id, l.to_doc_id
-"""
-
 _TYPES = {
     "name": pa.string(),
     "format": pa.string(),
@@ -223,16 +203,6 @@ class Link:
     from_doc_id: str
     to_doc_id: str
     url: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DigestAttachment:
-    """A file shown under a document in the digest, with the document holding its text as its own, if any."""
-
-    name: str
-    url: str | None
-    kind: str  # PDF, DOCX …
-    standalone: tuple[str, str | None] | None = None  # (title, url) of the document holding its text
 
 
 def run_documents(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
@@ -439,24 +409,3 @@ def _insert_links(con: duckdb.DuckDBPyConnection, links: Iterable[Link], now: da
 def record_stage(con: duckdb.DuckDBPyConnection, run_id: str, summary: Mapping[str, Any]) -> None:
     """Add the attachment stage's counts to the run's summary."""
     con.execute(RECORD_STAGE, [json.dumps({"attachments": summary}, ensure_ascii=False), run_id])
-
-
-def digest_attachments(
-    con: duckdb.DuckDBPyConnection, doc_ids: Collection[str]
-) -> tuple[dict[str, list[DigestAttachment]], dict[str, tuple[str, str, str | None]]]:
-    """For the digest: doc_id → the files holding its substance; doc_id → (notice doc_id, title, url) of the
-    notice a document is the attachment of."""
-    if not doc_ids:
-        return {}, {}
-    with keys(con, sorted(doc_ids), pa.string()):
-        files = con.execute(DIGEST_FILES).fetchall()
-        links = con.execute(DIGEST_LINKS).fetchall()
-    standalone = {(notice, url): (title or "", href) for notice, _, url, _, _, title, href in links}
-    shown: dict[str, list[DigestAttachment]] = {}
-    for doc_id, name, url, fmt in files:
-        file = DigestAttachment(
-            name=name or url, url=url, kind=(fmt or "file").upper(), standalone=standalone.get((doc_id, url))
-        )
-        shown.setdefault(doc_id, []).append(file)
-    attached = {plan: (notice, title or "", href) for notice, plan, _, title, href, _, _ in links}
-    return shown, attached

@@ -557,5 +557,24 @@ app.add_typer(server_app, name="server")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A command that ran a flow ends without tearing the interpreter down: freeing Prefect's thousands of modules
+    and objects took ~0.6 s of every `run` and `digest` after their work was done. Everything is closed by
+    then (warehouse, files, our Prefect server); the exit handlers still run, and the output is flushed.
+    """
+    try:
+        app()
+    except SystemExit as done:
+        if "prefect" not in sys.modules:
+            raise
+        import atexit
+        import os
+
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

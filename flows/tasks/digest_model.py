@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 
-from warehouse import attachments, queries
-from warehouse.attachments import DigestAttachment
+from warehouse import queries
+from warehouse.digest_attachments import DigestAttachment, digest_attachments
 from warehouse.queries import DigestDocument, Keyword, SourceProblem
 from warehouse.weeks import SHANGHAI, shift_week, week_bounds
 
@@ -149,7 +149,7 @@ def build_digest(con: duckdb.DuckDBPyConnection, week: str) -> Digest:
     """Gather a week's digest from the warehouse."""
     monday, sunday = week_bounds(week)
     documents = queries.week_documents(con, week)
-    files, notices = attachments.digest_attachments(con, [d.doc_id for d in documents])
+    files, notices = digest_attachments(con, [d.doc_id for d in documents])
     collapsed = _collapsed(documents, notices)
     documents = [d for d in documents if d.doc_id not in collapsed]
     previous = shift_week(week, -1)
