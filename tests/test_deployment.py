@@ -183,6 +183,8 @@ def test_run_with_no_server_configured_uses_one_of_its_own_and_stops_it(tmp_path
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Starting temporary server" not in done.stdout + done.stderr  # not Prefect's ephemeral API
+    assert "View at" not in done.stdout + done.stderr  # its server is gone with it: no dead links
+    assert not (tmp_path / "home" / "prefect-server.json").exists()  # nothing for other commands to reuse
     server_log = (tmp_path / "home" / "prefect-server.log").read_text(errors="replace")
     api = re.search(r"PREFECT_API_URL=(http://127\.0\.0\.1:\d+/api)", server_log)
     assert api, server_log[-2000:]

@@ -164,12 +164,14 @@ def test_ducklake_nightly_run_loads_the_seeds_as_the_embedded_warehouse_does(
 ) -> None:
     from flows.ingest import nightly_ingest
     from warehouse.connection import open_reader
+    from warehouse.search import search
 
     sources = copy_seeds(tmp_path / "seeds")
     nightly_ingest(str(sources), str(tmp_path / "unused.duckdb"))
     with open_reader(tmp_path / "unused.duckdb") as con:
         assert lake.is_lake(con)
         on_lake = rows(con, LOADED), rows(con, TOPICS), rows(con, "SELECT status FROM runs")
+        found_on_lake = sorted(hit.doc_id for hit in search(con, "合成生物"))
     assert not (tmp_path / "unused.duckdb").exists()
     assert not (tmp_path / "unused.read.duckdb").exists()  # a lake needs no read copy
 
@@ -178,6 +180,8 @@ def test_ducklake_nightly_run_loads_the_seeds_as_the_embedded_warehouse_does(
     nightly_ingest(str(sources), str(embedded))
     with duckdb.connect(str(embedded), read_only=True) as con:
         assert on_lake == (rows(con, LOADED), rows(con, TOPICS), rows(con, "SELECT status FROM runs"))
+        found = sorted(hit.doc_id for hit in search(con, "合成生物"))
+    assert found_on_lake == found and len(found) == 3  # the search index is built on a lake too
     assert len(on_lake[0]) == 5 and on_lake[1] and on_lake[2] == [("success",)]
 
 

@@ -69,11 +69,14 @@ INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELEC
 CLEAR_GRAMS = "DELETE FROM core.document_grams WHERE doc_key IN (SELECT v FROM _pw_keys)"
 CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"  # scheme 1 rows
 CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
-# _pw_search_ids: (doc_id, content_hash, title_grams, body_grams) of the chunk, in doc_id order.
+# _pw_search_ids: (doc_id, content_hash, title_grams, body_grams) of the chunk, in doc_id order. Keys follow the
+# largest in use rather than a sequence: DuckLake has none, and one writer at a time indexes. A key freed by a
+# re-index may come back; its old gram rows are gone with it.
 INSERT_INDEXED = """
 INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_grams, body_grams, index_version, indexed_at)
-SELECT nextval('core.search_doc_key'), doc_id, content_hash, title_grams, body_grams, $version, $now
-FROM (SELECT * FROM _pw_search_ids ORDER BY doc_id)
+SELECT (SELECT coalesce(max(doc_key), 0) FROM core.search_documents) + row_number() OVER (ORDER BY doc_id),
+       doc_id, content_hash, title_grams, body_grams, $version, $now
+FROM _pw_search_ids
 """
 NEW_KEYS = """
 SELECT doc_id, doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)
