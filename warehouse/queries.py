@@ -26,6 +26,7 @@ WEEKS_WITH_DOCUMENTS = """
 SELECT week, count(*) FROM core.documents WHERE relevant GROUP BY week ORDER BY week DESC LIMIT ?
 """
 DOCUMENT_IDS = "SELECT doc_id FROM core.documents ORDER BY doc_id"
+URLS_LIKE = "SELECT count(*), count(DISTINCT url) FILTER (WHERE url LIKE ?) FROM core.documents"
 TITLE_AND_TEXT = "SELECT coalesce(title, ''), text FROM core.documents WHERE doc_id = ?"
 WEEK_LABELS = """
 SELECT l.doc_id, l.facet, l.topic_id, l.topic, l.score
@@ -132,6 +133,12 @@ def week_documents(con: duckdb.DuckDBPyConnection, week: str) -> list[DigestDocu
 def document_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every document's id, sorted."""
     return [doc_id for (doc_id,) in con.execute(DOCUMENT_IDS).fetchall()]
+
+
+def documents_with_urls_like(con: duckdb.DuckDBPyConnection, pattern: str) -> tuple[int, int]:
+    """(documents, distinct URLs among them matching the LIKE `pattern`)."""
+    row = con.execute(URLS_LIKE, [pattern]).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def title_and_text(con: duckdb.DuckDBPyConnection, doc_id: str) -> tuple[str, str]:

@@ -72,9 +72,8 @@ def record_path(settings: Settings) -> Path:
 def running_server(settings: Settings) -> ServerRecord | None:
     """The recorded server, if its process is alive and its API answers; a record of a dead one is removed."""
     path = record_path(settings)
-    try:
-        record = ServerRecord(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
+    record = _read_record(path)
+    if record is None:
         return None
     if not _alive(record.pid):
         with suppress(OSError):
@@ -150,9 +149,8 @@ def start_background(settings: Settings, *, port: int | None) -> tuple[ServerRec
 def stop_background(settings: Settings, *, grace_seconds: float = 20) -> ServerRecord | None:
     """Stop the recorded server (SIGTERM to its process group, SIGKILL after the grace); None if none runs."""
     path = record_path(settings)
-    try:
-        record = ServerRecord(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
+    record = _read_record(path)
+    if record is None:
         return None
     if _alive(record.pid):
         with suppress(ProcessLookupError):
@@ -199,11 +197,20 @@ def _write_record(settings: Settings, record: ServerRecord) -> None:
     part.replace(path)
 
 
+def _read_record(path: Path) -> ServerRecord | None:
+    """The record at `path`; None when there is none or it cannot be read."""
+    try:
+        return ServerRecord(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def _forget(settings: Settings, pid: int) -> None:
     """Remove the record if it is still the one of process `pid`."""
     path = record_path(settings)
-    with suppress(OSError, ValueError):
-        if json.loads(path.read_text()).get("pid") == pid:
+    record = _read_record(path)
+    if record is not None and record.pid == pid:
+        with suppress(OSError):
             path.unlink()
 
 

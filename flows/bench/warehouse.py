@@ -40,13 +40,12 @@ from parsers.normalize import normalize_text
 from parsers.records import Classification, Extraction, ExtractionStatus, ParsedDocument, TopicLabel
 from parsers.run import PageOutcome, SourceAttempt
 from warehouse import lake
-from warehouse import search_build as search_index
 from warehouse.batches import chunked
 from warehouse.connection import open_reader, open_writer
 from warehouse.load import RunLoader, index_search
-from warehouse.queries import document_ids, title_and_text
+from warehouse.queries import document_ids, documents_with_urls_like, title_and_text
 from warehouse.search import matching, scan_matching, search
-from warehouse.search_build import index_size
+from warehouse.search_build import index_documents, index_size
 
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
 WEEKS = 104
@@ -259,17 +258,13 @@ def bench_warehouse(
 
 def _holds_corpus(con: Any, count: int) -> bool:
     """Whether the warehouse holds exactly the first `count` synthetic documents (their urls, one each)."""
-    row = con.execute(
-        "SELECT count(*), count(DISTINCT url) FILTER (WHERE url LIKE 'https://bench%.gov.cn/policy/%') "
-        "FROM core.documents"
-    ).fetchone()
-    return bool(row) and row[0] == count and row[1] == count
+    return documents_with_urls_like(con, "https://bench%.gov.cn/policy/%") == (count, count)
 
 
 def _reindex(con: Any) -> list[tuple[str, str]]:
     """Index what the current scheme lacks (everything after a scheme change, as the next run would), timed."""
     started = time.perf_counter()
-    count = search_index.index_documents(con, commit_each=True)
+    count = index_documents(con, commit_each=True)
     seconds = time.perf_counter() - started
     rate = f" = {count / seconds:,.0f} docs/s" if count else ""
     return [("search index (--reuse: stale documents only)", f"{count:,} documents in {seconds:.1f} s{rate}")]

@@ -571,8 +571,8 @@ def main() -> None:
         import atexit
         import os
 
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        if done.code is not None and not isinstance(done.code, int):
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
+        if code and not isinstance(done.code, int):  # sys.exit("reason"): printed, status 1, as Python does
             print(done.code, file=sys.stderr)
         atexit._run_exitfuncs()
         sys.stdout.flush()
