@@ -85,3 +85,14 @@ def test_a_dead_servers_record_is_ignored_and_removed(tmp_path: Path) -> None:
     assert status.returncode == 1
     assert not record.exists()
     assert policywatch("server", "stop", home=home).stdout.strip() == "no Prefect server was running"
+
+
+def test_without_heartbeats_turns_them_off_for_the_block_only() -> None:
+    from prefect.settings import get_current_settings
+
+    from flows.adapters.prefect_server import without_heartbeats
+
+    before = get_current_settings().flows.heartbeat_frequency
+    with without_heartbeats():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency == before is not None

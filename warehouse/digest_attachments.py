@@ -10,25 +10,24 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
-import pyarrow as pa
 
-from warehouse.batches import keys
+from warehouse.sql import LISTED, listed_ids
 
 # The files the digest shows under a document: the one holding its substance; and the attachment links of
 # the week's documents, either way (a standalone copy is collapsed under its notice, or marked as its file).
-DIGEST_FILES = """
+DIGEST_FILES = f"""
 SELECT a.doc_id, a.name, a.url, a.format FROM core.attachments a
-WHERE a.doc_id IN (SELECT v FROM _pw_keys)
+WHERE {LISTED.format(column="a.doc_id")}
   AND (a.substance OR EXISTS (SELECT 1 FROM core.document_links l
                               WHERE l.relation = 'attachment' AND l.from_doc_id = a.doc_id AND l.evidence = a.url))
 ORDER BY a.doc_id, a.position
 """
-DIGEST_LINKS = """
+DIGEST_LINKS = f"""
 SELECT l.from_doc_id, l.to_doc_id, l.evidence, f.title, f.url, t.title, t.url
 FROM core.document_links l JOIN core.documents f ON f.doc_id = l.from_doc_id
 JOIN core.documents t ON t.doc_id = l.to_doc_id
 WHERE l.relation = 'attachment'
-  AND (l.from_doc_id IN (SELECT v FROM _pw_keys) OR l.to_doc_id IN (SELECT v FROM _pw_keys))
+  AND ({LISTED.format(column="l.from_doc_id")} OR {LISTED.format(column="l.to_doc_id")})
 ORDER BY l.from_doc_id, l.to_doc_id
 """
 
@@ -50,9 +49,9 @@ def digest_attachments(
     notice a document is the attachment of."""
     if not doc_ids:
         return {}, {}
-    with keys(con, sorted(doc_ids), pa.string()):
-        files = con.execute(DIGEST_FILES).fetchall()
-        links = con.execute(DIGEST_LINKS).fetchall()
+    ids = listed_ids(sorted(doc_ids))
+    files = con.execute(DIGEST_FILES, ids).fetchall()
+    links = con.execute(DIGEST_LINKS, ids).fetchall()
     standalone = {(notice, url): (title or "", href) for notice, _, url, _, _, title, href in links}
     shown: dict[str, list[DigestAttachment]] = {}
     for doc_id, name, url, fmt in files:

@@ -23,6 +23,7 @@ import duckdb
 
 from parsers.grams import MASK_BITS, QueryGrams, fold, query_grams, query_parts
 from warehouse.search_body import BODY, HOLDS_EVERY_PART, TITLE, attached
+from warehouse.sql import LISTED, listed_ids
 
 __all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "scan_matching", "search"]
 
@@ -36,11 +37,6 @@ _SNIPPET = 60  # characters of context around the first hit
 POOL = 200  # candidates ranked at once; more are ranked only when checking exhausts them
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
 READ = 10  # texts read at once for candidates whose title does not settle the check (see FETCH_TEXTS)
-# Document ids are bound as one string, split in SQL: DuckDB 1.5.5 tries to import pandas twice for every
-# value it binds (a list's elements too), ~0.6 ms each when pandas is not installed, so 50 ids bound one by
-# one cost ~60 ms and 4 000 as a list several seconds. A doc_id never holds the separator (hex digests).
-ID_SEPARATOR = ","
-LISTED = "list_contains(string_split($ids::VARCHAR, ','), {column})"
 
 # {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
 # and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
@@ -453,7 +449,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> li
     """Rows of a FETCH statement for these documents, the ids bound as one string (see IDS)."""
     if not ids:
         return []
-    return con.execute(statement, {"ids": ID_SEPARATOR.join(ids)}).fetchall()
+    return con.execute(statement, listed_ids(ids)).fetchall()
 
 
 def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:

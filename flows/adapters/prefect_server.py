@@ -190,6 +190,15 @@ def _pointed_at(api: str, *, links: bool = True) -> Iterator[None]:
         os.environ.pop("PREFECT_API_URL", None)
 
 
+@contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """Flow runs started in the block send no heartbeats (and so do not wait on the heartbeat thread at their end)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def _write_record(settings: Settings, record: ServerRecord) -> None:
     path = record_path(settings)
     part = path.with_suffix(".part")
