@@ -37,6 +37,11 @@ _AS_PAGE_STATUS = {
 }
 
 
+# More than 1 byte in 20 undecodable in the likeliest charset is no page to read: its text would be noise
+# (no saved page of the real sites, fixtures or seeds has a single one).
+_UNDECODABLE_SHARE = 20
+
+
 def _rejected(status: ExtractionStatus, reason: str, decoded: Decoded | None = None) -> Extraction:
     return Extraction(
         status=status,
@@ -187,6 +192,13 @@ def _extract(data: bytes, options: ParseOptions) -> Extraction:
     if looks_binary(data):
         return _rejected(ExtractionStatus.UNDECODABLE, "binary data, not text in any charset")
     decoded = decode_bytes(data, content_type=options.content_type, forced=options.encoding)
+    if decoded.bad_bytes * _UNDECODABLE_SHARE > len(data):
+        return _rejected(
+            ExtractionStatus.UNDECODABLE,
+            f"{decoded.bad_bytes} of {len(data)} bytes are not text in {decoded.encoding}, the likeliest charset: "
+            "an unknown or mixed charset, or not text (the raw bytes are kept)",
+            decoded,
+        )
     if "\x00" in decoded.text:  # a stray NUL (looks_binary let a few through) is no character of the page
         decoded = replace(decoded, text=decoded.text.replace("\x00", ""))
     if looks_like_json(decoded.text, options.content_type) and (record := _from_json(decoded, options)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
@@ -56,6 +57,20 @@ def test_extract_binary_is_undecodable() -> None:
     record = extract(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ParseOptions())
     assert record.status is ExtractionStatus.UNDECODABLE
     assert record.reason
+
+
+def test_extract_bytes_in_no_charset_are_undecodable_not_noise() -> None:
+    rng = random.Random(7)
+    noise = bytes(rng.randrange(0x20, 0x100) for _ in range(4096))  # no control bytes: not caught as binary
+    record = extract(noise, ParseOptions())
+    assert record.status is ExtractionStatus.UNDECODABLE
+    assert "not text in" in (record.reason or "") and record.bad_bytes > 200
+
+
+def test_extract_a_page_with_a_few_bad_bytes_is_still_read() -> None:
+    page = f"<html><body><h1>标题</h1><p>{'生物医药产业发展。' * 40}</p></body></html>".encode("gbk")
+    record = extract(page[:200] + b"\xff\xff" + page[200:], ParseOptions())
+    assert (record.status, record.bad_bytes) == (ExtractionStatus.OK, 2)
 
 
 def test_extract_too_large_is_never_parsed() -> None:
