@@ -7,7 +7,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ def check_mail_settings(smtp: SmtpSettings) -> None:
 
 
 def _run_name() -> str:
-    return f"digest {datetime.now(UTC):%Y-%m-%d}"
+    return f"digest {datetime.now(SHANGHAI):%Y-%m-%d}"
 
 
 @flow(name=FLOW_NAME, flow_run_name=_run_name)
