@@ -124,21 +124,17 @@ def _dask(env: dict[str, str]) -> DaskSettings | None:
     runner = (env.get("POLICYWATCH_PARSE_RUNNER") or "local").strip().lower()
     if runner not in PARSE_RUNNERS:
         raise ConfigError(f"POLICYWATCH_PARSE_RUNNER must be one of {', '.join(PARSE_RUNNERS)}, not {runner!r}")
-    workers = _whole(env, "POLICYWATCH_DASK_WORKERS", os.cpu_count() or 1, unit="worker processes")
-    if workers <= 0:
-        raise ConfigError(
-            f"POLICYWATCH_DASK_WORKERS must be a positive whole number, not {env['POLICYWATCH_DASK_WORKERS']!r}"
-        )
+    workers = _positive(env, "POLICYWATCH_DASK_WORKERS", os.cpu_count() or 1, unit="worker processes")
     if runner == "local":
         return None
     return DaskSettings(address=(env.get("POLICYWATCH_DASK_ADDRESS") or "").strip() or None, workers=workers)
 
 
-def _positive(env: dict[str, str], name: str, default: int) -> int:
+def _positive(env: dict[str, str], name: str, default: int, *, unit: str = "bytes") -> int:
     """A positive whole number from the environment (underscores allowed: 50_000_000), else the default."""
-    value = _whole(env, name, default, unit="bytes")
+    value = _whole(env, name, default, unit=unit)
     if value <= 0:
-        raise ConfigError(f"{name} must be a positive whole number of bytes, not {env[name]!r}")
+        raise ConfigError(f"{name} must be a positive whole number of {unit}, not {env[name]!r}")
     return value
 
 
