@@ -153,7 +153,29 @@ def densest_block(root: etree._Element, marks: str) -> etree._Element | None:
     if not scores:
         return None
     inside = _inside_totals(owned, scores)
-    return max(scores, key=lambda el: scores[el] * (1 - inside[el][1] / max(inside[el][0], 1)))
+    best = max(scores, key=lambda el: scores[el] * (1 - inside[el][1] / max(inside[el][0], 1)))
+    return _with_context(best, owned) if best.tag in _DATA_TAGS else best
+
+
+# A table or list wins on its many short cells or items; the notice around it (its lead-in, 特此通告, the
+# issuer and date signed under it) is in the element holding it.
+_DATA_TAGS = frozenset({"table", "tbody", "thead", "tfoot", "ul", "ol", "dl"})
+
+
+def _with_context(best: etree._Element, owned: OwnedText) -> etree._Element:
+    """The element holding a winning table or list, when prose beside it is part of the same text."""
+    holder = best.getparent()
+    while holder is not None and holder.tag in _DATA_TAGS:
+        holder = holder.getparent()
+    if holder is None or holder.tag in ("body", "html"):
+        return best
+    own = dict(zip(owned.owners, owned.own, strict=True))
+    inner = set(best.iter())
+    beside = [own[el] for el in holder.iter(*OWNER_TAGS) if el in own and el not in inner and el is not holder]
+    beside.append(own.get(holder, [0, 0, 0]))
+    chars, links = sum(unit[0] for unit in beside), sum(unit[1] for unit in beside)
+    prose = any(_weight(*unit) and unit[2] for unit in beside)  # a sentence, not a caption or a link
+    return holder if prose and links < MAX_LINK_DENSITY * chars else best
 
 
 def _inside_totals(owned: OwnedText, elements: Iterable[etree._Element]) -> dict[etree._Element, tuple[int, int]]:

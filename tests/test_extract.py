@@ -287,3 +287,31 @@ def test_extract_repeated_info_tables_give_the_first_filled_value() -> None:
     )
     record = extract(page.encode(), ParseOptions())
     assert (record.doc_number, record.signed_on) == ("国科发〔2024〕1号", date(2024, 3, 10))
+
+
+def _notice_with_table(beside: str = "") -> bytes:
+    rows = "".join(
+        f"<tr><td>{i}</td><td>注射用细胞治疗产品{i}号</td><td>某某生物科技有限公司</td><td>国药准字S2024{i:04d}</td></tr>"
+        for i in range(40)
+    )
+    return (
+        "<html><head><title>关于公布第二批创新医疗器械名单的通告</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a></div><h1>关于公布第二批创新医疗器械名单的通告</h1>"
+        f"<div class='content'>{beside}<p>根据有关规定，现将第二批创新医疗器械名单公布如下。</p><table>{rows}</table>"
+        "<p>特此通告。</p><p>国家药品监督管理局</p><p>2024年5月6日</p></div></body></html>"
+    ).encode()
+
+
+def test_extract_a_notice_around_a_table_keeps_its_lead_in_and_signature() -> None:
+    record = extract(_notice_with_table(), ParseOptions())
+    assert record.status is ExtractionStatus.OK
+    text = record.text or ""
+    assert text.startswith("根据有关规定，现将第二批创新医疗器械名单公布如下。")
+    assert "注射用细胞治疗产品39号" in text and text.endswith("2024年5月6日")
+    assert record.published_on == date(2024, 5, 6)
+
+
+def test_extract_links_beside_a_table_stay_out_of_its_text() -> None:
+    related = "<ul>" + "".join(f"<li><a href='/n/{i}.html'>其他新闻标题第{i}条</a></li>" for i in range(8)) + "</ul>"
+    record = extract(_notice_with_table(related), ParseOptions())
+    assert "注射用细胞治疗产品0号" in (record.text or "") and "其他新闻标题" not in (record.text or "")
