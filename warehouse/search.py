@@ -40,9 +40,10 @@ READ = 10  # texts read at once for candidates whose title does not settle the c
 
 # {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
 # and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
-# BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
-# score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
-# letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
+# BM25 per field with the length of the field in grams, summed over the keys in the order of k (a float sum in
+# whatever order a plan met them differed in its last bits between plans); a document must hold every k (AND);
+# `bound` is its score with every title bonus it could earn: the title holds every gram, and for the exact-title
+# bonus its letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
 # Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
 RANK = """
 WITH stats AS (
@@ -60,7 +61,7 @@ idf AS (
     SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
     FROM per_key p CROSS JOIN stats s GROUP BY p.k),
 scored AS (
-    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
+    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part ORDER BY p.k) AS bm25
     FROM per_key p JOIN idf i USING (k){aligned}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
@@ -78,20 +79,23 @@ WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >
 ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
-# RANK over the documents whose title holds every gram only (`titled`), for a query of keys only (no ranges):
-# they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1, so a
-# gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
-# so when `limit` of them check out above it, the ranking over every candidate is not needed. A gram's
-# document frequency without grouping its rows by document: its rows, less the titles whose body holds it
-# too (rows are one per document, field and gram).
+# RANK with the document frequencies of its keys looked up (core.gram_df; $ks, $dfs: each key's k and df) rather
+# than counted from every hit row: the hits of all but the rarest key are then only of the rarest's documents.
+IDF_COUNTED = """idf AS (
+    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM per_key p CROSS JOIN stats s GROUP BY p.k),"""
+IDF_KNOWN = """idf AS (
+    SELECT d.k, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+    FROM (SELECT unnest($ks::INTEGER[]) AS k, unnest($dfs::BIGINT[]) AS df) d CROSS JOIN stats s),"""
+RANK_KNOWN = RANK.replace(IDF_COUNTED, IDF_KNOWN)
+# RANK_KNOWN over the documents whose title holds every gram only (`titled`), for a query of keys only (no
+# ranges): they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1,
+# so a gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
+# so when `limit` of them check out above it, the ranking over every candidate is not needed.
 TITLED = (
-    RANK.replace(
+    RANK_KNOWN.replace(
         """per_key AS (""",
         """titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed),
-overlap AS (
-    SELECT t.k, count(*) AS n FROM hits t JOIN hits b ON b.doc_key = t.doc_key AND b.k = t.k
-    WHERE t.field = 'title' AND b.field = 'body' GROUP BY t.k),
-counted AS (SELECT k, count(*) AS n FROM hits GROUP BY k),
 per_key AS (""",
     )
     .replace(
@@ -101,17 +105,11 @@ per_key AS (""",
     WHERE h.doc_key IN (SELECT doc_key FROM titled)
     GROUP BY h.doc_key, h.k),""",
     )
-    .replace(
-        """    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-    FROM per_key p CROSS JOIN stats s GROUP BY p.k),""",
-        """    SELECT c.k, ln(1 + (s.n - (c.n - coalesce(o.n, 0)) + 0.5) / ((c.n - coalesce(o.n, 0)) + 0.5)) AS idf
-    FROM counted c LEFT JOIN overlap o USING (k) CROSS JOIN stats s),""",
-    )
     .replace("{aligned}", "")  # the few titled candidates are checked anyway: no grouping of every row by word
     .replace(
         """ AS bound{raw}""",
         """ AS bound,
-       (SELECT sum(idf) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
+       (SELECT sum(idf ORDER BY k) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
     )
 )
 # How many documents' titles hold every gram, from the title rows alone: TITLED needs `limit` of them (a query
@@ -129,6 +127,12 @@ RAW_TEXTS = f"""
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id"""
 EVERY = 2**62  # a pool holding every candidate
 HIT_KEY = "SELECT {k} AS k, doc_key, field, tf, mask FROM core.document_grams WHERE gram = ${p}"
+# With document frequencies known: the rarest key's documents (`rare`), and every other key's rows among them
+# only (a common gram has a row in most documents: grouping them all by document was most of a query's time).
+RARE = "rare AS (SELECT doc_key FROM core.document_grams WHERE gram = ${p}),"
+HIT_RARE = HIT_KEY + " AND doc_key IN (SELECT doc_key FROM rare)"
+# Documents holding each of the keys ({keys}: `$gN` placeholders; a constant IN list prunes row groups).
+FREQUENCIES = "SELECT gram, sum(df) FROM core.gram_df WHERE gram IN ({keys}) GROUP BY gram"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
 HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf, 0::UTINYINT AS mask FROM core.document_grams
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
@@ -252,10 +256,13 @@ def _search(
 ) -> list[SearchHit]:
     """The best `limit` documents holding every part, among those the filters keep."""
     whole = _LETTERS.sub("", " ".join(parts))
-    rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
+    hits = _hits([query_grams(p) for p in parts], con)
+    if hits.empty:
+        return []
+    rank: dict[str, Any] = {"hits": hits, "filters": filters, "letters": len(whole)}
     pool = max(POOL, 2 * limit)
     first = max(CHECK, limit)
-    if not rank["hits"].ranges:
+    if hits.known:  # keys only
         titled = _titled(con, rank, parts, whole, limit, pool)
         if titled is not None:
             return _with_snippets(con, titled, parts[0], snippets)
@@ -332,7 +339,9 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     parts = query_parts(query)
     if not parts:
         return set()
-    hits = _hits([query_grams(p) for p in parts])
+    hits = _hits([query_grams(p) for p in parts], con)
+    if hits.empty:
+        return set()
     rows = con.execute(hits.into(CANDIDATES), hits.params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
     for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
@@ -347,29 +356,65 @@ class Hits(NamedTuple):
     aligned: str
     params: dict[str, Any]
     ranges: int = 0  # one-character parts among the required
+    dfs: tuple[int, ...] = ()  # the keys' document frequencies when looked up: RANK_KNOWN ranks ($ks, $dfs)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.dfs)
+
+    @property
+    def empty(self) -> bool:
+        """A key no document holds: nothing matches."""
+        return self.known and min(self.dfs) == 0
+
+    def idf_params(self) -> dict[str, Any]:
+        """RANK_KNOWN's parameters: each key's k and document frequency."""
+        return {"ks": list(range(len(self.dfs))), "dfs": list(self.dfs)} if self.known else {}
 
     def into(self, statement: str) -> str:
+        if self.known:
+            statement = statement.replace(IDF_COUNTED, IDF_KNOWN)
         return statement.replace("{hits}", self.ctes).replace("{aligned}", self.aligned)
 
 
-def _hits(required: list[QueryGrams]) -> Hits:
-    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters."""
+def _hits(required: list[QueryGrams], con: duckdb.DuckDBPyConnection | None = None) -> Hits:
+    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters.
+
+    With a connection and no ranges, the keys' document frequencies are looked up: the rarest key's rows are
+    read whole, the others' only for its documents (a range's frequency is not kept: with one, every row).
+    """
     keys = list(dict.fromkeys(k for q in required for k in q.keys))
     ranges = list(dict.fromkeys(r for q in required for r in q.ranges))
-    selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
-    selects += [HIT_RANGE.format(k=len(keys) + i, p=f"r{i}") for i in range(len(ranges))]
     params: dict[str, Any] = {f"g{i}": key for i, key in enumerate(keys)}
+    dfs = _frequencies(con, keys) if con is not None and keys and not ranges else None
+    if dfs is None:
+        selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
+        ctes = "hits AS ("
+    else:
+        rare = min(range(len(keys)), key=lambda i: dfs[i])
+        selects = [(HIT_KEY if i == rare else HIT_RARE).format(k=i, p=f"g{i}") for i in range(len(keys))]
+        ctes = RARE.format(p=f"g{rare}") + "\nhits AS ("
+    selects += [HIT_RANGE.format(k=len(keys) + i, p=f"r{i}") for i in range(len(ranges))]
     for i, (low, high) in enumerate(ranges):
         params |= {f"r{i}lo": low, f"r{i}hi": high}
     params["needed"] = len(keys) + len(ranges)
-    ctes = "hits AS (" + "\nUNION ALL\n".join(selects) + "),"
+    ctes += "\nUNION ALL\n".join(selects) + "),"
+    known = tuple(dfs or ())
     words = list(dict.fromkeys(w for q in required for w in q.words))
     if not words:
-        return Hits(ctes, "", params, len(ranges))
+        return Hits(ctes, "", params, len(ranges), known)
     spec = ",".join(
         f"{w}:{keys.index(key)}:{o % MASK_BITS}" for w, word in enumerate(words) for o, key in enumerate(word)
     )
-    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)}, len(ranges))
+    params |= {"spec": spec, "words": len(words)}
+    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params, len(ranges), known)
+
+
+def _frequencies(con: duckdb.DuckDBPyConnection, keys: list[int]) -> list[int]:
+    """How many documents hold each key (core.gram_df)."""
+    statement = FREQUENCIES.replace("{keys}", ", ".join(f"$g{i}" for i in range(len(keys))))
+    found = dict(con.execute(statement, {f"g{i}": key for i, key in enumerate(keys)}).fetchall())
+    return [int(found.get(key) or 0) for key in keys]
 
 
 def _rank(
@@ -391,7 +436,7 @@ def _rank(
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
     bound["mentions"] = filters.mentions
-    statement, params = hits.into(TITLED if titled else RANK), hits.params
+    statement, params = hits.into(TITLED if titled else RANK), hits.params | hits.idf_params()
     if titled:
         rows = con.execute(statement.replace("{texts}", ""), params | bound).fetchall()
         return [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
