@@ -42,9 +42,11 @@ INSERT INTO core.document_grams_next
 SELECT gram, doc_key, field, tf, mask FROM core.document_grams WHERE gram >= $lo AND gram < $hi
 ORDER BY gram, doc_key, field
 """
+# Documents per gram, from the sorted copy (a DISTINCT, unlike count(DISTINCT ...), can spill to disk).
 COUNT_RANGE = """
 INSERT INTO core.gram_df_next
-SELECT gram, count(DISTINCT doc_key) FROM core.document_grams_next WHERE gram >= $lo AND gram < $hi
+SELECT gram, count(*)
+FROM (SELECT DISTINCT gram, doc_key FROM core.document_grams_next WHERE gram >= $lo AND gram < $hi)
 GROUP BY gram ORDER BY gram
 """
 # The view main.document_grams names the table: it reads the replacement once renamed.
