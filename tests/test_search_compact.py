@@ -187,8 +187,13 @@ def test_ranking_by_known_frequencies_equals_ranking_by_counted_ones(
     known, counted = _hits(required, con), _hits(required)
     assert known.known == (not counted.ranges)
     options: dict[str, Any] = {"filters": SearchFilters(), "pool": EVERY, "letters": 4}
-    assert _rank(con, known, **options) == _rank(con, counted, **options)
-    assert _rank(con, known, **options)  # the corpus holds every query
+    ranked = _rank(con, known, **options)
+    assert ranked  # the corpus holds every query
+    # The same candidates and scores; a float sum's last bits depend on the order a plan meets its terms.
+    expected = _rank(con, counted, **options)
+    scores, expected_scores = dict((r[0], r[1]) for r in ranked), dict((r[0], r[1]) for r in expected)
+    assert sorted(scores) == sorted(expected_scores)
+    assert scores == pytest.approx(expected_scores, rel=1e-12)
 
 
 def test_a_warehouse_indexed_without_frequencies_is_reindexed_with_them(con: duckdb.DuckDBPyConnection) -> None:

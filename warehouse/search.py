@@ -40,10 +40,9 @@ READ = 10  # texts read at once for candidates whose title does not settle the c
 
 # {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
 # and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
-# BM25 per field with the length of the field in grams, summed over the keys in the order of k (a float sum in
-# whatever order a plan met them differed in its last bits between plans); a document must hold every k (AND);
-# `bound` is its score with every title bonus it could earn: the title holds every gram, and for the exact-title
-# bonus its letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
+# BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
+# score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
+# letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
 # Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
 RANK = """
 WITH stats AS (
@@ -61,7 +60,7 @@ idf AS (
     SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
     FROM per_key p CROSS JOIN stats s GROUP BY p.k),
 scored AS (
-    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part ORDER BY p.k) AS bm25
+    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
     FROM per_key p JOIN idf i USING (k){aligned}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
@@ -109,7 +108,7 @@ per_key AS (""",
     .replace(
         """ AS bound{raw}""",
         """ AS bound,
-       (SELECT sum(idf ORDER BY k) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
+       (SELECT sum(idf) FROM idf) * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
     )
 )
 # How many documents' titles hold every gram, from the title rows alone: TITLED needs `limit` of them (a query
