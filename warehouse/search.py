@@ -347,11 +347,12 @@ def _titled(
 ) -> list[SearchHit] | None:
     """The best `limit` hits when documents whose title holds every gram settle them (TITLED), else None."""
     hits: Hits = rank["hits"]
-    row = con.execute(hits.into(TITLES), hits.params).fetchone()
-    if not row or row[0] < limit:
-        return None
+    if not hits.one_pass:  # TITLED is costly: first count the titles (TITLED_ONE finds them as cheaply)
+        row = con.execute(hits.into(TITLES), hits.params).fetchone()
+        if not row or row[0] < limit:
+            return None
     rows = _rank(con, **rank, pool=pool, titled=True)
-    if not rows:
+    if len(rows) < limit:
         return None
     ceiling = rows[0][3]
     ranked = [row[:3] for row in rows]
