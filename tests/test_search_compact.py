@@ -87,10 +87,10 @@ def test_compaction_in_small_ranges_gives_the_same_index(
     assert con.execute(SUMMED).fetchall() == con.execute(COUNTED).fetchall()
 
 
-def test_ranges_cover_every_first_character_in_bounded_pieces() -> None:
-    histogram = [(1, 3), (2, 3), (5, 10), (7, 1), (9, 2)]
-    assert ranges(histogram, 6) == [(1 << 21, 5 << 21), (5 << 21, 7 << 21), (7 << 21, 10 << 21)]
-    assert ranges(histogram, 100) == [(1 << 21, 10 << 21)]
+def test_ranges_cover_every_piece_in_bounded_ranges() -> None:
+    pieces = [(10, 3), (20, 3), (50, 10), (70, 1), (71, 1), (90, 2), (100, 0)]
+    assert ranges(pieces, 6) == [(10, 50), (50, 70), (70, 100)]
+    assert ranges(pieces, 100) == [(10, 100)]
     assert ranges([], 6) == []
 
 

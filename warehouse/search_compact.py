@@ -31,6 +31,9 @@ SELECT count(*), count(*) FILTER (WHERE doc_key > (SELECT coalesce(max(base_key)
 FROM core.search_documents
 """
 HISTOGRAM = f"SELECT gram >> {FIRST} AS first, count(*) FROM core.document_grams GROUP BY first ORDER BY first"
+# Rows per gram of one first character, for those with more than RANGE_ROWS (一 had 7.8 M at 200 000 documents:
+# sorting them at once failed the 64 MiB cap).
+FINER = "SELECT gram, count(*) FROM core.document_grams WHERE gram >= $lo AND gram < $hi GROUP BY gram ORDER BY gram"
 # The replacements, created as the migration creates the tables (DuckLake: no constraints but NOT NULL).
 CREATE = (
     "CREATE TABLE core.document_grams_next (gram BIGINT NOT NULL, doc_key INTEGER NOT NULL, field VARCHAR NOT NULL, "
@@ -97,7 +100,7 @@ def compact(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         comments = con.execute(COMMENTS).fetchall()
         for statement in CREATE:
             con.execute(statement)
-        for lo, hi in ranges(con.execute(HISTOGRAM).fetchall(), RANGE_ROWS):
+        for lo, hi in ranges(_pieces(con), RANGE_ROWS):
             con.execute(COPY_RANGE, {"lo": lo, "hi": hi})
             con.execute(COUNT_RANGE, {"lo": lo, "hi": hi})
         for statement in SWAP:
@@ -112,19 +115,34 @@ def compact(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         raise
 
 
-def ranges(histogram: list[tuple[int, int]], most: int) -> list[tuple[int, int]]:
-    """Gram ranges [lo, hi) covering every first character of the (first, rows) histogram, in order, each of
-    at most `most` rows unless one first character alone has more."""
+def _pieces(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """(first gram, rows) of consecutive pieces of the gram rows: one per first character, or per gram for a
+    first character of more than RANGE_ROWS rows; the last piece ends at the next first character."""
+    out: list[tuple[int, int]] = []
+    for first, count in con.execute(HISTOGRAM).fetchall():
+        if count <= RANGE_ROWS:
+            out.append((first << FIRST, count))
+        else:
+            bounds = {"lo": first << FIRST, "hi": (first + 1) << FIRST}
+            out += [(gram, rows) for gram, rows in con.execute(FINER, bounds).fetchall()]
+    if out:
+        out.append((((out[-1][0] >> FIRST) + 1) << FIRST, 0))  # the end
+    return out
+
+
+def ranges(pieces: list[tuple[int, int]], most: int) -> list[tuple[int, int]]:
+    """Gram ranges [lo, hi) covering the pieces (start, rows) but the last (the end), in order, each of at most
+    `most` rows unless one piece alone has more."""
     out: list[tuple[int, int]] = []
     start, rows = None, 0
-    for first, count in histogram:
+    for begin, count in pieces[:-1]:
         if start is not None and rows + count > most:
-            out.append((start << FIRST, first << FIRST))
+            out.append((start, begin))
             start, rows = None, 0
-        start = first if start is None else start
+        start = begin if start is None else start
         rows += count
     if start is not None:
-        out.append((start << FIRST, (histogram[-1][0] + 1) << FIRST))
+        out.append((start, pieces[-1][0]))
     return out
 
 
