@@ -178,7 +178,7 @@ EVERY = 2**62  # a pool holding every candidate
 HIT_KEY = "SELECT {k} AS k, doc_key, field, tf, mask FROM core.document_grams WHERE gram = ${p}"
 # With document frequencies known: the rarest key's documents (`rare`), and every other key's rows among them
 # only (a common gram has a row in most documents: grouping them all by document was most of a query's time).
-RARE = "rare AS (SELECT doc_key FROM core.document_grams WHERE gram = ${p}),"
+RARE = "rare AS MATERIALIZED (SELECT doc_key FROM core.document_grams WHERE gram = ${p}),"
 HIT_RARE = HIT_KEY + " AND doc_key IN (SELECT doc_key FROM rare)"
 # Documents holding each of the keys ({keys}: `$gN` placeholders; a constant IN list prunes row groups).
 FREQUENCIES = "SELECT gram, sum(df) FROM core.gram_df WHERE gram IN ({keys}) GROUP BY gram"
