@@ -156,6 +156,8 @@ def test_ducklake_reopening_a_migrated_lake_applies_nothing(lake_env: str, tmp_p
 
 LOADED = "SELECT doc_id, title, url FROM documents ORDER BY doc_id"
 TOPICS = "SELECT doc_id, topic, round(score, 6) FROM document_topics ORDER BY ALL"
+# The index step compacted the search index (a first index is all tail): its rows, sorted by (gram, doc_key).
+COMPACTED = "SELECT base_rows, (SELECT count(*) FROM core.document_grams) FROM core.search_compaction"
 
 
 @pytest.mark.usefixtures("prefect_server", "home")
@@ -172,6 +174,7 @@ def test_ducklake_nightly_run_loads_the_seeds_as_the_embedded_warehouse_does(
         assert lake.is_lake(con)
         on_lake = rows(con, LOADED), rows(con, TOPICS), rows(con, "SELECT status FROM runs")
         found_on_lake = sorted(hit.doc_id for hit in search(con, "合成生物"))
+        compacted = rows(con, COMPACTED)
     assert not (tmp_path / "unused.duckdb").exists()
     assert not (tmp_path / "unused.read.duckdb").exists()  # a lake needs no read copy
 
@@ -181,6 +184,7 @@ def test_ducklake_nightly_run_loads_the_seeds_as_the_embedded_warehouse_does(
     with duckdb.connect(str(embedded), read_only=True) as con:
         assert on_lake == (rows(con, LOADED), rows(con, TOPICS), rows(con, "SELECT status FROM runs"))
         found = sorted(hit.doc_id for hit in search(con, "合成生物"))
+        assert compacted == rows(con, COMPACTED) and compacted[0][0] == compacted[0][1] > 0
     assert found_on_lake == found and len(found) == 3  # the search index is built on a lake too
     assert len(on_lake[0]) == 5 and on_lake[1] and on_lake[2] == [("success",)]
 

@@ -32,7 +32,7 @@ from parsers.placement import Failed, Placed, Placement, Text, arrange, place
 from parsers.records import ParsedDocument
 from parsers.run import FrontierRow, LoadReport, PageOutcome, SourceAttempt
 from parsers.urls import canonical_url
-from warehouse import dedup_store, documents, search, sql
+from warehouse import dedup_store, documents, search, search_compact, sql
 from warehouse.batches import chunked, insert_rows
 from warehouse.dedup_store import IndexEntry
 from warehouse.frontier import CREATE_NEWS, DROP_NEWS, NEWS_TABLE, UPSERT_FROM_NEWS
@@ -124,10 +124,12 @@ def index_search(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
     """Index every document whose terms are missing or stale, in transactions of their own; the error, if any.
 
     Kept out of the load's transaction: term rows are the bulk of a load's writes, and a failure here
-    loses nothing (the next run indexes whatever is still unindexed, found by content hash).
+    loses nothing (the next run indexes whatever is still unindexed, found by content hash). Then the index
+    is compacted when the documents indexed since its last compaction are due (warehouse/search_compact.py).
     """
     try:
         search.index_documents(con, now=now, commit_each=True)
+        search_compact.compact_if_due(con, now)
     except Exception as exc:
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")

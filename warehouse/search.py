@@ -40,7 +40,8 @@ READ = 10  # texts read at once for candidates whose title does not settle the c
 
 # {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
 # and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
-# BM25 per field with the length of the field in grams; a document must hold every k (AND); `bound` is its
+# BM25 per field with the length of the field in grams, its terms summed as DECIMAL (exact: a float sum's last
+# bits depend on the order a plan meets the terms); a document must hold every k (AND); `bound` is its
 # score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
 # letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
 # Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
@@ -60,7 +61,8 @@ idf AS (
     SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
     FROM per_key p CROSS JOIN stats s GROUP BY p.k),
 scored AS (
-    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title, sum(i.idf * p.part) AS bm25
+    SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title,
+           sum((i.idf * p.part)::DECIMAL(18, 12))::DOUBLE AS bm25
     FROM per_key p JOIN idf i USING (k){aligned}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
@@ -78,20 +80,23 @@ WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >
 ORDER BY bound DESC, sd.doc_id
 LIMIT $pool
 """
-# RANK over the documents whose title holds every gram only (`titled`), for a query of keys only (no ranges):
-# they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1, so a
-# gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
-# so when `limit` of them check out above it, the ranking over every candidate is not needed. A gram's
-# document frequency without grouping its rows by document: its rows, less the titles whose body holds it
-# too (rows are one per document, field and gram).
+# RANK with the document frequencies of its keys looked up (core.gram_df; $ks, $dfs: each key's k and df) rather
+# than counted from every hit row: the hits of all but the rarest key are then only of the rarest's documents.
+IDF_COUNTED = """idf AS (
+    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM per_key p CROSS JOIN stats s GROUP BY p.k),"""
+IDF_KNOWN = """idf AS (
+    SELECT d.k, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+    FROM (SELECT unnest($ks::INTEGER[]) AS k, unnest($dfs::BIGINT[]) AS df) d CROSS JOIN stats s),"""
+RANK_KNOWN = RANK.replace(IDF_COUNTED, IDF_KNOWN)
+# RANK_KNOWN over the documents whose title holds every gram only (`titled`), for a query of keys only (no
+# ranges): they are few, and every other document scores below `ceiling` (BM25's per-field term is below k1 + 1,
+# so a gram adds less than idf × (k1 + 1) × (1 + title boost); no title bonus without every gram in the title),
+# so when `limit` of them check out above it, the ranking over every candidate is not needed.
 TITLED = (
-    RANK.replace(
+    RANK_KNOWN.replace(
         """per_key AS (""",
         """titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed),
-overlap AS (
-    SELECT t.k, count(*) AS n FROM hits t JOIN hits b ON b.doc_key = t.doc_key AND b.k = t.k
-    WHERE t.field = 'title' AND b.field = 'body' GROUP BY t.k),
-counted AS (SELECT k, count(*) AS n FROM hits GROUP BY k),
 per_key AS (""",
     )
     .replace(
@@ -100,12 +105,6 @@ per_key AS (""",
         """    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
     WHERE h.doc_key IN (SELECT doc_key FROM titled)
     GROUP BY h.doc_key, h.k),""",
-    )
-    .replace(
-        """    SELECT p.k, ln(1 + (any_value(s.n) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-    FROM per_key p CROSS JOIN stats s GROUP BY p.k),""",
-        """    SELECT c.k, ln(1 + (s.n - (c.n - coalesce(o.n, 0)) + 0.5) / ((c.n - coalesce(o.n, 0)) + 0.5)) AS idf
-    FROM counted c LEFT JOIN overlap o USING (k) CROSS JOIN stats s),""",
     )
     .replace("{aligned}", "")  # the few titled candidates are checked anyway: no grouping of every row by word
     .replace(
@@ -121,6 +120,54 @@ WITH {hits}
 titled AS (SELECT doc_key FROM hits WHERE field = 'title' GROUP BY doc_key HAVING count(*) = $needed)
 SELECT count(*) FROM titled
 """
+# RANK in one pass over the hit rows, for a query of at most ONE_PASS keys (no ranges) whose document
+# frequencies are known ($dfs, in the order of k): each row's BM25 term times its key's idf, summed by document
+# (RANK groups by document and key, joins the idf, then groups by document again); the keys a document holds,
+# and holds in its title, as bits of k ($all: every key). {whole}: for each word of three characters or more,
+# one field holds all its keys ($wN) and their masks rotated back by their offsets share a bit (as ALIGNED).
+# Its terms are rounded to 12 decimals before they are summed, RANK's after: scores may differ in that digit.
+ONE_PASS = 62
+SCORED = """
+WITH stats AS (
+    SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
+    FROM core.search_documents),
+{hits}
+scored AS (
+    SELECT h.doc_key, bit_count(bit_or(1::BIGINT << h.k) FILTER (WHERE h.field = 'title')) AS in_title,
+           sum((ln(1 + (s.n - $dfs[h.k + 1] + 0.5) / ($dfs[h.k + 1] + 0.5))
+               * (h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
+                   WHEN 'title' THEN sd.title_grams / s.avg_title ELSE sd.body_grams / s.avg_body END))
+                  * CASE h.field WHEN 'title' THEN $title_boost ELSE 1 END))::DECIMAL(18, 12))::DOUBLE AS bm25
+    FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
+    GROUP BY h.doc_key
+    HAVING {held} = $all{whole})
+"""
+RANK_ONE = SCORED.replace("{held}", "bit_or(1::BIGINT << h.k)") + RANK[RANK.index("SELECT sd.doc_id, sc.bm25") :]
+# TITLED in one pass: documents whose title holds every key (found from the title rows first, so that only
+# their rows are grouped), with the ceiling of every other document's score.
+TITLED_ONE = (
+    SCORED.replace("{held}", "bit_or(1::BIGINT << h.k) FILTER (WHERE h.field = 'title')")
+    .replace("{whole}", "")
+    .replace(
+        """    GROUP BY h.doc_key
+    HAVING""",
+        """    WHERE h.doc_key IN (SELECT doc_key FROM hits WHERE field = 'title'
+                        GROUP BY doc_key HAVING count(*) = $needed)
+    GROUP BY h.doc_key
+    HAVING""",
+    )
+    + RANK[RANK.index("SELECT sd.doc_id, sc.bm25") :]
+).replace(
+    " AS bound{raw}",
+    """ AS bound,
+       (SELECT sum(ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))) FROM (SELECT unnest($dfs) AS df) d CROSS JOIN stats s)
+       * ($k1 + 1) * (1 + $title_boost) AS ceiling""",
+)
+# A word whole in one field ({w}: its number; {field}: title or body; {masks}: a CASE giving each of its keys'
+# masks rotated back by the key's offsets, and'ed when it is at more than one).
+WHOLE_IN = """(bit_or(1::BIGINT << h.k) FILTER (WHERE h.field = '{field}') & $w{w} = $w{w}
+     AND bit_and({masks}) FILTER (WHERE h.field = '{field}') <> 0)"""
+ROTATED = "(((h.mask::INTEGER >> {o}) | (h.mask::INTEGER << (8 - {o}))) & 255)"
 # RANK over every candidate with the check in SQL (one read of the texts, as a scan): whether the raw title or
 # body holds every part (a folded part in the raw text is in the folded text; the rest are folded in Python).
 RAW = f""",
@@ -129,6 +176,12 @@ RAW_TEXTS = f"""
 LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id"""
 EVERY = 2**62  # a pool holding every candidate
 HIT_KEY = "SELECT {k} AS k, doc_key, field, tf, mask FROM core.document_grams WHERE gram = ${p}"
+# With document frequencies known: the rarest key's documents (`rare`), and every other key's rows among them
+# only (a common gram has a row in most documents: grouping them all by document was most of a query's time).
+RARE = "rare AS MATERIALIZED (SELECT doc_key FROM core.document_grams WHERE gram = ${p}),"
+HIT_RARE = HIT_KEY + " AND doc_key IN (SELECT doc_key FROM rare)"
+# Documents holding each of the keys ({keys}: `$gN` placeholders; a constant IN list prunes row groups).
+FREQUENCIES = "SELECT gram, sum(df) FROM core.gram_df WHERE gram IN ({keys}) GROUP BY gram"
 # A one-character part: every gram starting with it (a range of keys; rows sorted by gram make it cheap).
 HIT_RANGE = """SELECT {k} AS k, doc_key, field, sum(tf) AS tf, 0::UTINYINT AS mask FROM core.document_grams
 WHERE gram >= ${p}lo AND gram < ${p}hi GROUP BY doc_key, field"""
@@ -160,16 +213,23 @@ LEFT JOIN ({attached()}) a ON a.doc_id = sd.doc_id
 # Short columns, then texts, of some candidates only ($ids: their ids joined, see LISTED). Texts cost:
 # DuckDB 1.5.5 reads the text column of far more rows than the IN list names (~24 ms for 10 documents at
 # 20 000), so they are read only for candidates whose title does not settle them (or for snippets).
-# Title and body as indexed: warehouse/search_body.py.
+# Title and body as indexed: warehouse/search_body.py. {at}: AT when their row ids are known.
 FETCH_SHORT = f"""
-SELECT doc_id, title, url, published_on, source_name, regions, mentioned_regions FROM core.documents
-WHERE {LISTED.format(column="doc_id")}
+SELECT d.doc_id, d.title, d.url, d.published_on, d.source_name, d.regions, d.mentioned_regions FROM core.documents d
+WHERE {LISTED.format(column="d.doc_id")}{{at}}
 """
 FETCH_TEXTS = f"""
 SELECT d.doc_id, {TITLE}, {BODY} AS body
 FROM core.documents d LEFT JOIN ({attached("AND " + LISTED.format(column="doc_id"))}) a USING (doc_id)
-WHERE {LISTED.format(column="d.doc_id")}
+WHERE {LISTED.format(column="d.doc_id")}{{at}}
 """
+# The candidates' rows by their row ids (RANK reads them; one read-only connection sees the same rows all
+# along): an ids list prunes nothing (ids are hashes), so every row group's ids (and texts) were read.
+AT = " AND d.rowid IN (SELECT unnest(string_split($rowids::VARCHAR, ',')::BIGINT[]))"
+# RANK's last column: the candidate's row id in core.documents.
+ROW_ID = """,
+       d.rowid AS at
+FROM scored sc JOIN"""
 # The benchmark's peer: every document whose raw title or body holds the part, by reading them all.
 SCAN = f"""
 SELECT d.doc_id FROM core.documents d LEFT JOIN ({attached()}) a USING (doc_id)
@@ -252,29 +312,34 @@ def _search(
 ) -> list[SearchHit]:
     """The best `limit` documents holding every part, among those the filters keep."""
     whole = _LETTERS.sub("", " ".join(parts))
-    rank: dict[str, Any] = {"hits": _hits([query_grams(p) for p in parts]), "filters": filters, "letters": len(whole)}
+    hits = _hits([query_grams(p) for p in parts], con)
+    if hits.empty:
+        return []
+    at: dict[str, int] = {}  # row ids of the candidates ranked
+    rank: dict[str, Any] = {"hits": hits, "filters": filters, "letters": len(whole), "at": at}
     pool = max(POOL, 2 * limit)
     first = max(CHECK, limit)
-    if not rank["hits"].ranges:
+    if hits.known:  # keys only
         titled = _titled(con, rank, parts, whole, limit, pool)
         if titled is not None:
-            return _with_snippets(con, titled, parts[0], snippets)
+            return _with_snippets(con, titled, parts[0], snippets, at)
     ranked = _rank(con, **rank, pool=pool)
-    found = _checked(con, ranked[:first], parts, whole, {}, limit)
+    found = _checked(con, ranked[:first], parts, whole, {}, limit, at=at)
     if len(ranked) <= first or _settled(found, ranked[first:], limit):
-        return _with_snippets(con, _best(found, limit), parts[0], snippets)
+        return _with_snippets(con, _best(found, limit), parts[0], snippets, at)
     # The best candidates failed the check (their bigrams are there, the words apart): check every candidate
     # at once in SQL, then score the ones that hold the query in rank order (titles only) until settled.
     everything = _rank(con, **rank, pool=EVERY, parts=parts)
     unsure = [doc_id for doc_id, _, _, raw in everything if not raw and doc_id not in found]
-    held = {d for d, title, body in _fetch(con, FETCH_TEXTS, unsure) if _holds(title, body, parts)} if unsure else set()
+    texts = _fetch(con, FETCH_TEXTS, unsure, at)
+    held = {d for d, title, body in texts if _holds(title, body, parts)}
     verified = [(d, bm25, bound) for d, bm25, bound, raw in everything if (raw or d in held) and d not in found]
     for start in range(0, len(verified), first):
         batch = verified[start : start + first]
-        found |= _checked(con, batch, parts, whole, found, limit, known=True)
+        found |= _checked(con, batch, parts, whole, found, limit, known=True, at=at)
         if _settled(found, verified[start + len(batch) :], limit):
             break
-    return _with_snippets(con, _best(found, limit), parts[0], snippets)
+    return _with_snippets(con, _best(found, limit), parts[0], snippets, at)
 
 
 def _titled(
@@ -282,11 +347,12 @@ def _titled(
 ) -> list[SearchHit] | None:
     """The best `limit` hits when documents whose title holds every gram settle them (TITLED), else None."""
     hits: Hits = rank["hits"]
-    row = con.execute(hits.into(TITLES), hits.params).fetchone()
-    if not row or row[0] < limit:
-        return None
+    if not hits.one_pass:  # TITLED is costly: first count the titles (TITLED_ONE finds them as cheaply)
+        row = con.execute(hits.into(TITLES), hits.params).fetchone()
+        if not row or row[0] < limit:
+            return None
     rows = _rank(con, **rank, pool=pool, titled=True)
-    if not rows:
+    if len(rows) < limit:
         return None
     ceiling = rows[0][3]
     ranked = [row[:3] for row in rows]
@@ -295,18 +361,20 @@ def _titled(
     found: dict[str, SearchHit] = {}
     first = max(CHECK, limit)
     for start in range(0, len(ranked), first):
-        found |= _checked(con, ranked[start : start + first], parts, whole, found, limit)
+        found |= _checked(con, ranked[start : start + first], parts, whole, found, limit, at=rank["at"])
         if _settled(found, ranked[start + first :] or beyond, limit):
             best = _best(found, limit)
             return best if best[-1].score > ceiling else None
     return None
 
 
-def _with_snippets(con: duckdb.DuckDBPyConnection, hits: list[SearchHit], part: str, wanted: bool) -> list[SearchHit]:
+def _with_snippets(
+    con: duckdb.DuckDBPyConnection, hits: list[SearchHit], part: str, wanted: bool, at: dict[str, int]
+) -> list[SearchHit]:
     """The hits with the text around the first place `part` is in their body, when `wanted`."""
     if not wanted or not hits:
         return hits
-    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in hits])}
+    bodies = {doc_id: body for doc_id, _, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in hits], at)}
     return [replace(h, snippet=_snippet(bodies[h.doc_id], part)) if bodies.get(h.doc_id) else h for h in hits]
 
 
@@ -332,7 +400,9 @@ def matching(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     parts = query_parts(query)
     if not parts:
         return set()
-    hits = _hits([query_grams(p) for p in parts])
+    hits = _hits([query_grams(p) for p in parts], con)
+    if hits.empty:
+        return set()
     rows = con.execute(hits.into(CANDIDATES), hits.params | {"parts": list(parts)}).fetchall()
     out = {doc_id for doc_id, raw in rows if raw}
     for batch in _batches([doc_id for doc_id, raw in rows if not raw], 4096):
@@ -347,29 +417,97 @@ class Hits(NamedTuple):
     aligned: str
     params: dict[str, Any]
     ranges: int = 0  # one-character parts among the required
+    dfs: tuple[int, ...] = ()  # the keys' document frequencies when looked up: RANK_KNOWN ranks ($ks, $dfs)
+    plain: str = ""  # {hits} without the `aligned` CTE (RANK_ONE, TITLED_ONE)
+    whole: str = ""  # RANK_ONE's {whole}
+    whole_params: dict[str, Any] = {}  # noqa: RUF012  # a NamedTuple's default: never mutated
+
+    @property
+    def one_pass(self) -> bool:
+        """RANK_ONE and TITLED_ONE rank: keys only, frequencies known, few enough for bits of a BIGINT."""
+        return self.known and len(self.dfs) <= ONE_PASS
+
+    def one_pass_params(self, *, titled: bool = False) -> dict[str, Any]:
+        """RANK_ONE's (or TITLED_ONE's) parameters beside those of the statement's other parts."""
+        plain = {k: v for k, v in self.params.items() if k not in ("spec", "words")}
+        extra = {"dfs": list(self.dfs), "all": (1 << len(self.dfs)) - 1}
+        return plain | extra | ({} if titled else self.whole_params)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.dfs)
+
+    @property
+    def empty(self) -> bool:
+        """A key no document holds: nothing matches."""
+        return self.known and min(self.dfs) == 0
+
+    def idf_params(self) -> dict[str, Any]:
+        """RANK_KNOWN's parameters: each key's k and document frequency."""
+        return {"ks": list(range(len(self.dfs))), "dfs": list(self.dfs)} if self.known else {}
 
     def into(self, statement: str) -> str:
+        if self.known:
+            statement = statement.replace(IDF_COUNTED, IDF_KNOWN)
         return statement.replace("{hits}", self.ctes).replace("{aligned}", self.aligned)
 
 
-def _hits(required: list[QueryGrams]) -> Hits:
-    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters."""
+def _hits(required: list[QueryGrams], con: duckdb.DuckDBPyConnection | None = None) -> Hits:
+    """The `hits` union over every distinct key and range, the `aligned` filter of the words, their parameters.
+
+    With a connection and no ranges, the keys' document frequencies are looked up: the rarest key's rows are
+    read whole, the others' only for its documents (a range's frequency is not kept: with one, every row).
+    """
     keys = list(dict.fromkeys(k for q in required for k in q.keys))
     ranges = list(dict.fromkeys(r for q in required for r in q.ranges))
-    selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
-    selects += [HIT_RANGE.format(k=len(keys) + i, p=f"r{i}") for i in range(len(ranges))]
     params: dict[str, Any] = {f"g{i}": key for i, key in enumerate(keys)}
+    dfs = _frequencies(con, keys) if con is not None and keys and not ranges else None
+    if dfs is None:
+        selects = [HIT_KEY.format(k=i, p=f"g{i}") for i in range(len(keys))]
+        ctes = "hits AS ("
+    else:
+        rare = min(range(len(keys)), key=lambda i: dfs[i])
+        selects = [(HIT_KEY if i == rare else HIT_RARE).format(k=i, p=f"g{i}") for i in range(len(keys))]
+        ctes = RARE.format(p=f"g{rare}") + "\nhits AS ("
+    selects += [HIT_RANGE.format(k=len(keys) + i, p=f"r{i}") for i in range(len(ranges))]
     for i, (low, high) in enumerate(ranges):
         params |= {f"r{i}lo": low, f"r{i}hi": high}
     params["needed"] = len(keys) + len(ranges)
-    ctes = "hits AS (" + "\nUNION ALL\n".join(selects) + "),"
+    ctes += "\nUNION ALL\n".join(selects) + "),"
+    known = tuple(dfs or ())
     words = list(dict.fromkeys(w for q in required for w in q.words))
     if not words:
-        return Hits(ctes, "", params, len(ranges))
+        return Hits(ctes, "", params, len(ranges), known, ctes)
     spec = ",".join(
         f"{w}:{keys.index(key)}:{o % MASK_BITS}" for w, word in enumerate(words) for o, key in enumerate(word)
     )
-    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params | {"spec": spec, "words": len(words)}, len(ranges))
+    whole, whole_params = _whole([[keys.index(key) for key in word] for word in words])
+    params |= {"spec": spec, "words": len(words)}
+    return Hits(ctes[:-1] + ALIGNED, ONLY_ALIGNED, params, len(ranges), known, ctes, whole, whole_params)
+
+
+def _whole(words: list[list[int]]) -> tuple[str, dict[str, Any]]:
+    """RANK_ONE's {whole} for words given as their keys' k in order, and its parameters ($wN: a word's keys as bits)."""
+    sql, params = "", {}
+    for w, ks in enumerate(words):
+        offsets: dict[int, list[int]] = {}
+        for o, k in enumerate(ks):
+            offsets.setdefault(k, []).append(o % MASK_BITS)
+        cases = " ".join(
+            f"WHEN {k} THEN " + " & ".join(ROTATED.format(o=o) for o in found) for k, found in offsets.items()
+        )
+        masks = f"CASE h.k {cases} END"
+        title, body = (WHOLE_IN.format(field=f, w=w, masks=masks) for f in ("title", "body"))
+        sql += f"\n     AND ({title}\n          OR {body})"
+        params[f"w{w}"] = sum(1 << k for k in offsets)
+    return sql, params
+
+
+def _frequencies(con: duckdb.DuckDBPyConnection, keys: list[int]) -> list[int]:
+    """How many documents hold each key (core.gram_df)."""
+    statement = FREQUENCIES.replace("{keys}", ", ".join(f"$g{i}" for i in range(len(keys))))
+    found = dict(con.execute(statement, {f"g{i}": key for i, key in enumerate(keys)}).fetchall())
+    return [int(found.get(key) or 0) for key in keys]
 
 
 def _rank(
@@ -381,25 +519,36 @@ def _rank(
     letters: int,
     parts: tuple[str, ...] = (),
     titled: bool = False,
+    at: dict[str, int] | None = None,
 ) -> list[tuple[Any, ...]]:
     """(doc_id, bm25, bound) of the best `pool` candidates by bound; `letters`: the query's letters and digits.
 
     With `parts`, every row also says whether its raw text holds them all (RAW); `titled`: candidates whose
     title holds every gram only, each row with the ceiling of every other document's score (TITLED).
+    `at` is given every candidate's row id in core.documents.
     """
     bound: dict[str, Any] = {"k1": K1, "b": B, "title_boost": TITLE_BOOST, "pool": pool, "letters": letters}
     bound |= {"title_bonus": TITLE_BONUS, "exact_bonus": EXACT_TITLE_BONUS}
     bound |= {"since": filters.since, "until": filters.until, "topic": filters.topic, "region": filters.region}
     bound["mentions"] = filters.mentions
-    statement, params = hits.into(TITLED if titled else RANK), hits.params
+    if hits.one_pass:
+        one = TITLED_ONE if titled else RANK_ONE.replace("{whole}", hits.whole)
+        statement, params = one.replace("{hits}", hits.plain), hits.one_pass_params(titled=titled)
+    else:
+        statement, params = hits.into(TITLED if titled else RANK), hits.params | hits.idf_params()
+    statement = statement.replace("\nFROM scored sc JOIN", ROW_ID)
+    if parts:
+        statement, params = (
+            statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS),
+            params | {"parts": list(parts)},
+        )
+    rows = con.execute(statement.replace("{raw}", "").replace("{texts}", ""), params | bound).fetchall()
+    if at is not None:
+        at.update((r[0], r[-1]) for r in rows)
     if titled:
-        rows = con.execute(statement.replace("{texts}", ""), params | bound).fetchall()
         return [(r[0], float(r[1]), float(r[2]), float(r[3])) for r in rows]
     if parts:
-        statement = statement.replace("{raw}", RAW).replace("{texts}", RAW_TEXTS)
-        rows = con.execute(statement, params | bound | {"parts": list(parts)}).fetchall()
         return [(r[0], float(r[1]), float(r[2]), bool(r[3])) for r in rows]
-    rows = con.execute(statement.replace("{raw}", "").replace("{texts}", ""), params | bound).fetchall()
     return [(r[0], float(r[1]), float(r[2])) for r in rows]
 
 
@@ -412,6 +561,7 @@ def _checked(
     limit: int,
     *,
     known: bool = False,
+    at: dict[str, int] | None = None,
 ) -> dict[str, SearchHit]:
     """The candidates of a batch that hold every part (all of them when `known`) and may rank among the best
     `limit` beside `found`, with final scores (no snippets).
@@ -424,7 +574,7 @@ def _checked(
     unsure = () if known else tuple(p for p in parts if len(p) > 2 or " " in p)
     out: dict[str, SearchHit] = {}
     doubtful: list[SearchHit] = []
-    for doc_id, title, url, published, source, regions, mentioned in _fetch(con, FETCH_SHORT, list(bm25)):
+    for doc_id, title, url, published, source, regions, mentioned in _fetch(con, FETCH_SHORT, list(bm25), at):
         folded = fold(title or "")
         titled = all(p in folded for p in parts)
         score = bm25[doc_id] + (TITLE_BONUS if titled else 0.0)
@@ -440,16 +590,24 @@ def _checked(
         if len(best) == limit:  # a hit scoring below the limit-th best found cannot place
             doubtful = [h for h in doubtful if h.score >= best[-1].score]
         read, doubtful = doubtful[:READ], doubtful[READ:]
-        texts = {doc_id: (title, body) for doc_id, title, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in read])}
+        texts = {
+            doc_id: (title, body) for doc_id, title, body in _fetch(con, FETCH_TEXTS, [h.doc_id for h in read], at)
+        }
         out |= {h.doc_id: h for h in read if h.doc_id in texts and _holds(*texts[h.doc_id], unsure)}
     return out
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, statement: str, ids: list[str]) -> list[tuple[Any, ...]]:
-    """Rows of a FETCH statement for these documents, the ids bound as one string (see IDS)."""
+def _fetch(
+    con: duckdb.DuckDBPyConnection, statement: str, ids: list[str], at: dict[str, int] | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows of a FETCH statement for these documents, the ids bound as one string (see LISTED), found by their
+    row ids when `at` knows them all (see AT)."""
     if not ids:
         return []
-    return con.execute(statement, listed_ids(ids)).fetchall()
+    if at is None or any(i not in at for i in ids):
+        return con.execute(statement.replace("{at}", ""), listed_ids(ids)).fetchall()
+    rowids = ",".join(str(at[i]) for i in ids)
+    return con.execute(statement.replace("{at}", AT), listed_ids(ids) | {"rowids": rowids}).fetchall()
 
 
 def _holds(title: str, body: str, parts: tuple[str, ...]) -> bool:

@@ -22,8 +22,9 @@ from warehouse.search_body import BODY, TITLE, attached
 __all__ = ["INDEX_VERSION", "index_documents"]
 
 # The scheme search_documents rows are built by: 1 jieba terms (migration 6), 2 character bigrams, 3 bigrams
-# with their positional masks (migration 15). A row of an older scheme is re-indexed like a changed text.
-INDEX_VERSION = 3
+# with their positional masks (migration 15), 4 with document frequencies in core.gram_df (migration 16). A row
+# of an older scheme is re-indexed like a changed text.
+INDEX_VERSION = 4
 # Documents per transaction and per batch of gram rows: 500 documents of ~2 KB are ~300 000 rows.
 CHUNK = 500
 
@@ -67,14 +68,21 @@ SELECT (SELECT count(*) FROM core.document_grams),
 # A chunk of new documents skips both (the DELETE scans the whole grams table).
 INDEXED_KEYS = "SELECT doc_key FROM core.search_documents WHERE doc_id IN (SELECT doc_id FROM _pw_search_ids)"
 CLEAR_GRAMS = "DELETE FROM core.document_grams WHERE doc_key IN (SELECT v FROM _pw_keys)"
+# The documents about to go stop counting in their grams' document frequencies (see core.gram_df).
+UNCOUNT = """
+INSERT INTO core.gram_df
+SELECT gram, -count(DISTINCT doc_key) FROM core.document_grams WHERE doc_key IN (SELECT v FROM _pw_keys) GROUP BY gram
+"""
 CLEAR_TERMS = "DELETE FROM core.document_terms WHERE doc_key IN (SELECT v FROM _pw_keys)"  # scheme 1 rows
 CLEAR_INDEXED = "DELETE FROM core.search_documents WHERE doc_key IN (SELECT v FROM _pw_keys)"
 # _pw_search_ids: (doc_id, content_hash, title_grams, body_grams) of the chunk, in doc_id order. Keys follow the
 # largest in use rather than a sequence: DuckLake has none, and one writer at a time indexes. A key freed by a
-# re-index may come back; its old gram rows are gone with it.
+# re-index may come back (its old gram rows are gone with it), but never one of the last compaction's: keys above
+# its base_key are the tail (warehouse/search_compact.py).
 INSERT_INDEXED = """
 INSERT INTO core.search_documents (doc_key, doc_id, content_hash, title_grams, body_grams, index_version, indexed_at)
-SELECT (SELECT coalesce(max(doc_key), 0) FROM core.search_documents) + row_number() OVER (ORDER BY doc_id),
+SELECT greatest((SELECT coalesce(max(doc_key), 0) FROM core.search_documents),
+                (SELECT coalesce(max(base_key), 0) FROM core.search_compaction)) + row_number() OVER (ORDER BY doc_id),
        doc_id, content_hash, title_grams, body_grams, $version, $now
 FROM _pw_search_ids
 """
@@ -118,6 +126,7 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, stored: list[tuple[str, int | N
         indexed = [key for (key,) in con.execute(INDEXED_KEYS).fetchall()]
     if indexed:
         with keys(con, indexed, pa.int64()):
+            con.execute(UNCOUNT)
             con.execute(CLEAR_GRAMS)
             con.execute(CLEAR_TERMS)
             con.execute(CLEAR_INDEXED)
@@ -150,6 +159,8 @@ def _index_chunk(con: duckdb.DuckDBPyConnection, stored: list[tuple[str, int | N
         }
     )
     insert_table(con, "core.document_grams", table)
+    grams, df = document_frequencies(rows)
+    insert_table(con, "core.gram_df", pa.table({"gram": pa.array(grams, pa.int64()), "df": pa.array(df, pa.int32())}))
 
 
 def _documents(con: duckdb.DuckDBPyConnection, stored: list[tuple[str, int | None]]) -> list[tuple[Any, ...]]:
@@ -187,6 +198,14 @@ def merged_rows(docs: list[tuple[Any, ...]]) -> GramRows:
         index, keys, masks = unique >> (2 * SHIFT), unique & ((1 << (2 * SHIFT)) - 1), merged
     order = np.lexsort((index, keys))
     return GramRows(index[order], keys[order], counts[order], masks[order])
+
+
+def document_frequencies(rows: GramRows) -> tuple[np.ndarray, np.ndarray]:
+    """(grams, documents holding each) of merged rows: a gram in both a title and its body counts once."""
+    documents = int(rows.texts.max()) // 2 + 1 if len(rows.texts) else 1
+    pairs = np.unique(rows.keys.astype(np.int64) * documents + rows.texts // 2)  # keys < 2**42: no overflow
+    grams, df = np.unique(pairs // documents, return_counts=True)
+    return grams, df
 
 
 def index_size(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

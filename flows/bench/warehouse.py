@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +46,7 @@ from warehouse.load import RunLoader, index_search
 from warehouse.queries import document_ids, documents_with_urls_like, title_and_text
 from warehouse.search import matching, scan_matching, search
 from warehouse.search_build import index_documents, index_size
+from warehouse.search_compact import compact_if_due
 
 START = datetime(2024, 11, 4, 2, 0)  # a Monday: week 0 of the synthetic corpus
 WEEKS = 104
@@ -262,12 +263,17 @@ def _holds_corpus(con: Any, count: int) -> bool:
 
 
 def _reindex(con: Any) -> list[tuple[str, str]]:
-    """Index what the current scheme lacks (everything after a scheme change, as the next run would), timed."""
+    """Index what the current scheme lacks (everything after a scheme change, as the next run would), timed;
+    then compact the index when due, as the index step does."""
     started = time.perf_counter()
     count = index_documents(con, commit_each=True)
     seconds = time.perf_counter() - started
     rate = f" = {count / seconds:,.0f} docs/s" if count else ""
-    return [("search index (--reuse: stale documents only)", f"{count:,} documents in {seconds:.1f} s{rate}")]
+    rows = [("search index (--reuse: stale documents only)", f"{count:,} documents in {seconds:.1f} s{rate}")]
+    started = time.perf_counter()
+    if compact_if_due(con, datetime.now(UTC).replace(tzinfo=None)):
+        rows.append(("search index compaction", f"{time.perf_counter() - started:.1f} s"))
+    return rows
 
 
 def _measure_loader(
