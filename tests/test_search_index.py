@@ -40,3 +40,21 @@ def test_update_search_index_reports_a_writer_it_cannot_open(tmp_path: Path) -> 
     with open_writer(db):  # another process-like holder of the file: DuckDB refuses a second writer
         error = update_search_index(db, SEEN, documents=POOL_THRESHOLD)
     assert error is not None and error.startswith("search index not updated (the next run retries)")
+
+
+def test_a_nights_handful_is_indexed_here_but_compacted_in_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import search_compact
+
+    db = tmp_path / "w.duckdb"
+    loaded = _loaded_unindexed(db)  # a fresh index: all tail, so a compaction is due
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("compaction ran in the flow's process")
+
+    monkeypatch.setattr(search_compact, "compact", not_here)  # spawned processes import the real one
+    assert update_search_index(db, SEEN, documents=1) is None
+    with open_reader(db) as con:
+        assert con.execute("SELECT count(*) FROM core.search_documents").fetchone() == (loaded,)
+        assert con.execute("SELECT count(*) FROM core.search_compaction").fetchone() == (1,)

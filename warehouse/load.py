@@ -120,16 +120,18 @@ class RunLoader:
             raise LoadError(f"load of run {self.run_id} failed and was rolled back: {exc}") from exc
 
 
-def index_search(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
+def index_search(con: duckdb.DuckDBPyConnection, now: datetime, *, compact: bool = True) -> str | None:
     """Index every document whose terms are missing or stale, in transactions of their own; the error, if any.
 
     Kept out of the load's transaction: term rows are the bulk of a load's writes, and a failure here
-    loses nothing (the next run indexes whatever is still unindexed, found by content hash). Then the index
-    is compacted when the documents indexed since its last compaction are due (warehouse/search_compact.py).
+    loses nothing (the next run indexes whatever is still unindexed, found by content hash). Then, with
+    `compact`, the index is compacted when the documents indexed since its last compaction are due
+    (warehouse/search_compact.py).
     """
     try:
         search.index_documents(con, now=now, commit_each=True)
-        search_compact.compact_if_due(con, now)
+        if compact:
+            search_compact.compact_if_due(con, now)
     except Exception as exc:
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")
