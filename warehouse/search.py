@@ -38,6 +38,14 @@ POOL = 200  # candidates ranked at once; more are ranked only when checking exha
 CHECK = 50  # candidates checked at once (see FETCH_SHORT)
 READ = 10  # texts read at once for candidates whose title does not settle the check (see FETCH_TEXTS)
 
+# The corpus's size and mean field lengths (in grams), and one hit row's BM25 term before its idf, which RANK
+# and SCORED share.
+STATS = """stats AS (
+    SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
+    FROM core.search_documents)"""
+BM25_TERM = """h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
+                   WHEN 'title' THEN sd.title_grams / s.avg_title ELSE sd.body_grams / s.avg_body END))"""
+
 # {hits}: the CTE `hits`, one SELECT per required key or one-character range, each tagged with its number `k`,
 # and with words of three characters or more, the CTE `aligned` (see ALIGNED) kept by {aligned}.
 # BM25 per field with the length of the field in grams, its terms summed as DECIMAL (exact: a float sum's last
@@ -45,15 +53,12 @@ READ = 10  # texts read at once for candidates whose title does not settle the c
 # score with every title bonus it could earn: the title holds every gram, and for the exact-title bonus its
 # letters are as many as the query's (the fold keeps letters letters; 2 of slack for the rare character
 # Python's \w and \p{L}\p{N} class apart). No checked score exceeds its bound.
-RANK = """
-WITH stats AS (
-    SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
-    FROM core.search_documents),
-{hits}
+RANK = f"""
+WITH {STATS},
+{{hits}}
 per_key AS (
     SELECT h.doc_key, h.k, bool_or(h.field = 'title') AS in_title,
-           sum(h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
-                   WHEN 'title' THEN sd.title_grams / s.avg_title ELSE sd.body_grams / s.avg_body END))
+           sum({BM25_TERM}
                * CASE h.field WHEN 'title' THEN $title_boost ELSE 1 END) AS part
     FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
     GROUP BY h.doc_key, h.k),
@@ -63,13 +68,14 @@ idf AS (
 scored AS (
     SELECT p.doc_key, count(*) FILTER (WHERE p.in_title) AS in_title,
            sum((i.idf * p.part)::DECIMAL(18, 12))::DOUBLE AS bm25
-    FROM per_key p JOIN idf i USING (k){aligned}
+    FROM per_key p JOIN idf i USING (k){{aligned}}
     GROUP BY p.doc_key HAVING count(*) = $needed)
 SELECT sd.doc_id, sc.bm25,
        sc.bm25 + CASE WHEN sc.in_title = $needed THEN $title_bonus
-           + CASE WHEN abs(length(regexp_replace(coalesce(d.title, ''), '[^\\p{L}\\p{N}_]', '', 'g')) - $letters) <= 2
-                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound{raw}
-FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id{texts}
+           + CASE WHEN abs(length(regexp_replace(coalesce(d.title, ''), '[^\\p{{L}}\\p{{N}}_]', '', 'g'))
+                           - $letters) <= 2
+                  THEN $exact_bonus ELSE 0 END ELSE 0 END AS bound{{raw}}
+FROM scored sc JOIN core.search_documents sd USING (doc_key) JOIN core.documents d ON d.doc_id = sd.doc_id{{texts}}
 WHERE ($since::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) >= $since::DATE)
   AND ($until::DATE IS NULL OR coalesce(d.published_on, d.first_seen_at::DATE) <= $until::DATE)
   AND ($region::VARCHAR IS NULL OR CASE WHEN $mentions
@@ -127,20 +133,17 @@ SELECT count(*) FROM titled
 # one field holds all its keys ($wN) and their masks rotated back by their offsets share a bit (as ALIGNED).
 # Its terms are rounded to 12 decimals before they are summed, RANK's after: scores may differ in that digit.
 ONE_PASS = 62
-SCORED = """
-WITH stats AS (
-    SELECT count(*)::DOUBLE AS n, greatest(avg(title_grams), 1) AS avg_title, greatest(avg(body_grams), 1) AS avg_body
-    FROM core.search_documents),
-{hits}
+SCORED = f"""
+WITH {STATS},
+{{hits}}
 scored AS (
     SELECT h.doc_key, bit_count(bit_or(1::BIGINT << h.k) FILTER (WHERE h.field = 'title')) AS in_title,
            sum((ln(1 + (s.n - $dfs[h.k + 1] + 0.5) / ($dfs[h.k + 1] + 0.5))
-               * (h.tf * ($k1 + 1) / (h.tf + $k1 * (1 - $b + $b * CASE h.field
-                   WHEN 'title' THEN sd.title_grams / s.avg_title ELSE sd.body_grams / s.avg_body END))
+               * ({BM25_TERM}
                   * CASE h.field WHEN 'title' THEN $title_boost ELSE 1 END))::DECIMAL(18, 12))::DOUBLE AS bm25
     FROM hits h JOIN core.search_documents sd USING (doc_key) CROSS JOIN stats s
     GROUP BY h.doc_key
-    HAVING {held} = $all{whole})
+    HAVING {{held}} = $all{{whole}})
 """
 RANK_ONE = SCORED.replace("{held}", "bit_or(1::BIGINT << h.k)") + RANK[RANK.index("SELECT sd.doc_id, sc.bm25") :]
 # TITLED in one pass: documents whose title holds every key (found from the title rows first, so that only
