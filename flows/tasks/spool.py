@@ -86,14 +86,21 @@ class SpooledList(Sequence[T], Generic[T]):
         self.spool = spool
         self._offsets = array("q", offsets)
 
-    def append(self, item: T) -> None:
-        """Spool an item at the end."""
-        self._offsets.append(self.spool.put(item))
+    def append(self, item: T) -> int:
+        """Spool an item at the end; its offset in the spool."""
+        offset = self.spool.put(item)
+        self._offsets.append(offset)
+        return offset
 
     def extend(self, items: Iterable[T]) -> None:
         """Spool items at the end."""
         for item in items:
             self.append(item)
+
+    @property
+    def offsets(self) -> Sequence[int]:
+        """Where the items are in the spool, in order."""
+        return self._offsets
 
     def __len__(self) -> int:
         return len(self._offsets)
