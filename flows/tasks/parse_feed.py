@@ -23,7 +23,7 @@ from types import TracebackType
 
 from flows.settings import DaskSettings
 from flows.tasks.collect import RawPage
-from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, Parsed, outcome, parse_chunk, parse_in_chunks
+from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks, parse_pickled
 from flows.tasks.spool import Spool, SpooledList
 from parsers.run import PageOutcome
 from warehouse.batches import chunked
@@ -44,7 +44,7 @@ class ParseFeed:
         self.workers = workers or os.cpu_count() or 1
         self.error: str | None = None  # why some pages were left to the parse stage, if any were
         self._waiting: deque[int] = deque()
-        self._in_flight: dict[Future[list[Parsed]], tuple[list[int], list[RawPage]]] = {}
+        self._in_flight: dict[Future[list[bytes]], list[int]] = {}
         self._outcomes: dict[int, int] = {}  # raw page offset -> outcome offset
         self._pool: ProcessPoolExecutor | None = None
 
@@ -89,25 +89,24 @@ class ParseFeed:
             # The last pages are cut across the workers: the parse stage waits for the slowest.
             size = self._final_size() if final else self.chunk
             offsets = [self._waiting.popleft() for _ in range(size)]
-            pages: list[RawPage] = [self.spool.get(o) for o in offsets]
             try:
-                future = self._started().submit(parse_chunk, self.root, pages)
+                future = self._started().submit(parse_pickled, self.root, [self.spool.get_pickled(o) for o in offsets])
             except RuntimeError as exc:  # BrokenProcessPool: a worker died; the parse stage parses the rest
                 self.error = f"parsing during the fetch stopped: {exc}"
                 return
-            self._in_flight[future] = (offsets, pages)
+            self._in_flight[future] = offsets
             room -= 1
 
     def _harvest(self) -> None:
         """Spool the outcomes of the chunks that are back; a failed chunk's pages are left to the parse stage."""
         for future in [f for f in self._in_flight if f.done()]:
-            offsets, pages = self._in_flight.pop(future)
+            offsets = self._in_flight.pop(future)
             failure = future.exception()
             if failure is not None:
                 self.error = self.error or f"parsing during the fetch stopped: {failure}"
                 continue
-            for offset, page, parsed in zip(offsets, pages, future.result(), strict=True):
-                self._outcomes[offset] = self.spool.put(outcome(page, parsed))
+            for offset, data in zip(offsets, future.result(), strict=True):
+                self._outcomes[offset] = self.spool.put_pickled(data)
 
     def _final_size(self) -> int:
         return min(self.chunk, max(1, -(-len(self._waiting) // self.workers)))
