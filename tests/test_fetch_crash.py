@@ -6,8 +6,10 @@ import asyncio
 import hashlib
 import multiprocessing
 import time
+from contextlib import suppress
 from pathlib import Path
 
+import psutil
 import pytest
 import zstandard
 
@@ -57,8 +59,12 @@ def test_a_fetch_killed_mid_way_leaves_only_whole_bodies_and_the_next_run_loads_
         deadline = time.monotonic() + 120
         while len(list(raw.glob("*/*.zst"))) < DOCS // 4 and time.monotonic() < deadline and process.is_alive():
             time.sleep(0.05)
+        workers = psutil.Process(process.pid).children(recursive=True)  # its parse workers: they go with it
         process.kill()  # mid-fetch: archive writes in flight, chunks being parsed
         process.join()
+        for worker in workers:
+            with suppress(psutil.NoSuchProcess):
+                worker.kill()
         kept = list(raw.glob("*/*.zst"))
         assert DOCS // 4 <= len(kept) < DOCS, "the fetch was not killed mid-way"
         for path in kept:  # whole: it decompresses, and to the bytes its name is the hash of

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 import yaml
 
@@ -14,7 +15,7 @@ from flows.adapters.loopback import Response, Site, serve
 from flows.bench.pipeline import PER_LIST_PAGE, Corpus, _route
 from flows.tasks import parse_feed
 from flows.tasks.collect import RawPage
-from flows.tasks.parse_feed import ParseFeed, outcomes_in_order
+from flows.tasks.parse_feed import WORKER_NICENESS, ParseFeed, outcomes_in_order
 from flows.tasks.parse_pool import POOL_THRESHOLD, parse_in_chunks
 from flows.tasks.spool import Spool, SpooledList
 from parsers.run import PageOutcome
@@ -36,6 +37,10 @@ def test_pages_parsed_during_the_fetch_come_back_in_placing_order_as_the_staged_
         placed = SpooledList[RawPage](spool, reversed(arrived.offsets))  # the load's order is not arrival order
         chunks = list(outcomes_in_order(tmp_path, placed, feed))
         assert feed.started and feed.error is None
+        assert feed._pool is not None  # its workers give way to the fetch's event loop
+        assert {psutil.Process(p.pid).nice() for p in feed._pool._processes.values()} == {
+            min(19, psutil.Process().nice() + WORKER_NICENESS)
+        }
     outcomes = [o for chunk in chunks for o in chunk]
     assert outcomes == _staged(tmp_path, pages[::-1])
     assert outcomes[-4].document is not None and not outcomes[-4].document.ok  # page 3, binary, in its place

@@ -166,11 +166,8 @@ async def collect_web(
             last_modified=_state(states, item, "last_modified"),
             headers=headers,
         )
-        # In a thread: creating the archive's files is kernel time that need not hold up the event loop.
-        archived = _Archived(result)
-        if result.body is not None:
-            archived = await asyncio.to_thread(_archived, archive_root, result)
-        offset = _take(source, item, archived, collected)
+        # Archived on the event loop: a thread per body cost more than the file's creation (measured).
+        offset = _take(source, item, _archived(archive_root, result), collected)
         if offset is not None and feed is not None:
             feed.add(offset)
 
