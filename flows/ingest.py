@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
@@ -28,11 +30,12 @@ from flows.tasks.attachments import AttachmentReport, PageLinks, attach_files, p
 from flows.tasks.carryover import CarriedOver, RunFailure, keep_unloaded, read_carried
 from flows.tasks.collect import Collected, RawPage, collect_files, collect_web
 from flows.tasks.discover import Known
+from flows.tasks.parse_feed import ParseFeed, outcomes_in_order
 from flows.tasks.parse_pool import CHUNK, parse_in_chunks
 from flows.tasks.search_index import update_search_index
 from flows.tasks.spool import Spool, SpooledList, sorted_spooled
 from parsers.errors import PolicyWatchError, WarehouseHeldError
-from parsers.run import FrontierState, LoadReport, SourceAttempt
+from parsers.run import FrontierState, LoadReport, PageOutcome, SourceAttempt
 from parsers.urls import canonical_url, site_rank
 from warehouse import frontier
 from warehouse.batches import chunked
@@ -117,9 +120,12 @@ async def ingest_web_source(
     spool: Spool,
     backfill: bool,
     browser: Browser | None = None,
+    feed: ParseFeed | None = None,
 ) -> Collected:
     """Discover one web source's new or changed pages, fetch and archive them (no retries: the fetcher retries)."""
-    collected = await collect_web(source, fetcher, known, archive_root, spool, backfill=backfill, browser=browser)
+    collected = await collect_web(
+        source, fetcher, known, archive_root, spool, backfill=backfill, browser=browser, feed=feed
+    )
     if collected.attempt.error:
         # debug, not warning: the run's summary reports each failed source once (a table row and a ✗ line);
         # a warning would print it to the console a second time. source_health keeps it for the server.
@@ -129,9 +135,14 @@ async def ingest_web_source(
 
 @flow(name="fetch-web", flow_run_name="fetch web sources", persist_result=False)
 async def fetch_web(
-    sources: list[Source], settings: Settings, backfill: bool, spool: Spool, carried: CarriedOver
+    sources: list[Source],
+    settings: Settings,
+    backfill: bool,
+    spool: Spool,
+    carried: CarriedOver,
+    feed: ParseFeed | None = None,
 ) -> list[Collected]:
-    """Every web source in one event loop, sharing one client and its per-host limits."""
+    """Every web source in one event loop, sharing one client and its per-host limits; `feed` parses meanwhile."""
     with open_reader_if_exists(settings.db) as con:
 
         def known(urls: list[str]) -> dict[str, FrontierState]:
@@ -147,7 +158,10 @@ async def fetch_web(
         ):
             return list(
                 await asyncio.gather(
-                    *(ingest_web_source(s, fetcher, known, settings.archive, spool, backfill, browser) for s in sources)
+                    *(
+                        ingest_web_source(s, fetcher, known, settings.archive, spool, backfill, browser, feed)
+                        for s in sources
+                    )
                 )
             )
 
@@ -163,11 +177,12 @@ async def fetch_web(
     timeout_seconds=6 * 3600,
 )
 def parse_and_load(
-    settings: Settings, run_id: str, collected: list[Collected], spool: Spool
+    settings: Settings, run_id: str, collected: list[Collected], spool: Spool, feed: ParseFeed | None = None
 ) -> tuple[LoadReport, list[SourceAttempt], SpooledList[PageLinks]]:
     """Parse archived bodies chunk by chunk (in processes or on Dask for a large run) into one load transaction.
 
-    Also returns the attachment links of the parsed pages, for the attachment stage.
+    With a `feed`, most pages were parsed while they were fetched: their outcomes are read back, in the same
+    order. Also returns the attachment links of the parsed pages, for the attachment stage.
     """
     raw = sorted_spooled((c.raw for c in collected), placing_order, spool)
     fetched = Counter({c.attempt.source_name: len(c.raw) for c in collected})
@@ -180,7 +195,7 @@ def parse_and_load(
         for failed in chunked(chain.from_iterable(c.failed for c in collected), CHUNK):
             loader.add(failed)
         release_freed_memory()  # what the fetch stage freed
-        for chunk in parse_in_chunks(settings.archive, raw, dask=settings.dask):
+        for chunk in _parsed(settings, raw, feed):
             articles.update(p.source_name for p in chunk if p.document is not None and p.document.ok)
             links.extend(page_links(chunk))
             loader.add(chunk)
@@ -234,6 +249,16 @@ def carried_over(settings: Settings, spool: Spool) -> CarriedOver:
     return carried
 
 
+def _parsed(settings: Settings, raw: SpooledList[RawPage], feed: ParseFeed | None) -> Iterator[list[PageOutcome]]:
+    """Chunks of outcomes in the order of `raw`: parsed now, or (with a feed) mostly parsed during the fetch."""
+    if feed is None:
+        return parse_in_chunks(settings.archive, raw, dask=settings.dask)
+    chunks = outcomes_in_order(settings.archive, raw, feed, dask=settings.dask)
+    if feed.error:
+        get_run_logger().warning("%s; the parse stage parsed the pages left", feed.error)
+    return chunks
+
+
 def keep_for_next_run(
     settings: Settings, run_id: str, collected: list[Collected], carried: CarriedOver, exc: Exception
 ) -> None:
@@ -263,6 +288,11 @@ def placing_order(page: RawPage) -> tuple[int, str]:
     return min(site_rank(url), site_rank(named)), url
 
 
+def _feed(settings: Settings, spool: Spool) -> AbstractContextManager[ParseFeed | None]:
+    """Parsing during the fetch, on this machine's cores; a Dask runner parses after it, on its cluster."""
+    return nullcontext() if settings.dask is not None else ParseFeed(settings.archive, spool)
+
+
 def _run_name() -> str:
     return f"ingest {datetime.now(SHANGHAI):%Y-%m-%d}"
 
@@ -278,13 +308,14 @@ def nightly_ingest(sources_file: str | None = None, db: str | None = None, backf
         known = open_run(settings, [s for s in sources if s.kind == "files"], run_id, carried)
         collected = [collect_files_task(s, settings, known[s.name], spool) for s in sources if s.kind == "files"]
         web = [s for s in sources if s.kind != "files"]
-        collected += asyncio.run(fetch_web(web, settings, backfill, spool, carried)) if web else []
-        collected = carried.merged_into(collected)
-        try:
-            report, attempts, links = parse_and_load(settings, run_id, collected, spool)
-        except Exception as exc:
-            keep_for_next_run(settings, run_id, collected, carried, exc)
-            raise
+        with _feed(settings, spool) as feed:
+            collected += asyncio.run(fetch_web(web, settings, backfill, spool, carried, feed)) if web else []
+            collected = carried.merged_into(collected)
+            try:
+                report, attempts, links = parse_and_load(settings, run_id, collected, spool, feed)
+            except Exception as exc:
+                keep_for_next_run(settings, run_id, collected, carried, exc)
+                raise
         carried.discard()
         attached = attachments_task(settings, sources, run_id, links, [k for c in collected for k in c.cookies])
         search_index_task(settings, report, attached)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from enum import IntEnum
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["SiteRank", "canonical_url", "in_scope", "named_origins", "origin", "site_rank", "without_userinfo"]
@@ -149,7 +150,12 @@ def _is_tracking(name: str) -> bool:
 
 def site_rank(url: str | None) -> SiteRank:
     """The authority of a copy from its URL's host: government over news over everything else."""
-    host = (urlsplit(url).hostname or "").lower() if url else ""
+    return _host_rank((urlsplit(url).hostname or "").lower() if url else "")
+
+
+# A run asks this of every page's URL several times (placing order, placement) over a few hosts.
+@lru_cache(maxsize=4096)
+def _host_rank(host: str) -> SiteRank:
     if not host:
         return SiteRank.REPOST
     if _under(host, _OFFICIAL_SUFFIXES):

@@ -87,3 +87,18 @@ def test_records_the_disk_refuses_are_held_in_memory_and_none_is_lost(tmp_path: 
             "held-1",
             "on-disk",
         ]
+
+
+def test_records_pickled_elsewhere_go_in_and_out_as_bytes_even_when_the_disk_refuses_them(tmp_path: Path) -> None:
+    import pickle
+
+    with Spool(tmp_path) as spool:
+        offset = spool.put_pickled(pickle.dumps(Item("from-a-worker", 1)))
+        assert spool.get(offset) == Item("from-a-worker", 1)
+        assert pickle.loads(spool.get_pickled(offset)) == Item("from-a-worker", 1)
+        real = spool._file
+        spool._file = FullDisk(real)  # type: ignore[assignment]
+        held = spool.put_pickled(pickle.dumps(Item("held", 2)))
+        spool._file = real
+        assert held < 0 and spool.get(held) == Item("held", 2)
+        assert pickle.loads(spool.get_pickled(held)) == Item("held", 2)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flows.adapters import archive
 from flows.adapters.browser import Browser
@@ -24,6 +24,15 @@ from parsers.listing import ListItem
 from parsers.options import page_options
 from parsers.records import ParseOptions
 from parsers.run import FrontierRow, FrontierState, PageOutcome, SourceAttempt
+
+
+class PageFeed(Protocol):
+    """Where pages queued for parsing are announced as they are queued (their spool offset)."""
+
+    def add(self, offset: int) -> None:
+        """One page queued."""
+        ...
+
 
 RECEIVED_HEADER = "x-policywatch-received-sha256"  # a rendered page's archive key of the bytes as received
 FETCH_WORKERS = 64  # coroutines fetching one source's pages; above any per-host concurrency we allow
@@ -116,10 +125,12 @@ async def collect_web(
     *,
     backfill: bool,
     browser: Browser | None = None,
+    feed: PageFeed | None = None,
 ) -> Collected:
     """Discover a web source's new or changed pages and fetch them; a source failing is reported, not raised.
 
     `browser`: the run's headless Chromium, for sources whose `fetch` mode needs it (flows/adapters/fetch_modes.py).
+    `feed`: told the spool offset of each page queued for parsing, as it is queued (flows/tasks/parse_feed.py).
     """
     getter = for_source(source, fetcher, browser)
     found = await discover(source, getter, known, backfill=backfill)
@@ -155,7 +166,10 @@ async def collect_web(
             last_modified=_state(states, item, "last_modified"),
             headers=headers,
         )
-        _take(source, item, result, archive_root, collected)
+        # Archived on the event loop: a thread per body cost more than the file's creation (measured).
+        offset = _take(source, item, _archived(archive_root, result), collected)
+        if offset is not None and feed is not None:
+            feed.add(offset)
 
     queue = iter(todo)
 
@@ -185,9 +199,40 @@ def _state(states: Mapping[str, FrontierState], item: ListItem, name: str) -> st
     return getattr(state, name, None) if state is not None else None
 
 
-def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Path, collected: Collected) -> None:
-    """Archive a fetched body, queue it for parsing, and note what the frontier should remember."""
+@dataclass(frozen=True, slots=True)
+class _Archived:
+    """A fetch's result once its body is in the archive: its key, and the received bytes' key of a rendered page."""
+
+    result: FetchResult
+    digest: str | None = None
+    received: str | None = None
+
+
+def _archived(archive_root: Path, result: FetchResult) -> _Archived:
+    """Archive a fetched body (and a rendered page's bytes as received); an archive failure fails the page."""
+    if result.not_modified or result.body is None:
+        return _Archived(result)
+    try:
+        received = archive.store(archive_root, result.received) if result.received is not None else None
+        return _Archived(result, archive.store(archive_root, result.body), received)
+    except PolicyWatchError as exc:
+        failed = FetchResult(
+            url=result.url,
+            final_url=result.final_url,
+            status=result.status,
+            headers=result.headers,
+            error=str(exc),
+            error_kind="archive",
+        )
+        return _Archived(failed)
+
+
+def _take(source: Source, item: ListItem, archived: _Archived, collected: Collected) -> int | None:
+    """Queue an archived body for parsing (its spool offset), and note what the frontier should remember."""
+    result, digest = archived.result, archived.digest
     headers = {k: v for k, v in result.headers.items() if k in _KEPT_HEADERS}
+    if archived.received is not None:  # rendered: what the server sent is kept too, named by the page
+        headers[RECEIVED_HEADER] = archived.received
     row = dict(
         url=item.url,
         source_name=source.name,
@@ -200,22 +245,7 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
     if result.not_modified:
         collected.frontier.append(FrontierRow(**row, status="not_modified"))  # type: ignore[arg-type]
         collected.unchanged += 1
-        return
-    digest = None
-    if result.body is not None:
-        try:
-            if result.received is not None:  # rendered: what the server sent is kept too, named by the page
-                headers[RECEIVED_HEADER] = archive.store(archive_root, result.received)
-            digest = archive.store(archive_root, result.body)
-        except PolicyWatchError as exc:
-            result = FetchResult(
-                url=result.url,
-                final_url=result.final_url,
-                status=result.status,
-                headers=result.headers,
-                error=str(exc),
-                error_kind="archive",
-            )
+        return None
     if result.error is not None or digest is None:
         status = "robots" if result.error_kind == "robots" else "failed"
         collected.frontier.append(
@@ -241,7 +271,7 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
                 list_facts=list_facts(item) or None,
             )
         )
-        return
+        return None
     collected.frontier.append(
         FrontierRow(
             **row,
@@ -259,7 +289,7 @@ def _take(source: Source, item: ListItem, result: FetchResult, archive_root: Pat
         list_facts=facts,
         content_type=result.headers.get("content-type"),
     )
-    collected.raw.append(
+    return collected.raw.append(
         RawPage(
             url=item.url,
             source_name=source.name,

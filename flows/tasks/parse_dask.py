@@ -67,7 +67,7 @@ def parse_on_dask(root: Path, pages: Collection[RawPage], dask: DaskSettings) ->
             chunk, futures = pending.popleft()
             if (following := next(chunks, None)) is not None:
                 pending.append(submit(following))
-            yield [parse_pool._outcome(p, r) for p, r in zip(chunk, _merged(futures, len(chunk), slices), strict=True)]
+            yield [parse_pool.outcome(p, r) for p, r in zip(chunk, _merged(futures, len(chunk), slices), strict=True)]
 
 
 def _check_shared(runner: DaskTaskRunner, root: Path, page: RawPage) -> None:

@@ -7,6 +7,7 @@ no lock of the flow's threads is inherited); a small run parses in-process and s
 from __future__ import annotations
 
 import os
+import pickle
 from collections import deque
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,7 +38,7 @@ def parse_one(root: Path, page: RawPage) -> Parsed:
         return None, f"parser error: {type(exc).__name__}: {exc}"
 
 
-def _outcome(page: RawPage, parsed: Parsed) -> PageOutcome:
+def outcome(page: RawPage, parsed: Parsed) -> PageOutcome:
     document, error = parsed
     return PageOutcome(
         url=page.url,
@@ -55,8 +56,17 @@ def _outcome(page: RawPage, parsed: Parsed) -> PageOutcome:
     )
 
 
-def _parse_chunk(root: Path, pages: Sequence[RawPage]) -> list[Parsed]:
+def parse_chunk(root: Path, pages: Sequence[RawPage]) -> list[Parsed]:
     return [parse_one(root, page) for page in pages]
+
+
+def parse_pickled(root: Path, pages: Sequence[bytes]) -> list[bytes]:
+    """Pickled pages to pickled outcomes: the flow's process then only moves bytes from and to its spool."""
+    outcomes = []
+    for data in pages:
+        page: RawPage = pickle.loads(data)
+        outcomes.append(pickle.dumps(outcome(page, parse_one(root, page)), protocol=pickle.HIGHEST_PROTOCOL))
+    return outcomes
 
 
 def parse_in_chunks(
@@ -75,12 +85,12 @@ def parse_in_chunks(
     workers = workers or os.cpu_count() or 1
     if len(pages) < POOL_THRESHOLD or workers < 2:
         for chunk in chunks:
-            yield [_outcome(p, parse_one(root, p)) for p in chunk]
+            yield [outcome(p, parse_one(root, p)) for p in chunk]
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
 
         def submit(chunk: list[RawPage]) -> tuple[list[RawPage], list[Future[list[Parsed]]]]:
-            return chunk, [pool.submit(_parse_chunk, root, chunk[i::workers]) for i in range(workers)]
+            return chunk, [pool.submit(parse_chunk, root, chunk[i::workers]) for i in range(workers)]
 
         # Two chunks in flight: the loader never waits for a cold pool.
         pending = deque(submit(chunk) for chunk in islice(chunks, 2))
@@ -91,4 +101,4 @@ def parse_in_chunks(
             merged: list[Parsed] = [None] * len(chunk)  # type: ignore[list-item]
             for offset, future in enumerate(futures):
                 merged[offset::workers] = future.result()
-            yield [_outcome(p, r) for p, r in zip(chunk, merged, strict=True)]
+            yield [outcome(p, r) for p, r in zip(chunk, merged, strict=True)]

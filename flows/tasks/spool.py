@@ -36,7 +36,10 @@ class Spool:
 
     def put(self, record: object) -> int:
         """Append a record; its offset (negative: the disk refused it, and it is held in memory instead)."""
-        data = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.put_pickled(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), record)
+
+    def put_pickled(self, data: bytes, record: object = None) -> int:
+        """Append a record pickled already (by another process, say); `record` is it unpickled, if at hand."""
         with self._lock:
             offset = self._end
             try:
@@ -45,7 +48,7 @@ class Spool:
                 if self._file.write(blob) != len(blob):
                     raise OSError(errno.ENOSPC, "short write")
             except OSError:  # a full disk costs memory, never a page: the next record overwrites this one
-                self._held.append(record)
+                self._held.append(pickle.loads(data) if record is None else record)
                 return -len(self._held)
             self._end += _LENGTH + len(data)
         return offset
@@ -54,11 +57,16 @@ class Spool:
         """The record at an offset."""
         if offset < 0:
             return self._held[-offset - 1]
+        return pickle.loads(self.get_pickled(offset))
+
+    def get_pickled(self, offset: int) -> bytes:
+        """The record at an offset, pickled: for another process to read."""
+        if offset < 0:
+            return pickle.dumps(self._held[-offset - 1], protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             self._file.seek(offset)
             size = int.from_bytes(self._file.read(_LENGTH), "little")
-            data = self._file.read(size)
-        return pickle.loads(data)
+            return self._file.read(size)
 
     @property
     def size(self) -> int:
@@ -86,14 +94,21 @@ class SpooledList(Sequence[T], Generic[T]):
         self.spool = spool
         self._offsets = array("q", offsets)
 
-    def append(self, item: T) -> None:
-        """Spool an item at the end."""
-        self._offsets.append(self.spool.put(item))
+    def append(self, item: T) -> int:
+        """Spool an item at the end; its offset in the spool."""
+        offset = self.spool.put(item)
+        self._offsets.append(offset)
+        return offset
 
     def extend(self, items: Iterable[T]) -> None:
         """Spool items at the end."""
         for item in items:
             self.append(item)
+
+    @property
+    def offsets(self) -> Sequence[int]:
+        """Where the items are in the spool, in order."""
+        return self._offsets
 
     def __len__(self) -> int:
         return len(self._offsets)
