@@ -31,7 +31,8 @@ from flows.tasks.carryover import CarriedOver, RunFailure, keep_unloaded, read_c
 from flows.tasks.collect import Collected, RawPage, collect_files, collect_web
 from flows.tasks.discover import Known
 from flows.tasks.parse_feed import ParseFeed, outcomes_in_order
-from flows.tasks.parse_pool import CHUNK, parse_in_chunks
+from flows.tasks.parse_pool import CHUNK
+from flows.tasks.parse_stage import parse_stage
 from flows.tasks.search_index import update_search_index
 from flows.tasks.spool import Spool, SpooledList, sorted_spooled
 from parsers.errors import PolicyWatchError, WarehouseHeldError
@@ -252,7 +253,7 @@ def carried_over(settings: Settings, spool: Spool) -> CarriedOver:
 def _parsed(settings: Settings, raw: SpooledList[RawPage], feed: ParseFeed | None) -> Iterator[list[PageOutcome]]:
     """Chunks of outcomes in the order of `raw`: parsed now, or (with a feed) mostly parsed during the fetch."""
     if feed is None:
-        return parse_in_chunks(settings.archive, raw, dask=settings.dask)
+        return parse_stage(settings.archive, raw, dask=settings.dask)
     chunks = outcomes_in_order(settings.archive, raw, feed, dask=settings.dask)
     if feed.error:
         get_run_logger().warning("%s; the parse stage parsed the pages left", feed.error)

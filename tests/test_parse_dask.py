@@ -16,6 +16,7 @@ from flows.bench.pipeline import Corpus
 from flows.settings import DaskSettings, load_settings
 from flows.tasks import parse_dask, parse_pool
 from flows.tasks.parse_pool import parse_in_chunks
+from flows.tasks.parse_stage import parse_stage
 from parsers.errors import ConfigError
 from tests.conftest import copy_seeds
 from tests.test_parse_pool import raw_pages
@@ -112,7 +113,7 @@ def test_parse_in_chunks_on_a_cluster_at_an_address_keeps_order_and_results(
     expected = list(parse_in_chunks(tmp_path, pages))
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         dask = DaskSettings(address=cluster.scheduler_address, workers=1)  # workers: a LocalCluster's only
-        chunks = list(parse_in_chunks(tmp_path, pages, dask=dask))
+        chunks = list(parse_stage(tmp_path, pages, dask=dask))
         computed = cluster.scheduler.task_prefixes["parse_chunk"].state_counts["memory"]
     assert [len(c) for c in chunks] == [5, 5, 5, 5, 3]  # the address wins over the small-run threshold
     assert chunks == expected

@@ -26,7 +26,8 @@ from types import TracebackType
 
 from flows.settings import DaskSettings
 from flows.tasks.collect import RawPage
-from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks, parse_pickled
+from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_pickled
+from flows.tasks.parse_stage import parse_stage
 from flows.tasks.spool import Spool, SpooledList
 from parsers.run import PageOutcome
 from warehouse.batches import chunked
@@ -136,12 +137,12 @@ def outcomes_in_order(
     """Chunks of outcomes in the order of `raw`: the feed's read back, the pages it did not parse parsed first.
 
     Waits for the feed (its `error` then says if some of its pages were left); the outcomes are the ones
-    `parse_in_chunks(root, raw)` gives, page for page.
+    `parse_stage(root, raw)` gives, page for page.
     """
     done = feed.finish()
     left = SpooledList[RawPage](raw.spool, (o for o in raw.offsets if o not in done))
     waiting = iter(left.offsets)
-    for chunk in parse_in_chunks(root, left, dask=dask):
+    for chunk in parse_stage(root, left, dask=dask):
         for page in chunk:
             done[next(waiting)] = raw.spool.put(page)
     return (([raw.spool.get(done[o]) for o in offsets]) for offsets in chunked(raw.offsets, CHUNK))

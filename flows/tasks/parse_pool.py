@@ -16,7 +16,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from flows.adapters import archive
-from flows.settings import DaskSettings
 from flows.tasks.collect import RawPage
 from parsers.parse import parse_document
 from parsers.records import ParsedDocument
@@ -70,17 +69,9 @@ def parse_pickled(root: Path, pages: Sequence[bytes]) -> list[bytes]:
 
 
 def parse_in_chunks(
-    root: Path, pages: Collection[RawPage], *, workers: int | None = None, dask: DaskSettings | None = None
+    root: Path, pages: Collection[RawPage], *, workers: int | None = None
 ) -> Iterator[list[PageOutcome]]:
-    """Parse pages chunk by chunk, in order, reading them as they are needed; processes only for a large run.
-
-    With `dask`, on that cluster instead: always when it has an address, a LocalCluster only for a large run.
-    """
-    if dask is not None and (dask.address or len(pages) >= POOL_THRESHOLD):
-        from flows.tasks.parse_dask import parse_on_dask  # distributed is imported only when it is used
-
-        yield from parse_on_dask(root, pages, dask)
-        return
+    """Parse pages chunk by chunk, in order, reading them as they are needed; processes only for a large run."""
     chunks = chunked(pages, CHUNK)
     workers = workers or os.cpu_count() or 1
     if len(pages) < POOL_THRESHOLD or workers < 2:
