@@ -254,7 +254,7 @@ def _parsed(settings: Settings, raw: SpooledList[RawPage], feed: ParseFeed | Non
     """Chunks of outcomes in the order of `raw`: parsed now, or (with a feed) mostly parsed during the fetch."""
     if feed is None:
         return parse_stage(settings.archive, raw, dask=settings.dask)
-    chunks = outcomes_in_order(settings.archive, raw, feed, dask=settings.dask)
+    chunks = outcomes_in_order(settings.archive, raw, feed)
     if feed.error:
         get_run_logger().warning("%s; the parse stage parsed the pages left", feed.error)
     return chunks

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from parsers.errors import LoadError
-from warehouse.sql import quote_ident
+from warehouse.sql import quote_ident, quote_literal
 
 __all__ = ["PARTITIONED", "ExportedView", "export_parquet", "views"]
 
@@ -18,7 +18,7 @@ __all__ = ["PARTITIONED", "ExportedView", "export_parquet", "views"]
 PARTITIONED = {"documents": "week", "weekly_topic_counts": "week"}
 VIEWS = "SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal ORDER BY view_name"
 COUNT = "SELECT count(*) FROM {view}"
-# COPY takes its target as a literal, not a bound parameter: the path is quoted with `_literal`.
+# COPY takes its target as a literal, not a bound parameter: the path is quoted with `quote_literal`.
 COPY_FILE = "COPY (SELECT * FROM {view}) TO {path} (FORMAT parquet, COMPRESSION zstd)"
 COPY_PARTITIONED = "COPY (SELECT * FROM {view}) TO {path} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({key}))"
 
@@ -56,15 +56,10 @@ def _export(con: duckdb.DuckDBPyConnection, view: str, out_dir: Path) -> Exporte
     key = PARTITIONED.get(view)
     if key is None:
         path = out_dir / f"{view}.parquet"
-        con.execute(COPY_FILE.format(view=name, path=_literal(path)))
+        con.execute(COPY_FILE.format(view=name, path=quote_literal(str(path))))
         return ExportedView(view, path, rows, None)
     path = out_dir / view
     shutil.rmtree(path, ignore_errors=True)  # a re-export replaces the folder: no stale week left behind
     if rows:
-        con.execute(COPY_PARTITIONED.format(view=name, path=_literal(path), key=quote_ident(key)))
+        con.execute(COPY_PARTITIONED.format(view=name, path=quote_literal(str(path)), key=quote_ident(key)))
     return ExportedView(view, path, rows, key)
-
-
-def _literal(path: Path) -> str:
-    """A path as an SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parsers.errors import ConfigError, LoadError, WarehouseBusyError
+from warehouse.sql import quote_literal
 
 if TYPE_CHECKING:  # settings import this module: duckdb and psycopg load when a lake is opened
     import duckdb
@@ -96,19 +97,15 @@ def _postgres_extension() -> Path:
     return target
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def attach_sql(lake: Lake, *, read_only: bool) -> str:
     """ATTACH of the lake under ALIAS, then USE it. DuckDB takes no parameters in ATTACH: values are quoted."""
     options = []
     if lake.data_path and not read_only:
-        options.append(f"DATA_PATH {_literal(lake.data_path)}")
+        options.append(f"DATA_PATH {quote_literal(lake.data_path)}")
     if read_only:
         options.append("READ_ONLY")
     suffix = f" ({', '.join(options)})" if options else ""
-    return f"ATTACH {_literal(str(lake))} AS {ALIAS}{suffix}; USE {ALIAS}"
+    return f"ATTACH {quote_literal(str(lake))} AS {ALIAS}{suffix}; USE {ALIAS}"
 
 
 def connect(lake: Lake, *, read_only: bool, config: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
@@ -118,9 +115,9 @@ def connect(lake: Lake, *, read_only: bool, config: dict[str, str] | None = None
     options: dict[str, str | bool | int | float | list[str]] = dict(config or {})
     con = duckdb.connect(config=options)
     try:
-        con.execute(f"LOAD {_literal(str(_wheel_file('duckdb_extension_ducklake', 'ducklake.duckdb_extension')))}")
+        con.execute(f"LOAD {quote_literal(str(_wheel_file('duckdb_extension_ducklake', 'ducklake.duckdb_extension')))}")
         if lake.postgres_dsn is not None:
-            con.execute(f"LOAD {_literal(str(_postgres_extension()))}")
+            con.execute(f"LOAD {quote_literal(str(_postgres_extension()))}")
         con.execute(attach_sql(lake, read_only=read_only))
     except duckdb.Error as exc:
         con.close()

@@ -23,7 +23,7 @@ import duckdb
 
 from parsers.grams import MASK_BITS, QueryGrams, fold, query_grams, query_parts
 from warehouse.search_body import BODY, HOLDS_EVERY_PART, TITLE, attached
-from warehouse.sql import LISTED, listed_ids
+from warehouse.sql import ID_SEPARATOR, LISTED, listed_ids
 
 __all__ = ["SearchFilters", "SearchHit", "index_documents", "matching", "scan_matching", "search"]
 
@@ -228,7 +228,7 @@ WHERE {LISTED.format(column="d.doc_id")}{{at}}
 """
 # The candidates' rows by their row ids (RANK reads them; one read-only connection sees the same rows all
 # along): an ids list prunes nothing (ids are hashes), so every row group's ids (and texts) were read.
-AT = " AND d.rowid IN (SELECT unnest(string_split($rowids::VARCHAR, ',')::BIGINT[]))"
+AT = f" AND d.rowid IN (SELECT unnest(string_split($rowids::VARCHAR, '{ID_SEPARATOR}')::BIGINT[]))"
 # RANK's last column: the candidate's row id in core.documents.
 ROW_ID = """,
        d.rowid AS at
@@ -609,7 +609,7 @@ def _fetch(
         return []
     if at is None or any(i not in at for i in ids):
         return con.execute(statement.replace("{at}", ""), listed_ids(ids)).fetchall()
-    rowids = ",".join(str(at[i]) for i in ids)
+    rowids = ID_SEPARATOR.join(str(at[i]) for i in ids)
     return con.execute(statement.replace("{at}", AT), listed_ids(ids) | {"rowids": rowids}).fetchall()
 
 

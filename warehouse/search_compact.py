@@ -19,13 +19,16 @@ from datetime import datetime
 
 import duckdb
 
+from parsers.grams import SHIFT
+from warehouse.sql import quote_literal
+
 __all__ = ["SHARE", "compact", "compact_if_due"]
 
 # Compact when the documents indexed since the last compaction are more than this share of the index.
 SHARE = 0.1
 # Gram rows sorted per statement: ~20 bytes each, so a range sorts in about the writer's 64 MiB cap.
 RANGE_ROWS = 2_000_000
-FIRST = 21  # a gram is first << 21 | second (parsers/grams.py SHIFT): its first character is gram >> 21
+FIRST = SHIFT  # a gram is first << SHIFT | second: its first character is gram >> SHIFT
 
 # (documents indexed, documents indexed since the last compaction).
 TAIL = """
@@ -151,4 +154,4 @@ def ranges(pieces: list[tuple[int, int]], most: int) -> list[tuple[int, int]]:
 def _comment(table: str, column: str | None, text: str) -> str:
     """COMMENT ON takes no parameters: the text (from our own catalog) as a quoted literal."""
     target = f"TABLE core.{table}" if column is None else f"COLUMN core.{table}.{column}"
-    return f"COMMENT ON {target} IS '{text.replace(chr(39), chr(39) * 2)}'"
+    return f"COMMENT ON {target} IS {quote_literal(text)}"

@@ -12,12 +12,18 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 # one cost ~60 ms and 4 000 as a list several seconds; and an Arrow table of keys costs importing pyarrow
 # where nothing else needs it. A doc_id never holds the separator (hex digests).
 ID_SEPARATOR = ","
-LISTED = "list_contains(string_split($ids::VARCHAR, ','), {column})"
+LISTED = f"list_contains(string_split($ids::VARCHAR, '{ID_SEPARATOR}'), {{column}})"
 
 
 def listed_ids(ids: Iterable[str]) -> dict[str, str]:
     """The parameters of a statement using LISTED: the ids joined."""
     return {"ids": ID_SEPARATOR.join(ids)}
+
+
+def quote_literal(text: str) -> str:
+    """Text as an SQL string literal (a quote inside doubled): for the statements DuckDB binds no parameter in
+    (ATTACH, LOAD, COPY … TO, COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def quote_ident(name: str) -> str:
@@ -39,8 +45,7 @@ def update_by_key(table: str, columns: list[str], key: str) -> str:
 def attach_writer(path: str, alias: str, row_group_size: int) -> str:
     """ATTACH of the warehouse file for writing. DuckDB takes no parameters in ATTACH, so the path and
     alias are quoted here (a quote inside is doubled), and the size is an int."""
-    literal = "'" + path.replace("'", "''") + "'"
-    return f"ATTACH {literal} AS {_any_ident(alias)} (ROW_GROUP_SIZE {int(row_group_size)}); {use(alias)}"
+    return f"ATTACH {quote_literal(path)} AS {_any_ident(alias)} (ROW_GROUP_SIZE {int(row_group_size)}); {use(alias)}"
 
 
 def use(database: str) -> str:

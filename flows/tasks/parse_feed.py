@@ -24,10 +24,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
 
-from flows.settings import DaskSettings
 from flows.tasks.collect import RawPage
-from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_pickled
-from flows.tasks.parse_stage import parse_stage
+from flows.tasks.parse_pool import CHUNK, POOL_THRESHOLD, parse_in_chunks, parse_pickled
 from flows.tasks.spool import Spool, SpooledList
 from parsers.run import PageOutcome
 from warehouse.batches import chunked
@@ -131,18 +129,16 @@ class ParseFeed:
         return self._pool
 
 
-def outcomes_in_order(
-    root: Path, raw: SpooledList[RawPage], feed: ParseFeed, *, dask: DaskSettings | None = None
-) -> Iterator[list[PageOutcome]]:
+def outcomes_in_order(root: Path, raw: SpooledList[RawPage], feed: ParseFeed) -> Iterator[list[PageOutcome]]:
     """Chunks of outcomes in the order of `raw`: the feed's read back, the pages it did not parse parsed first.
 
     Waits for the feed (its `error` then says if some of its pages were left); the outcomes are the ones
-    `parse_stage(root, raw)` gives, page for page.
+    `parse_in_chunks(root, raw)` gives, page for page (a feed parses on this machine: a Dask runner has none).
     """
     done = feed.finish()
     left = SpooledList[RawPage](raw.spool, (o for o in raw.offsets if o not in done))
     waiting = iter(left.offsets)
-    for chunk in parse_stage(root, left, dask=dask):
+    for chunk in parse_in_chunks(root, left):
         for page in chunk:
             done[next(waiting)] = raw.spool.put(page)
     return (([raw.spool.get(done[o]) for o in offsets]) for offsets in chunked(raw.offsets, CHUNK))

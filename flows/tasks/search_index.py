@@ -26,9 +26,12 @@ def update_search_index(db: Path, now: datetime, *, documents: int, wait_seconds
     """
     try:
         if documents < POOL_THRESHOLD:
-            error = _index(db, now, wait_seconds, compact=False)
-            if error is not None or not _compaction_due(db, wait_seconds):
-                return error
+            with open_writer(db, wait_seconds=wait_seconds) as con:
+                # A compaction rewrites every gram row (~740 MiB at 200 000 documents): in a process of its own
+                # even after a night's handful, never in the flow's.
+                error = index_search(con, now, compact=False)
+                if error is not None or not compaction_due(con):
+                    return error
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             return pool.submit(_index, db, now, wait_seconds, compact=True).result()
     except Exception as exc:  # the writer could not be opened, or the indexing process died
@@ -38,10 +41,3 @@ def update_search_index(db: Path, now: datetime, *, documents: int, wait_seconds
 def _index(db: Path, now: datetime, wait_seconds: float, *, compact: bool) -> str | None:
     with open_writer(db, wait_seconds=wait_seconds) as con:
         return index_search(con, now, compact=compact)
-
-
-def _compaction_due(db: Path, wait_seconds: float) -> bool:
-    """Whether the index is due a compaction: a rewrite of every gram row (~740 MiB at 200 000 documents) is
-    done in a process of its own even after a night's handful, never in the flow's."""
-    with open_writer(db, wait_seconds=wait_seconds) as con:
-        return compaction_due(con)
