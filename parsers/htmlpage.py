@@ -171,8 +171,7 @@ def _with_context(best: etree._Element, owned: OwnedText) -> etree._Element:
         return best
     own = dict(zip(owned.owners, owned.own, strict=True))
     inner = set(best.iter())
-    beside = [own[el] for el in holder.iter(*OWNER_TAGS) if el in own and el not in inner and el is not holder]
-    beside.append(own.get(holder, [0, 0, 0]))
+    beside = [own[el] for el in holder.iter(*OWNER_TAGS) if el in own and el not in inner]  # the holder's own too
     chars, links = sum(unit[0] for unit in beside), sum(unit[1] for unit in beside)
     prose = any(_weight(*unit) and unit[2] for unit in beside)  # a sentence, not a caption or a link
     return holder if prose and links < MAX_LINK_DENSITY * chars else best

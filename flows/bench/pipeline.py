@@ -253,12 +253,12 @@ def measure(docs: int, attachments: bool) -> dict[str, float]:
         home = Path(tmp)
         os.environ["POLICYWATCH_HOME"] = str(home)
         sources, db = _registry(home, base, docs), home / "warehouse.duckdb"
-        site_cpu, own_cpu = _cpu_seconds(site_pid), _own_cpu_seconds()
+        site_cpu, own_cpu = _cpu_seconds(site_pid), _cpu_seconds(os.getpid())
         started = time.perf_counter()
         with ChildPeaks(named={site_pid: "site"}) as children:
             full = nightly_ingest(str(sources), str(db), True)
         full_seconds = time.perf_counter() - started
-        site_cpu, own_cpu = _cpu_seconds(site_pid) - site_cpu, _own_cpu_seconds() - own_cpu
+        site_cpu, own_cpu = _cpu_seconds(site_pid) - site_cpu, _cpu_seconds(os.getpid()) - own_cpu
         rss_full = _peak_rss_mib()
         started = time.perf_counter()
         again = nightly_ingest(str(sources), str(db), False)
@@ -288,11 +288,6 @@ def _cpu_seconds(pid: int) -> float:
     """User and system CPU a process has used so far."""
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
-
-
-def _own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _measure_apart(docs: int, attachments: bool, api: str | None, conn: Connection) -> None:
